@@ -1,0 +1,71 @@
+/*
+ * kwsc_common.h - status codes and fixed-point helpers shared by every kwsc C stage.
+ *
+ * Rules for all of csrc/: C99, integer arithmetic only in numeric paths, no malloc, no global
+ * mutable state, no target-specific #ifdefs. The same source gives bit-identical results on
+ * x86-64 and Cortex-M4.
+ *
+ * Q notation: Qn means a signed integer holding value * 2^n (Q15 int16: [-1, 1)).
+ */
+#ifndef KWSC_COMMON_H
+#define KWSC_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Return codes of every kwsc C function that can fail. */
+typedef enum {
+    KWSC_OK = 0,
+    KWSC_ERR_NULL = -1,        /* a required pointer was NULL */
+    KWSC_ERR_CONFIG = -2,      /* a config field is out of range */
+    KWSC_ERR_MEMORY = -3,      /* caller memory too small or not 8-byte aligned */
+    KWSC_ERR_TABLES = -4,      /* tables were generated for a different config */
+    KWSC_ERR_ARGUMENT = -5     /* another argument is out of range */
+} kwsc_status;
+
+/*
+ * C99 leaves >> of a negative value implementation-defined. gcc and clang, on every target we
+ * build for, shift arithmetically; this typedef fails to compile on a compiler that does not.
+ */
+typedef char kwsc_check_arithmetic_shift[((-1 >> 1) == -1) ? 1 : -1];
+
+/* (a * b) >> 32 with a 64-bit product: a Q31 multiply that also halves. One SMMUL on Cortex-M4. */
+static inline int32_t kwsc_mul_hi32(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * (int64_t)b) >> 32);
+}
+
+/* Saturate an int64 to the int16 range. */
+static inline int16_t kwsc_sat16(int64_t v)
+{
+    if (v > INT16_MAX) {
+        return INT16_MAX;
+    }
+    if (v < INT16_MIN) {
+        return INT16_MIN;
+    }
+    return (int16_t)v;
+}
+
+/* Index of the highest set bit of v (0..63); v must be nonzero. Portable binary search. */
+static inline int kwsc_msb64(uint64_t v)
+{
+    int n = 0;
+    if (v >> 32) { v >>= 32; n += 32; }
+    if (v >> 16) { v >>= 16; n += 16; }
+    if (v >> 8) { v >>= 8; n += 8; }
+    if (v >> 4) { v >>= 4; n += 4; }
+    if (v >> 2) { v >>= 2; n += 2; }
+    if (v >> 1) { n += 1; }
+    return n;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWSC_COMMON_H */

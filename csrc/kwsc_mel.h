@@ -1,0 +1,38 @@
+/*
+ * kwsc_mel.h - power spectrum and triangular mel filterbank.
+ *
+ * Triangles are laid between num_mel + 2 points equally spaced on the HTK mel scale
+ * (mel = 2595 log10(1 + f / 700)) from mel_low_hz to mel_high_hz, with unit height. Adjacent
+ * triangles overlap so that at every FFT bin the rising weight of band j and the falling weight
+ * of band j-1 sum to exactly one: each bin stores one Q15 weight and one segment index, and its
+ * power is split between the two bands without loss.
+ */
+#ifndef KWSC_MEL_H
+#define KWSC_MEL_H
+
+#include "kwsc_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Mel band energies of one packed FFT frame (kwsc_fft_real_forward's output).
+ *
+ * spectrum      fft_size packed int32 values, |value| <= 2^30.5.
+ * first_bin     first FFT bin inside (mel_low_hz, mel_high_hz).
+ * num_bins      number of consecutive bins from first_bin.
+ * segment       num_bins indexes j in 0..num_mel: the bin lies between mel points j and j+1.
+ * weight_q15    num_bins rising weights of band j in Q15 (band j-1 gets 32768 - weight).
+ * energy        num_mel uint64 outputs: sum over bins of weight * (Re^2 + Im^2), in the square
+ *               of the spectrum's units (a frame's total is <= 2^62, so nothing overflows).
+ */
+void kwsc_mel_energies(const int32_t *spectrum, uint16_t fft_size, uint16_t first_bin,
+                       uint16_t num_bins, const uint8_t *segment, const int16_t *weight_q15,
+                       uint16_t num_mel, uint64_t *energy);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWSC_MEL_H */
