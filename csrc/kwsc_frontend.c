@@ -64,7 +64,7 @@ size_t kwsc_frontend_tables_bytes(const kwsc_frontend_config *c)
     }
     /* Upper bound on weighted bins: every bin of the half spectrum. */
     bins = (size_t)c->fft_size / 2u + 1u;
-    return 2u * ((size_t)c->window_samples / 2u + 1u) /* window */
+    return 4u * ((size_t)c->window_samples / 2u + 1u) /* window */
            + 4u * 2u * ((size_t)c->fft_size / 4u)     /* twiddles */
            + 3u * bins                                  /* mel segment + weight */
            + 2u * (size_t)c->num_ceps * c->num_mel      /* dct */
@@ -84,7 +84,7 @@ static int tables_match(const kwsc_frontend_config *c, const kwsc_frontend_table
     return t->sample_rate_hz == c->sample_rate_hz && t->window_samples == c->window_samples &&
            t->fft_size == c->fft_size && t->num_mel == c->num_mel &&
            t->mel_low_hz == c->mel_low_hz && t->mel_high_hz == c->mel_high_hz &&
-           t->num_ceps == c->num_ceps && t->window_q14 != NULL && t->twiddle_q31 != NULL &&
+           t->num_ceps == c->num_ceps && t->window_q31 != NULL && t->twiddle_q31 != NULL &&
            t->mel_segment != NULL && t->mel_weight_q15 != NULL && t->dct_q15 != NULL &&
            t->log2_lut_q16 != NULL &&
            (uint32_t)t->mel_first_bin + t->mel_num_bins <= (uint32_t)c->fft_size / 2u + 1u;
@@ -147,7 +147,7 @@ static void compute_frame(kwsc_frontend *fe, int16_t *ceps_q6)
 {
     const kwsc_frontend_config *c = &fe->config;
     const kwsc_frontend_tables *t = fe->tables;
-    int r = kwsc_window_apply(fe->samples, fe->prev_sample, c->preemph_q15, t->window_q14,
+    int r = kwsc_window_apply(fe->samples, fe->prev_sample, c->preemph_q15, t->window_q31,
                               c->window_samples, fe->fft, c->fft_size);
     /* energy units: E_true = E_fixed * 2^(2 r - 58 + 2 log2 N), see the header. */
     int32_t offset_log2 = 2 * r - 58 + 2 * fe->log2_fft_size;

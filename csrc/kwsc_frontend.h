@@ -8,8 +8,8 @@
  * Q formats at each stage, for the default config (N = fft_size = 512):
  *   input        int16 Q0 PCM at 16 kHz (full scale +-32768).
  *   pre-emphasis int32 Q15: y = 32768 x[n] - a x[n-1], a in Q15; exact.
- *   window out   int32: x_pe * w * 2^(29 - r), |.| <= 2^30; r chosen per frame so the peak
- *                pre-emphasised sample keeps 16 significant bits (block floating point).
+ *   window out   int32: x_pe * w * 2^(29 - r), |.| < 2^30; r chosen per frame so the peak
+ *                pre-emphasised sample keeps 31 significant bits (block floating point).
  *   FFT out      int32: X[k] * 2^(29 - r) / N, X the DFT of x_pe * w.
  *   mel energy   uint64: E[m] * 2^(58 - 2 r) / N^2 with E = sum_k W[m, k] |X[k]|^2.
  *   log energy   int32 Q16: max(log2 E[m], KWSC_LOG_FLOOR_LOG2), E in squared int16 units.
@@ -17,7 +17,7 @@
  *
  * Memory: the caller provides one 8-byte aligned block of kwsc_frontend_memory_bytes() bytes
  * (state + scratch, 3.5 KB for the defaults) and a kwsc_frontend_tables generated for the same
- * config (python -m kwsc.tables). Nothing is allocated; nothing global is written.
+ * config (scripts/gen_tables.py, kwsc.tables). Nothing is allocated; nothing global is written.
  *
  * Streaming: samples arrive in chunks of any size; a frame is emitted whenever window_samples
  * samples are buffered, then the buffer advances by hop_samples. Any chunking of the same
@@ -49,7 +49,7 @@ typedef struct {
 } kwsc_frontend_config;
 
 /*
- * Integer tables for one config, produced by the generator (python -m kwsc.tables), never typed
+ * Integer tables for one config, produced by the generator (scripts/gen_tables.py, kwsc.tables), never typed
  * by hand. The generator emits them as C source for the device and as arrays for the host.
  * The leading fields record the config they were made for; init refuses tables for another.
  */
@@ -61,7 +61,7 @@ typedef struct {
     uint16_t mel_low_hz;
     uint16_t mel_high_hz;
     uint16_t num_ceps;
-    const int16_t *window_q14;     /* window_samples/2 + 1 periodic-Hann values, Q14 */
+    const int32_t *window_q31;     /* window_samples/2 + 1 periodic-Hann values, Q31 */
     const int32_t *twiddle_q31;    /* fft_size/4 pairs (cos, -sin)(2 pi k / fft_size), Q31 */
     uint16_t mel_first_bin;        /* first FFT bin with a nonzero mel weight */
     uint16_t mel_num_bins;         /* bins from mel_first_bin on that carry weights */

@@ -2,14 +2,14 @@
 #include "kwsc_window.h"
 
 int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preemph_q15,
-                      const int16_t *window_q14, uint16_t window_len, int32_t *out,
+                      const int32_t *window_q31, uint16_t window_len, int32_t *out,
                       uint16_t fft_size)
 {
     uint32_t magnitude_bits = 0;
     int32_t prev = prev_sample;
     uint16_t n;
     int bits = 0;
-    int shift;
+    int32_t gain;
 
     /* Pass 1: exact pre-emphasis in Q15. |y| <= 2^31 - 2^16, so int32 holds it without rounding. */
     for (n = 0; n < window_len; n++) {
@@ -19,29 +19,24 @@ int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preem
         out[n] = y;
         magnitude_bits |= (uint32_t)(y < 0 ? -y : y);
     }
-    while (bits < 32 && (magnitude_bits >> bits) != 0u) {
+    while (bits < 31 && (magnitude_bits >> bits) != 0u) {
         bits++;
     }
+    if (bits == 0) {
+        bits = 1; /* digital silence: every sample is 0 and stays 0 */
+    }
 
-    /* Pass 2: scale to 16 significant bits (|y'| <= 2^16), then multiply by the Q14 window. */
-    shift = bits - 16;
-    if (shift > 0) {
-        int32_t half = (int32_t)1 << (shift - 1);
-        for (n = 0; n < window_len; n++) {
-            int32_t y = (out[n] + half) >> shift;
-            uint16_t idx = (n <= window_len / 2u) ? n : (uint16_t)(window_len - n);
-            out[n] = y * window_q14[idx];
-        }
-    } else {
-        int32_t gain = (int32_t)1 << (-shift);
-        for (n = 0; n < window_len; n++) {
-            int32_t y = out[n] * gain;
-            uint16_t idx = (n <= window_len / 2u) ? n : (uint16_t)(window_len - n);
-            out[n] = y * window_q14[idx];
-        }
+    /*
+     * Pass 2: normalise to 31 significant bits, then one Q31 multiply by the window; the
+     * multiply halves, so |out| < 2^30. Exponent: out = x_pe * w * 2^(15 + 31 - bits - 1).
+     */
+    gain = (int32_t)1 << (31 - bits);
+    for (n = 0; n < window_len; n++) {
+        uint16_t idx = (n <= window_len / 2u) ? n : (uint16_t)(window_len - n);
+        out[n] = kwsc_mul_hi32(out[n] * gain, window_q31[idx]);
     }
     for (n = window_len; n < fft_size; n++) {
         out[n] = 0;
     }
-    return shift;
+    return bits - 16;
 }

@@ -2,7 +2,7 @@
  * kwsc_window.h - framing stage: pre-emphasis, symmetric window, block-floating-point normalisation.
  *
  * Turns one frame of int16 PCM into the int32 input of the real FFT, normalised so the frame's
- * largest pre-emphasised sample has 16 significant bits whatever the input level (-90 dBFS to
+ * largest pre-emphasised sample has 31 significant bits whatever the input level (-90 dBFS to
  * full scale keep the same relative precision). The block exponent it returns lets later stages
  * recover absolute energies.
  */
@@ -21,15 +21,16 @@ extern "C" {
  * samples      window_len int16 PCM samples (Q0, the stream's integer sample values).
  * prev_sample  the stream sample just before samples[0] (0 at stream start); used by pre-emphasis.
  * preemph_q15  pre-emphasis coefficient a in Q15 (0 = off, 31785 = 0.97): y[n] = x[n] - a x[n-1].
- * window_q14   floor(window_len / 2) + 1 window values in Q14 (16384 = 1.0); the window is
- *              symmetric, w[window_len - n] = w[n] (a periodic Hann window satisfies this).
+ * window_q31   floor(window_len / 2) + 1 window values in Q31 (1.0 stored as INT32_MAX); the
+ *              window is symmetric, w[window_len - n] = w[n] (a periodic Hann window is).
  * out          fft_size int32 values: the windowed frame, zero-padded from window_len to fft_size.
  *
- * Returns the block shift r: out[n] = x_pe[n] * w[n] * 2^(29 - r) up to rounding, where x_pe is
- * the pre-emphasised signal in Q0. |out[n]| <= 2^30, as the FFT's headroom requires.
+ * Returns the block shift r = bits - 16, where the frame's peak |32768 x_pe| < 2^bits:
+ * out[n] = x_pe[n] * w[n] * 2^(29 - r) up to rounding, x_pe the pre-emphasised signal in Q0.
+ * |out[n]| < 2^30, as the FFT's headroom requires.
  */
 int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preemph_q15,
-                      const int16_t *window_q14, uint16_t window_len, int32_t *out,
+                      const int32_t *window_q31, uint16_t window_len, int32_t *out,
                       uint16_t fft_size);
 
 #ifdef __cplusplus

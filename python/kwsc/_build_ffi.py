@@ -32,7 +32,7 @@ typedef struct {
     uint16_t mel_low_hz;
     uint16_t mel_high_hz;
     uint16_t num_ceps;
-    const int16_t *window_q14;
+    const int32_t *window_q31;
     const int32_t *twiddle_q31;
     uint16_t mel_first_bin;
     uint16_t mel_num_bins;

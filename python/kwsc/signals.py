@@ -1,0 +1,125 @@
+"""Deterministic test signals: speech-like audio, noise, sweeps, tones, silence (int16, 16 kHz).
+
+Used by the tests, the accuracy report and ``kwsc demo``; nothing is downloaded. The
+speech-like generator is additive synthesis of a gliding glottal harmonic series through
+vowel formant envelopes, alternated with fricative noise bursts and pauses: not intelligible
+speech, but with speech's pitch, spectral tilt, formant movement and >4 kHz fricative energy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SAMPLE_RATE_HZ = 16000
+
+# (F1, F2, F3) in Hz for a few vowels (adult male averages, Peterson & Barney style).
+_VOWEL_FORMANTS_HZ = np.array(
+    [[730, 1090, 2440], [270, 2290, 3010], [300, 870, 2240], [530, 1840, 2480], [570, 840, 2410], [660, 1720, 2410]],
+    dtype=np.float64,
+)
+
+
+def _scale_to_dbfs(x: np.ndarray, level_dbfs: float) -> np.ndarray:
+    """Scale float audio so its RMS is ``level_dbfs`` dB relative to full-scale (32768)."""
+    rms = np.sqrt(np.mean(x**2))
+    if rms == 0:
+        return x
+    return x * (32768.0 * 10.0 ** (level_dbfs / 20.0) / rms)
+
+
+def _to_int16(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+
+
+def speech_like(duration_s: float = 1.0, level_dbfs: float = -26.0, seed: int = 0) -> np.ndarray:
+    """Speech-like int16 audio at 16 kHz with RMS ``level_dbfs`` (over the whole clip)."""
+    rng = np.random.default_rng(seed)
+    total = int(round(duration_s * SAMPLE_RATE_HZ))
+    out = np.zeros(total)
+    pos = 0
+    while pos < total:
+        kind = rng.choice(["vowel", "vowel", "fricative", "pause"])
+        length = min(total - pos, int(rng.uniform(0.06, 0.22) * SAMPLE_RATE_HZ))
+        t = np.arange(length) / SAMPLE_RATE_HZ
+        if kind == "vowel":
+            f0 = np.linspace(rng.uniform(90, 240), rng.uniform(90, 240), length)
+            phase = 2 * np.pi * np.cumsum(f0) / SAMPLE_RATE_HZ
+            a, b = _VOWEL_FORMANTS_HZ[rng.integers(len(_VOWEL_FORMANTS_HZ), size=2)]
+            formants = a[None, :] + (b - a)[None, :] * (t / max(t[-1], 1e-9))[:, None]
+            segment = np.zeros(length)
+            for h in range(1, int(7800 / f0.max()) + 1):
+                freq = h * f0
+                envelope = sum(1.0 / (1.0 + ((freq - formants[:, i]) / (60.0 + 40 * i)) ** 2) for i in range(3))
+                segment += envelope * (freq < 7800) * np.sin(h * phase) / h**0.5
+            segment *= np.hanning(length) ** 0.3
+        elif kind == "fricative":
+            spectrum = np.fft.rfft(rng.standard_normal(length))
+            freqs = np.fft.rfftfreq(length, 1 / SAMPLE_RATE_HZ)
+            spectrum *= (freqs > rng.uniform(2500, 4500)) * 0.3
+            segment = np.fft.irfft(spectrum, n=length) * np.hanning(length)
+        else:
+            segment = rng.standard_normal(length) * 0.002
+        out[pos : pos + length] = segment
+        pos += length
+    return _to_int16(_scale_to_dbfs(out, level_dbfs))
+
+
+def white_noise(duration_s: float = 1.0, level_dbfs: float = -20.0, seed: int = 0) -> np.ndarray:
+    """Gaussian white noise, RMS ``level_dbfs``, saturated to int16."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(int(round(duration_s * SAMPLE_RATE_HZ)))
+    return _to_int16(_scale_to_dbfs(x, level_dbfs))
+
+
+def pink_noise(duration_s: float = 1.0, level_dbfs: float = -20.0, seed: int = 0) -> np.ndarray:
+    """1/f (pink) noise, RMS ``level_dbfs``."""
+    rng = np.random.default_rng(seed)
+    n = int(round(duration_s * SAMPLE_RATE_HZ))
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1 / SAMPLE_RATE_HZ)
+    spectrum[1:] /= np.sqrt(freqs[1:])
+    spectrum[0] = 0
+    return _to_int16(_scale_to_dbfs(np.fft.irfft(spectrum, n=n), level_dbfs))
+
+
+def sine_sweep(
+    duration_s: float = 1.0, level_dbfs: float = -12.0, f_start_hz: float = 50.0, f_end_hz: float = 7900.0
+) -> np.ndarray:
+    """Exponential sine sweep from ``f_start_hz`` to ``f_end_hz`` Hz, RMS ``level_dbfs``."""
+    n = int(round(duration_s * SAMPLE_RATE_HZ))
+    t = np.arange(n) / SAMPLE_RATE_HZ
+    k = np.log(f_end_hz / f_start_hz) / duration_s
+    phase = 2 * np.pi * f_start_hz * (np.exp(k * t) - 1) / k
+    return _to_int16(_scale_to_dbfs(np.sin(phase), level_dbfs))
+
+
+def tone(duration_s: float = 1.0, frequency_hz: float = 1000.0, level_dbfs: float = -12.0) -> np.ndarray:
+    """A pure tone of ``frequency_hz`` Hz, RMS ``level_dbfs``."""
+    t = np.arange(int(round(duration_s * SAMPLE_RATE_HZ))) / SAMPLE_RATE_HZ
+    return _to_int16(_scale_to_dbfs(np.sin(2 * np.pi * frequency_hz * t), level_dbfs))
+
+
+def silence(duration_s: float = 1.0) -> np.ndarray:
+    """Digital silence (all zeros)."""
+    return np.zeros(int(round(duration_s * SAMPLE_RATE_HZ)), dtype=np.int16)
+
+
+def clipped(x: np.ndarray, gain_db: float = 20.0) -> np.ndarray:
+    """``x`` amplified by ``gain_db`` dB and hard-clipped at int16 full scale."""
+    return _to_int16(x.astype(np.float64) * 10.0 ** (gain_db / 20.0))
+
+
+def corpus(duration_s: float = 1.0) -> dict[str, np.ndarray]:
+    """The named signal set used to measure accuracy (see bench/report_accuracy.py)."""
+    signals = {f"speech {lvl} dBFS": speech_like(duration_s, lvl, seed=i) for i, lvl in enumerate((-60, -40, -26, -6))}
+    signals.update(
+        {
+            "white noise -30 dBFS": white_noise(duration_s, -30, seed=10),
+            "pink noise -20 dBFS": pink_noise(duration_s, -20, seed=11),
+            "sine sweep -12 dBFS": sine_sweep(duration_s, -12),
+            "tone 1 kHz -60 dBFS": tone(duration_s, 1000.0, -60),
+            "speech clipped +20 dB": clipped(speech_like(duration_s, -10, seed=12), 20.0),
+            "silence": silence(duration_s),
+        }
+    )
+    return signals
