@@ -1,19 +1,24 @@
 /* kwsc_fft.c - see kwsc_fft.h. */
 #include "kwsc_fft.h"
 
-/* Twiddle W_N^k = exp(-2 pi i k / N) for 0 <= k < N/2, from the quarter-wave table. */
-static void twiddle(const int32_t *table, uint16_t n, uint32_t k, int32_t *wr, int32_t *wi)
+/* Twiddle W_N^k = exp(-2 pi i k / N) for 0 <= k < N, from the quarter-wave table. */
+static inline void twiddle(const int32_t *table, uint32_t n, uint32_t k, int32_t *wr, int32_t *wi)
 {
     uint32_t quarter = n / 4u;
-    if (k < quarter) {
-        *wr = table[2u * k];
-        *wi = table[2u * k + 1u];
-    } else {
-        /* W^(k) = W^(k - N/4) * W^(N/4) = W^(k - N/4) * (-i): (c, s) -> (s, -c). */
-        int32_t c = table[2u * (k - quarter)];
-        int32_t s = table[2u * (k - quarter) + 1u];
-        *wr = s;
-        *wi = -c;
+    uint32_t q = 0;
+    uint32_t r = k;
+    while (r >= quarter) { /* at most 3 steps; avoids a division */
+        r -= quarter;
+        q++;
+    }
+    int32_t c = table[2u * r];
+    int32_t s = table[2u * r + 1u];
+    /* W^k = W^r * (-i)^q: multiply (c + i s) by 1, -i, -1, i. */
+    switch (q) {
+    case 0u: *wr = c; *wi = s; break;
+    case 1u: *wr = s; *wi = -c; break;
+    case 2u: *wr = -c; *wi = -s; break;
+    default: *wr = -s; *wi = c; break;
     }
 }
 
@@ -41,33 +46,107 @@ static void bit_reverse(int32_t *z, uint32_t m)
     }
 }
 
-/* m-point complex radix-2 DIT FFT, each stage scaled by 1/2; twiddles W_m^j = W_n^(j n/m). */
-static void complex_fft_halving(int32_t *z, uint32_t m, uint16_t n, const int32_t *table)
+/* (x * w) / 4 for a complex x and Q31 twiddle w: the Q31 multiply halves, one shift more. */
+#define KWSC_CMUL_QUARTER(xr, xi, wr, wi, outr, outi)                              \
+    do {                                                                           \
+        (outr) = (kwsc_mul_hi32((xr), (wr)) - kwsc_mul_hi32((xi), (wi))) >> 1;     \
+        (outi) = (kwsc_mul_hi32((xr), (wi)) + kwsc_mul_hi32((xi), (wr))) >> 1;     \
+    } while (0)
+
+/*
+ * One radix-4 decimation-in-time pass: two radix-2 passes of spans `span` and 2 `span` fused.
+ * For x0..x3 = z[g + j + {0, 1, 2, 3} span] and w1 = W_(4 span)^j, w2 = w1^2, w3 = w1^3:
+ *   t1 = w2 x1, t2 = w1 x2, t3 = w3 x3 (all / 4), s0 = x0/4 + t1, s1 = x0/4 - t1,
+ *   s2 = t2 + t3, s3 = t2 - t3; y0 = s0 + s2, y2 = s0 - s2, y1 = s1 - i s3, y3 = s1 + i s3.
+ * The output is the two radix-2 passes' result divided by 4, so magnitudes never grow.
+ */
+static void radix4_pass(int32_t *z, uint32_t m, uint32_t span, uint32_t n, const int32_t *table)
 {
-    uint32_t span;
-    bit_reverse(z, m);
-    for (span = 1; span < m; span <<= 1) {
-        uint32_t stride = (uint32_t)n / (2u * span); /* W_m^(j m / (2 span)) = W_n^(j n / (2 span)) */
-        uint32_t j;
-        for (j = 0; j < span; j++) {
-            int32_t wr;
-            int32_t wi;
-            uint32_t g;
-            twiddle(table, n, j * stride, &wr, &wi);
-            for (g = j; g < m; g += 2u * span) {
-                int32_t *a = &z[2u * g];
-                int32_t *b = &z[2u * (g + span)];
-                /* t = b * w / 2; a' = a/2 + t; b' = a/2 - t */
-                int32_t tr = kwsc_mul_hi32(b[0], wr) - kwsc_mul_hi32(b[1], wi);
-                int32_t ti = kwsc_mul_hi32(b[0], wi) + kwsc_mul_hi32(b[1], wr);
-                int32_t ar = a[0] >> 1;
-                int32_t ai = a[1] >> 1;
-                a[0] = ar + tr;
-                a[1] = ai + ti;
-                b[0] = ar - tr;
-                b[1] = ai - ti;
+    uint32_t stride = n / (4u * span); /* W_(4 span)^j = W_n^(j n / (4 span)) */
+    uint32_t j;
+    for (j = 0; j < span; j++) {
+        int32_t w1r;
+        int32_t w1i;
+        int32_t w2r;
+        int32_t w2i;
+        int32_t w3r;
+        int32_t w3i;
+        uint32_t g;
+        twiddle(table, n, j * stride, &w1r, &w1i);
+        twiddle(table, n, 2u * j * stride, &w2r, &w2i);
+        twiddle(table, n, 3u * j * stride, &w3r, &w3i);
+        for (g = j; g < m; g += 4u * span) {
+            int32_t *p0 = &z[2u * g];
+            int32_t *p1 = &z[2u * (g + span)];
+            int32_t *p2 = &z[2u * (g + 2u * span)];
+            int32_t *p3 = &z[2u * (g + 3u * span)];
+            int32_t t1r, t1i, t2r, t2i, t3r, t3i;
+            int32_t x0r = p0[0] >> 2;
+            int32_t x0i = p0[1] >> 2;
+            int32_t s0r, s0i, s1r, s1i, s2r, s2i, s3r, s3i;
+            if (j == 0u) { /* all twiddles are 1 */
+                t1r = p1[0] >> 2;
+                t1i = p1[1] >> 2;
+                t2r = p2[0] >> 2;
+                t2i = p2[1] >> 2;
+                t3r = p3[0] >> 2;
+                t3i = p3[1] >> 2;
+            } else {
+                KWSC_CMUL_QUARTER(p1[0], p1[1], w2r, w2i, t1r, t1i);
+                KWSC_CMUL_QUARTER(p2[0], p2[1], w1r, w1i, t2r, t2i);
+                KWSC_CMUL_QUARTER(p3[0], p3[1], w3r, w3i, t3r, t3i);
             }
+            s0r = x0r + t1r;
+            s0i = x0i + t1i;
+            s1r = x0r - t1r;
+            s1i = x0i - t1i;
+            s2r = t2r + t3r;
+            s2i = t2i + t3i;
+            s3r = t2r - t3r;
+            s3i = t2i - t3i;
+            p0[0] = s0r + s2r;
+            p0[1] = s0i + s2i;
+            p2[0] = s0r - s2r;
+            p2[1] = s0i - s2i;
+            p1[0] = s1r + s3i; /* s1 - i s3 */
+            p1[1] = s1i - s3r;
+            p3[0] = s1r - s3i; /* s1 + i s3 */
+            p3[1] = s1i + s3r;
         }
+    }
+}
+
+/* The twiddle-free first radix-2 pass (span 1), used when log2(m) is odd; halves. */
+static void radix2_first_pass(int32_t *z, uint32_t m)
+{
+    uint32_t g;
+    for (g = 0; g < m; g += 2u) {
+        int32_t ar = z[2u * g] >> 1;
+        int32_t ai = z[2u * g + 1u] >> 1;
+        int32_t br = z[2u * g + 2u] >> 1;
+        int32_t bi = z[2u * g + 3u] >> 1;
+        z[2u * g] = ar + br;
+        z[2u * g + 1u] = ai + bi;
+        z[2u * g + 2u] = ar - br;
+        z[2u * g + 3u] = ai - bi;
+    }
+}
+
+/* m-point complex DIT FFT (radix 4, one radix-2 pass if log2 m is odd), output Z / m. */
+static void complex_fft_scaled(int32_t *z, uint32_t m, uint32_t n, const int32_t *table)
+{
+    uint32_t span = 1;
+    uint32_t log2m = 0;
+    while ((1u << log2m) < m) {
+        log2m++;
+    }
+    bit_reverse(z, m);
+    if (log2m & 1u) {
+        radix2_first_pass(z, m);
+        span = 2;
+    }
+    for (; span < m; span *= 4u) {
+        radix4_pass(z, m, span, n, table);
     }
 }
 
@@ -78,7 +157,7 @@ void kwsc_fft_real_forward(int32_t *data, uint16_t fft_size, const int32_t *twid
     int32_t z0r;
     int32_t z0i;
 
-    complex_fft_halving(data, m, fft_size, twiddle_q31); /* Z[k] / m */
+    complex_fft_scaled(data, m, fft_size, twiddle_q31); /* Z[k] / m */
 
     /*
      * Split: with A = Z[k], B = conj(Z[m-k]),

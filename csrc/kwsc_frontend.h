@@ -17,7 +17,7 @@
  *
  * Memory: the caller provides one 8-byte aligned block of kwsc_frontend_memory_bytes() bytes
  * (state + scratch, 3.5 KB for the defaults) and a kwsc_frontend_tables generated for the same
- * config (scripts/gen_tables.py, kwsc.tables). Nothing is allocated; nothing global is written.
+ * config. Nothing is allocated; nothing global is written.
  *
  * Streaming: samples arrive in chunks of any size; a frame is emitted whenever window_samples
  * samples are buffered, then the buffer advances by hop_samples. Any chunking of the same
@@ -49,8 +49,8 @@ typedef struct {
 } kwsc_frontend_config;
 
 /*
- * Integer tables for one config, produced by the generator (scripts/gen_tables.py, kwsc.tables), never typed
- * by hand. The generator emits them as C source for the device and as arrays for the host.
+ * Integer tables for one config, made by one generator (kwsc.tables), never typed by hand: it
+ * emits them as C source for the device (scripts/gen_tables.py) and as arrays for the host.
  * The leading fields record the config they were made for; init refuses tables for another.
  */
 typedef struct {
@@ -101,7 +101,7 @@ int kwsc_frontend_config_check(const kwsc_frontend_config *config);
 /* Bytes of caller memory (state + scratch) the config needs; 0 for an invalid config. */
 size_t kwsc_frontend_memory_bytes(const kwsc_frontend_config *config);
 
-/* Bytes of read-only table data (flash on the device) the config needs; 0 if invalid. */
+/* Upper bound on read-only table bytes (flash) for the config; 0 if invalid. */
 size_t kwsc_frontend_tables_bytes(const kwsc_frontend_config *config);
 
 /* Frames a fresh frontend emits for a whole clip of num_samples samples. */

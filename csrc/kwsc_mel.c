@@ -1,6 +1,24 @@
 /* kwsc_mel.c - see kwsc_mel.h. */
 #include "kwsc_mel.h"
 
+/* |X[bin]|^2 from the packed spectrum: bins 0 and N/2 are real and share slot 0. */
+static inline uint64_t bin_power(const int32_t *spectrum, uint16_t bin, uint16_t half)
+{
+    int64_t re;
+    int64_t im;
+    if (bin == 0u) {
+        re = spectrum[0];
+        im = 0;
+    } else if (bin == half) {
+        re = spectrum[1];
+        im = 0;
+    } else {
+        re = spectrum[2u * bin];
+        im = spectrum[2u * bin + 1u];
+    }
+    return (uint64_t)(re * re) + (uint64_t)(im * im);
+}
+
 void kwsc_mel_energies(const int32_t *spectrum, uint16_t fft_size, uint16_t first_bin,
                        uint16_t num_bins, const uint8_t *segment, const int16_t *weight_q15,
                        uint16_t num_mel, uint64_t *energy)
@@ -12,27 +30,11 @@ void kwsc_mel_energies(const int32_t *spectrum, uint16_t fft_size, uint16_t firs
         energy[i] = 0;
     }
     for (i = 0; i < num_bins; i++) {
-        uint16_t bin = (uint16_t)(first_bin + i);
-        int64_t re;
-        int64_t im;
-        uint64_t power;
-        uint64_t rising;
+        uint64_t power = bin_power(spectrum, (uint16_t)(first_bin + i), half);
         uint32_t w = (uint32_t)weight_q15[i];
         uint8_t j = segment[i];
-
-        if (bin == 0u) {
-            re = spectrum[0];
-            im = 0;
-        } else if (bin == half) {
-            re = spectrum[1];
-            im = 0;
-        } else {
-            re = spectrum[2u * bin];
-            im = spectrum[2u * bin + 1u];
-        }
-        power = (uint64_t)(re * re) + (uint64_t)(im * im);
         /* floor(power * w / 2^15) exactly, without a 64x64-bit product. */
-        rising = (power >> 15) * w + (((power & 0x7FFFu) * w) >> 15);
+        uint64_t rising = (power >> 15) * w + (((power & 0x7FFFu) * w) >> 15);
         if (j < num_mel) {
             energy[j] += rising;
         }

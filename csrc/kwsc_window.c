@@ -8,6 +8,7 @@ int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preem
     uint32_t magnitude_bits = 0;
     int32_t prev = prev_sample;
     uint16_t n;
+    uint16_t half;
     int bits = 0;
     int32_t gain;
 
@@ -31,9 +32,12 @@ int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preem
      * multiply halves, so |out| < 2^30. Exponent: out = x_pe * w * 2^(15 + 31 - bits - 1).
      */
     gain = (int32_t)1 << (31 - bits);
-    for (n = 0; n < window_len; n++) {
-        uint16_t idx = (n <= window_len / 2u) ? n : (uint16_t)(window_len - n);
-        out[n] = kwsc_mul_hi32(out[n] * gain, window_q31[idx]);
+    half = window_len / 2u;
+    for (n = 0; n <= half; n++) {
+        out[n] = kwsc_mul_hi32(out[n] * gain, window_q31[n]);
+    }
+    for (; n < window_len; n++) {
+        out[n] = kwsc_mul_hi32(out[n] * gain, window_q31[window_len - n]);
     }
     for (n = window_len; n < fft_size; n++) {
         out[n] = 0;

@@ -1,5 +1,5 @@
 /*
- * kwsc_window.h - framing stage: pre-emphasis, symmetric window, block-floating-point normalisation.
+ * kwsc_window.h - framing: pre-emphasis, symmetric window, block-floating-point normalisation.
  *
  * Turns one frame of int16 PCM into the int32 input of the real FFT, normalised so the frame's
  * largest pre-emphasised sample has 31 significant bits whatever the input level (-90 dBFS to

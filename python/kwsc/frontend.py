@@ -108,7 +108,7 @@ class _State:
         self.fe = handle[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class QuantParams:
     """int8 quantisation of cepstra: ``q = clamp(zp + round((c - offset) * scale / 2^16))``.
 
@@ -127,7 +127,7 @@ class QuantParams:
             raise ValueError("offset_q6 and scale_q16 must be 1-D arrays of equal, nonzero length")
         object.__setattr__(self, "offset_q6", offset)
         object.__setattr__(self, "scale_q16", scale)
-        if lib.kwsc_quant_check(self._struct()[0]) != 0:
+        if lib.kwsc_quant_check(self._struct()) != 0:
             raise ValueError("quantisation parameters out of range (|scale_q16| < 2^24, zero_point in int8)")
 
     @classmethod

@@ -109,3 +109,24 @@ def mfcc(pcm: np.ndarray, config: FrontendConfig | None = None) -> np.ndarray:
     """Cepstra in log2 units, shape ``(num_frames, num_ceps)``; C output / 64 approximates it."""
     config = config or FrontendConfig()
     return log_mel(pcm, config) @ dct_matrix(config).T
+
+
+def snr_db(reference_values: np.ndarray, approximation: np.ndarray) -> float:
+    """SNR in dB of ``approximation`` against ``reference_values``: power of the reference over
+    power of the difference, both summed over all elements (inf when identical)."""
+    reference_values = np.asarray(reference_values, dtype=np.float64)
+    error = np.sum((np.asarray(approximation, dtype=np.float64) - reference_values) ** 2)
+    signal = np.sum(reference_values**2)
+    if error == 0:
+        return float("inf")
+    return float(10.0 * np.log10(signal / error)) if signal > 0 else float("-inf")
+
+
+def coefficient_snr_db(reference_values: np.ndarray, approximation: np.ndarray) -> np.ndarray:
+    """Per-column SNR in dB of frames x coefficients: the reference's variance over time (its
+    mean removed, so a large constant c0 cannot hide errors) over the mean squared error."""
+    reference_values = np.asarray(reference_values, dtype=np.float64)
+    error = np.mean((np.asarray(approximation, dtype=np.float64) - reference_values) ** 2, axis=0)
+    variance = np.var(reference_values, axis=0)
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(variance / error)
