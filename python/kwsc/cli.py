@@ -43,7 +43,9 @@ def main() -> None:
 
 @main.command()
 @click.option("--seconds", type=click.FloatRange(0.1, 600.0), default=3.0, show_default=True, help="Clip length.")
-@click.option("--level-dbfs", type=click.FloatRange(-90.0, 0.0), default=-26.0, show_default=True, help="Clip RMS level.")
+@click.option(
+    "--level-dbfs", type=click.FloatRange(-90.0, 0.0), default=-26.0, show_default=True, help="Clip RMS level."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated clip.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write a PNG of the features here.")
 def demo(seconds: float, level_dbfs: float, seed: int, plot: Path | None) -> None:
@@ -60,20 +62,26 @@ def demo(seconds: float, level_dbfs: float, seed: int, plot: Path | None) -> Non
     ceps = frontend.process(pcm)
     elapsed = time.perf_counter() - start
     features = frontend.quantize(ceps, QuantParams.default(config.num_ceps))
-    click.echo(f"  features   {ceps.shape[0]} frames x {ceps.shape[1]} int16 Q{CEPS_Q} cepstra; int8 range "
-               f"[{features.min()}, {features.max()}] (untrained default quantisation)")
+    click.echo(
+        f"  features   {ceps.shape[0]} frames x {ceps.shape[1]} int16 Q{CEPS_Q} cepstra; int8 range "
+        f"[{features.min()}, {features.max()}] (untrained default quantisation)"
+    )
 
     ref = reference.mfcc(pcm, config)
     error = ceps / 2**CEPS_Q - ref
-    click.echo(f"  accuracy   vs float64 reference: SNR {reference.snr_db(ref, ceps / 2**CEPS_Q):.1f} dB, "
-               f"max |error| {np.abs(error).max():.4f} log2 units ({np.abs(error).max() * 3.0103:.3f} dB)")
+    click.echo(
+        f"  accuracy   vs float64 reference: SNR {reference.snr_db(ref, ceps / 2**CEPS_Q):.1f} dB, "
+        f"max |error| {np.abs(error).max():.4f} log2 units ({np.abs(error).max() * 3.0103:.3f} dB)"
+    )
 
     frontend.reset()
     rng = np.random.default_rng(seed)
     bounds = np.cumsum(rng.integers(1, 4000, size=pcm.size // 1000 + 2))
     streamed = np.concatenate([frontend.push(chunk) for chunk in np.split(pcm, bounds[bounds < pcm.size])])
-    click.echo(f"  streaming  random chunks of 1-4000 samples give identical frames: "
-               f"{'yes' if np.array_equal(streamed, ceps) else 'NO'}")
+    click.echo(
+        f"  streaming  random chunks of 1-4000 samples give identical frames: "
+        f"{'yes' if np.array_equal(streamed, ceps) else 'NO'}"
+    )
     click.echo(f"  speed      {seconds / max(elapsed, 1e-9):,.0f}x realtime on one core")
     if plot is not None:
         _plot_features(plot, pcm, ceps, config)
@@ -127,4 +135,6 @@ def features(audio: Path, out: Path, as_int8: bool) -> None:
     if as_int8:
         result = frontend.quantize(result)
     np.save(out, result)
-    click.echo(f"{audio}: {info.duration:.2f} s -> {result.shape[0]} frames x {result.shape[1]} {result.dtype} -> {out}")
+    click.echo(
+        f"{audio}: {info.duration:.2f} s -> {result.shape[0]} frames x {result.shape[1]} {result.dtype} -> {out}"
+    )

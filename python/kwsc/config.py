@@ -74,7 +74,7 @@ class FrontendConfig:
             coefficient = float(data.pop("preemphasis"))
             if not 0.0 <= coefficient < 1.0:
                 raise ConfigError("frontend.preemphasis must be in [0, 1)")
-            data["preemph_q15"] = int(round(coefficient * 32768))
+            data["preemph_q15"] = round(coefficient * 32768)
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"unknown frontend field(s): {', '.join(unknown)}")

@@ -101,9 +101,7 @@ class _State:
         self._tables = c_tables
         self._memory = np.zeros((memory_bytes + 7) // 8, dtype=np.uint64)  # 8-byte aligned
         handle = ffi.new("kwsc_frontend **")
-        status = lib.kwsc_frontend_init(
-            handle, ffi.from_buffer(self._memory), memory_bytes, c_config, c_tables.struct
-        )
+        status = lib.kwsc_frontend_init(handle, ffi.from_buffer(self._memory), memory_bytes, c_config, c_tables.struct)
         _check_status(status, "kwsc_frontend_init")
         self.fe = handle[0]
 
@@ -144,7 +142,11 @@ class QuantParams:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, for model metadata and lineage."""
-        return {"offset_q6": self.offset_q6.tolist(), "scale_q16": self.scale_q16.tolist(), "zero_point": self.zero_point}
+        return {
+            "offset_q6": self.offset_q6.tolist(),
+            "scale_q16": self.scale_q16.tolist(),
+            "zero_point": self.zero_point,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QuantParams:
@@ -189,8 +191,12 @@ class Frontend:
         out = np.empty((capacity, c.num_ceps), dtype=np.int16)
         consumed = ffi.new("size_t *")
         frames = lib.kwsc_frontend_push(
-            state.fe, ffi.from_buffer("int16_t[]", pcm), pcm.size, consumed,
-            ffi.from_buffer("int16_t[]", out, require_writable=True), capacity,
+            state.fe,
+            ffi.from_buffer("int16_t[]", pcm),
+            pcm.size,
+            consumed,
+            ffi.from_buffer("int16_t[]", out, require_writable=True),
+            capacity,
         )
         if consumed[0] != pcm.size:  # capacity is an upper bound, so this is a bug, not input
             raise FrontendError(f"frontend consumed {consumed[0]} of {pcm.size} samples")
@@ -224,8 +230,12 @@ class Frontend:
         offset = 0
         while True:
             frames = lib.kwsc_frontend_push(
-                state.fe, ffi.from_buffer("int16_t[]", samples[offset:]), samples.size - offset,
-                consumed, ffi.from_buffer("int16_t[]", one, require_writable=True), 1,
+                state.fe,
+                ffi.from_buffer("int16_t[]", samples[offset:]),
+                samples.size - offset,
+                consumed,
+                ffi.from_buffer("int16_t[]", one, require_writable=True),
+                1,
             )
             offset += consumed[0]
             if frames == 0:
@@ -242,7 +252,9 @@ class Frontend:
             raise ValueError(f"cepstra must have shape (frames, {params.offset_q6.size}), got {ceps.shape}")
         out = np.empty(ceps.shape, dtype=np.int8)
         status = lib.kwsc_quantize_int8(
-            ffi.from_buffer("int16_t[]", ceps), ceps.shape[0], params._struct(),
+            ffi.from_buffer("int16_t[]", ceps),
+            ceps.shape[0],
+            params._struct(),
             ffi.from_buffer("int8_t[]", out, require_writable=True),
         )
         _check_status(status, "kwsc_quantize_int8")

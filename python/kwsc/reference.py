@@ -14,7 +14,9 @@ It computes, without any quantisation, what the fixed-point C frontend approxima
 The integer tables of the C frontend are generated from the float tables defined here
 (:mod:`kwsc.tables`), so both sides share one definition of window, filters and DCT.
 
-Relation to librosa (checked in tests/test_reference.py): with ``center=False``,
+Relation to librosa (checked in tests/test_reference.py): with the input padded by
+``(fft_size - window_samples) / 2`` zeros on both sides (librosa frames ``fft_size`` samples and
+centres the shorter window in them), ``center=False``,
 ``window="hann"``, ``htk=True``, ``norm=None`` mel filters, ``power=2``, input scaled to [-1, 1)
 by 1/32768, ``power_to_db(ref=1, amin=1e-10, top_db=None)`` and ``dct_type=2, norm="ortho"``:
 

@@ -34,7 +34,7 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
 def speech_like(duration_s: float = 1.0, level_dbfs: float = -26.0, seed: int = 0) -> np.ndarray:
     """Speech-like int16 audio at 16 kHz with RMS ``level_dbfs`` (over the whole clip)."""
     rng = np.random.default_rng(seed)
-    total = int(round(duration_s * SAMPLE_RATE_HZ))
+    total = round(duration_s * SAMPLE_RATE_HZ)
     out = np.zeros(total)
     pos = 0
     while pos < total:
@@ -67,14 +67,14 @@ def speech_like(duration_s: float = 1.0, level_dbfs: float = -26.0, seed: int = 
 def white_noise(duration_s: float = 1.0, level_dbfs: float = -20.0, seed: int = 0) -> np.ndarray:
     """Gaussian white noise, RMS ``level_dbfs``, saturated to int16."""
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal(int(round(duration_s * SAMPLE_RATE_HZ)))
+    x = rng.standard_normal(round(duration_s * SAMPLE_RATE_HZ))
     return _to_int16(_scale_to_dbfs(x, level_dbfs))
 
 
 def pink_noise(duration_s: float = 1.0, level_dbfs: float = -20.0, seed: int = 0) -> np.ndarray:
     """1/f (pink) noise, RMS ``level_dbfs``."""
     rng = np.random.default_rng(seed)
-    n = int(round(duration_s * SAMPLE_RATE_HZ))
+    n = round(duration_s * SAMPLE_RATE_HZ)
     spectrum = np.fft.rfft(rng.standard_normal(n))
     freqs = np.fft.rfftfreq(n, 1 / SAMPLE_RATE_HZ)
     spectrum[1:] /= np.sqrt(freqs[1:])
@@ -86,7 +86,7 @@ def sine_sweep(
     duration_s: float = 1.0, level_dbfs: float = -12.0, f_start_hz: float = 50.0, f_end_hz: float = 7900.0
 ) -> np.ndarray:
     """Exponential sine sweep from ``f_start_hz`` to ``f_end_hz`` Hz, RMS ``level_dbfs``."""
-    n = int(round(duration_s * SAMPLE_RATE_HZ))
+    n = round(duration_s * SAMPLE_RATE_HZ)
     t = np.arange(n) / SAMPLE_RATE_HZ
     k = np.log(f_end_hz / f_start_hz) / duration_s
     phase = 2 * np.pi * f_start_hz * (np.exp(k * t) - 1) / k
@@ -95,13 +95,13 @@ def sine_sweep(
 
 def tone(duration_s: float = 1.0, frequency_hz: float = 1000.0, level_dbfs: float = -12.0) -> np.ndarray:
     """A pure tone of ``frequency_hz`` Hz, RMS ``level_dbfs``."""
-    t = np.arange(int(round(duration_s * SAMPLE_RATE_HZ))) / SAMPLE_RATE_HZ
+    t = np.arange(round(duration_s * SAMPLE_RATE_HZ)) / SAMPLE_RATE_HZ
     return _to_int16(_scale_to_dbfs(np.sin(2 * np.pi * frequency_hz * t), level_dbfs))
 
 
 def silence(duration_s: float = 1.0) -> np.ndarray:
     """Digital silence (all zeros)."""
-    return np.zeros(int(round(duration_s * SAMPLE_RATE_HZ)), dtype=np.int16)
+    return np.zeros(round(duration_s * SAMPLE_RATE_HZ), dtype=np.int16)
 
 
 def clipped(x: np.ndarray, gain_db: float = 20.0) -> np.ndarray:

@@ -1,0 +1,21 @@
+"""Shared fixtures: the default frontend and the generated signal corpus."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kwsc
+from kwsc import signals
+
+
+@pytest.fixture(scope="session")
+def frontend() -> kwsc.Frontend:
+    """A default-config frontend (its streaming state is reset by tests that use push)."""
+    return kwsc.Frontend()
+
+
+@pytest.fixture(scope="session")
+def corpus() -> dict[str, np.ndarray]:
+    """Named 2 s test signals: speech-like at several levels, noise, sweep, tone, clipped, silence."""
+    return signals.corpus(2.0)

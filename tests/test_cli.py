@@ -1,0 +1,49 @@
+"""The kwsc command line: demo (the README's main job for now) and features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile
+from click.testing import CliRunner
+
+import kwsc
+from kwsc import signals
+from kwsc.cli import main
+
+
+def test_demo_prints_a_summary_and_writes_a_plot(tmp_path: Path) -> None:
+    plot = tmp_path / "features.png"
+    result = CliRunner().invoke(main, ["demo", "--seconds", "1.5", "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    assert "74 frames x 13 int16 Q6 cepstra" in result.output
+    assert "identical frames: yes" in result.output
+    snr = float(result.output.split("SNR ")[1].split(" dB")[0])
+    assert snr > 60
+    assert plot.stat().st_size > 10_000 and plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_features_writes_the_frontend_output(tmp_path: Path) -> None:
+    audio = signals.speech_like(1.0, seed=9)
+    wav = tmp_path / "clip.wav"
+    soundfile.write(wav, audio, 16000, subtype="PCM_16")
+    out = tmp_path / "clip.npy"
+    result = CliRunner().invoke(main, ["features", str(wav), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert np.array_equal(np.load(out), kwsc.Frontend().process(audio))
+    result = CliRunner().invoke(main, ["features", str(wav), "--out", str(out), "--int8"])
+    assert result.exit_code == 0 and np.load(out).dtype == np.int8
+
+
+def test_features_rejects_bad_files_with_exit_code_2(tmp_path: Path) -> None:
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_text("this is not audio")
+    stereo = tmp_path / "stereo.wav"
+    soundfile.write(stereo, np.zeros((1600, 2), np.int16), 16000)
+    rate = tmp_path / "8k.wav"
+    soundfile.write(rate, np.zeros(800, np.int16), 8000)
+    for path, message in [(not_audio, "cannot decode"), (stereo, "2 channels"), (rate, "sample rate 8000")]:
+        result = CliRunner().invoke(main, ["features", str(path), "--out", str(tmp_path / "x.npy")])
+        assert result.exit_code == 2, result.output
+        assert message in result.output
