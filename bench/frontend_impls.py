@@ -277,7 +277,7 @@ IMPLEMENTATIONS: tuple[Implementation, ...] = (
         key="python_speech_features", label="python_speech_features.mfcc",
         distribution="python_speech_features", module="python_speech_features",
         frames_per_second=SAMPLE_RATE_HZ / HOP_SAMPLES, make=_make_python_speech_features,
-        note="float64 NumPy; pads a last partial frame",
+        note="float64 NumPy; its defaults: rectangular window, pre-emphasis 0.97; pads a last partial frame",
     ),
     Implementation(
         key="pymicro_features", label="pymicro-features (TFLM microfrontend)",

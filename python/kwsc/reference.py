@@ -126,9 +126,11 @@ def snr_db(reference_values: np.ndarray, approximation: np.ndarray) -> float:
 
 def coefficient_snr_db(reference_values: np.ndarray, approximation: np.ndarray) -> np.ndarray:
     """Per-column SNR in dB of frames x coefficients: the reference's variance over time (its
-    mean removed, so a large constant c0 cannot hide errors) over the mean squared error."""
+    mean removed, so a large constant c0 cannot hide errors) over the mean squared error.
+    NaN where the reference is constant over time (variance < 1e-10), inf where exact."""
     reference_values = np.asarray(reference_values, dtype=np.float64)
     error = np.mean((np.asarray(approximation, dtype=np.float64) - reference_values) ** 2, axis=0)
     variance = np.var(reference_values, axis=0)
-    with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(variance / error)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        snr = 10.0 * np.log10(variance / error)
+    return np.where(variance < 1e-10, np.nan, snr)

@@ -591,19 +591,19 @@ int main(int argc, char **argv)
         }
     }
 
-    /* Reset after unrelated input (the clip reversed, on top of what the stream left buffered),
-     * then the whole clip in one push with exactly enough room: identical frames. */
+    /* Reset after unrelated input (full scale, on top of what the stream left buffered), then
+     * the whole clip in one push with exactly enough room: identical frames. */
     {
-        size_t junk_len = n < 700u ? n : 700u;
+        size_t junk_len = 700u;
         int16_t *junk = (int16_t *)xmalloc(junk_len * sizeof(int16_t));
         /* The stream left n - frames * hop samples buffered (< window_samples). */
         size_t junk_frames = frames_after(&config, n - frames * config.hop_samples + junk_len);
         int16_t *junk_out = (int16_t *)xmalloc(junk_frames * NUM_CEPS * sizeof(int16_t));
-        for (k = 0u; k < junk_len; k++) {
-            junk[k] = pcm[n - 1u - k];
+        for (k = 0u; k < junk_len; k++) { /* full-scale square: a stale prev_sample shows */
+            junk[k] = (k / 3u) % 2u == 0u ? INT16_MIN : INT16_MAX;
         }
-        CHECK(kwsc_frontend_push(fe, junk_len > 0u ? junk : NULL, junk_len, &consumed,
-                                 junk_out, junk_frames) == junk_frames);
+        CHECK(kwsc_frontend_push(fe, junk, junk_len, &consumed, junk_out, junk_frames) ==
+              junk_frames);
         CHECK(consumed == junk_len);
         free(junk);
         free(junk_out);

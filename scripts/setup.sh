@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install everything kwsc needs on Debian 12 with Python 3.11: Debian packages (as root or via
+# sudo), then a virtualenv in .venv holding kwsc (its C core compiled by pip through CMake) and
+# the test and benchmark tools. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+APT_PACKAGES=(build-essential cmake python3-dev python3-venv)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON="${PYTHON:-python3}"
+"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kwsc needs Python >= 3.11")'
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv with $("$PYTHON" --version)"
+    "$PYTHON" -m venv .venv
+fi
+echo "setup: installing kwsc and its test tools into .venv (compiles csrc/)"
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install -q --disable-pip-version-check '.[test,bench]'
+echo "setup: done; run .venv/bin/kwsc --help"
