@@ -7,13 +7,15 @@ static inline void twiddle(const int32_t *table, uint32_t n, uint32_t k, int32_t
     uint32_t quarter = n / 4u;
     uint32_t q = 0;
     uint32_t r = k;
+    int32_t c;
+    int32_t s;
     while (r >= quarter) { /* at most 3 steps; avoids a division */
         r -= quarter;
         q++;
     }
-    int32_t c = table[2u * r];
-    int32_t s = table[2u * r + 1u];
-    /* W^k = W^r * (-i)^q: multiply (c + i s) by 1, -i, -1, i. */
+    c = table[2u * r];
+    s = table[2u * r + 1u];
+    /* W^k = W^r (-i)^q: (c + i s) times 1, -i, -1, i. */
     switch (q) {
     case 0u: *wr = c; *wi = s; break;
     case 1u: *wr = s; *wi = -c; break;
@@ -22,27 +24,21 @@ static inline void twiddle(const int32_t *table, uint32_t n, uint32_t k, int32_t
     }
 }
 
-/* Reorder the m complex values (interleaved re, im) into bit-reversed index order. */
-static void bit_reverse(int32_t *z, uint32_t m)
+void kwsc_fft_bit_reverse_pairs(int32_t *data, uint16_t fft_size)
 {
+    uint32_t m = fft_size / 2u;
     uint32_t i;
     uint32_t j = 0;
-    for (i = 0; i < m - 1u; i++) {
-        uint32_t bit;
+    for (i = 0; i < m; i++) {
         if (i < j) {
-            int32_t tr = z[2u * i];
-            int32_t ti = z[2u * i + 1u];
-            z[2u * i] = z[2u * j];
-            z[2u * i + 1u] = z[2u * j + 1u];
-            z[2u * j] = tr;
-            z[2u * j + 1u] = ti;
+            int32_t tr = data[2u * i];
+            int32_t ti = data[2u * i + 1u];
+            data[2u * i] = data[2u * j];
+            data[2u * i + 1u] = data[2u * j + 1u];
+            data[2u * j] = tr;
+            data[2u * j + 1u] = ti;
         }
-        bit = m >> 1;
-        while (j & bit) {
-            j ^= bit;
-            bit >>= 1;
-        }
-        j |= bit;
+        j = kwsc_fft_next_reversed(j, m);
     }
 }
 
@@ -54,64 +50,69 @@ static void bit_reverse(int32_t *z, uint32_t m)
     } while (0)
 
 /*
+ * The radix-4 butterfly's additions, given x0 / 4 and the quarter-scaled products t1..t3:
+ * s0 = x0 + t1, s1 = x0 - t1, s2 = t2 + t3, s3 = t2 - t3;
+ * y0 = s0 + s2, y2 = s0 - s2, y1 = s1 - i s3, y3 = s1 + i s3.
+ */
+static inline void radix4_combine(int32_t *p0, int32_t *p1, int32_t *p2, int32_t *p3,
+                                  int32_t x0r, int32_t x0i, int32_t t1r, int32_t t1i,
+                                  int32_t t2r, int32_t t2i, int32_t t3r, int32_t t3i)
+{
+    int32_t s0r = x0r + t1r;
+    int32_t s0i = x0i + t1i;
+    int32_t s1r = x0r - t1r;
+    int32_t s1i = x0i - t1i;
+    int32_t s2r = t2r + t3r;
+    int32_t s2i = t2i + t3i;
+    int32_t s3r = t2r - t3r;
+    int32_t s3i = t2i - t3i;
+    p0[0] = s0r + s2r;
+    p0[1] = s0i + s2i;
+    p2[0] = s0r - s2r;
+    p2[1] = s0i - s2i;
+    p1[0] = s1r + s3i;
+    p1[1] = s1i - s3r;
+    p3[0] = s1r - s3i;
+    p3[1] = s1i + s3r;
+}
+
+/*
  * One radix-4 decimation-in-time pass: two radix-2 passes of spans `span` and 2 `span` fused.
  * For x0..x3 = z[g + j + {0, 1, 2, 3} span] and w1 = W_(4 span)^j, w2 = w1^2, w3 = w1^3:
- *   t1 = w2 x1, t2 = w1 x2, t3 = w3 x3 (all / 4), s0 = x0/4 + t1, s1 = x0/4 - t1,
- *   s2 = t2 + t3, s3 = t2 - t3; y0 = s0 + s2, y2 = s0 - s2, y1 = s1 - i s3, y3 = s1 + i s3.
- * The output is the two radix-2 passes' result divided by 4, so magnitudes never grow.
+ * t1 = w2 x1, t2 = w1 x2, t3 = w3 x3 (all / 4), then radix4_combine. The output is the two
+ * radix-2 passes' result divided by 4, so magnitudes never grow.
  */
 static void radix4_pass(int32_t *z, uint32_t m, uint32_t span, uint32_t n, const int32_t *table)
 {
     uint32_t stride = n / (4u * span); /* W_(4 span)^j = W_n^(j n / (4 span)) */
+    uint32_t leg = 2u * span;          /* int32 values between the butterfly's legs */
+    uint32_t group = 4u * leg;         /* int32 values between butterflies of one j */
+    int32_t *end = z + 2u * m;
+    int32_t *p;
     uint32_t j;
-    for (j = 0; j < span; j++) {
-        int32_t w1r;
-        int32_t w1i;
-        int32_t w2r;
-        int32_t w2i;
-        int32_t w3r;
-        int32_t w3i;
-        uint32_t g;
-        twiddle(table, n, j * stride, &w1r, &w1i);
+
+    for (p = z; p < end; p += group) { /* j = 0: all twiddles are 1 */
+        int32_t *p1 = p + leg;
+        int32_t *p2 = p1 + leg;
+        int32_t *p3 = p2 + leg;
+        radix4_combine(p, p1, p2, p3, p[0] >> 2, p[1] >> 2, p1[0] >> 2, p1[1] >> 2,
+                       p2[0] >> 2, p2[1] >> 2, p3[0] >> 2, p3[1] >> 2);
+    }
+    for (j = 1; j < span; j++) {
+        int32_t w1r, w1i, w2r, w2i, w3r, w3i;
+        w1r = table[2u * j * stride]; /* j * stride < n / 4: first quadrant, read directly */
+        w1i = table[2u * j * stride + 1u];
         twiddle(table, n, 2u * j * stride, &w2r, &w2i);
         twiddle(table, n, 3u * j * stride, &w3r, &w3i);
-        for (g = j; g < m; g += 4u * span) {
-            int32_t *p0 = &z[2u * g];
-            int32_t *p1 = &z[2u * (g + span)];
-            int32_t *p2 = &z[2u * (g + 2u * span)];
-            int32_t *p3 = &z[2u * (g + 3u * span)];
+        for (p = z + 2u * j; p < end; p += group) {
+            int32_t *p1 = p + leg;
+            int32_t *p2 = p1 + leg;
+            int32_t *p3 = p2 + leg;
             int32_t t1r, t1i, t2r, t2i, t3r, t3i;
-            int32_t x0r = p0[0] >> 2;
-            int32_t x0i = p0[1] >> 2;
-            int32_t s0r, s0i, s1r, s1i, s2r, s2i, s3r, s3i;
-            if (j == 0u) { /* all twiddles are 1 */
-                t1r = p1[0] >> 2;
-                t1i = p1[1] >> 2;
-                t2r = p2[0] >> 2;
-                t2i = p2[1] >> 2;
-                t3r = p3[0] >> 2;
-                t3i = p3[1] >> 2;
-            } else {
-                KWSC_CMUL_QUARTER(p1[0], p1[1], w2r, w2i, t1r, t1i);
-                KWSC_CMUL_QUARTER(p2[0], p2[1], w1r, w1i, t2r, t2i);
-                KWSC_CMUL_QUARTER(p3[0], p3[1], w3r, w3i, t3r, t3i);
-            }
-            s0r = x0r + t1r;
-            s0i = x0i + t1i;
-            s1r = x0r - t1r;
-            s1i = x0i - t1i;
-            s2r = t2r + t3r;
-            s2i = t2i + t3i;
-            s3r = t2r - t3r;
-            s3i = t2i - t3i;
-            p0[0] = s0r + s2r;
-            p0[1] = s0i + s2i;
-            p2[0] = s0r - s2r;
-            p2[1] = s0i - s2i;
-            p1[0] = s1r + s3i; /* s1 - i s3 */
-            p1[1] = s1i - s3r;
-            p3[0] = s1r - s3i; /* s1 + i s3 */
-            p3[1] = s1i + s3r;
+            KWSC_CMUL_QUARTER(p1[0], p1[1], w2r, w2i, t1r, t1i);
+            KWSC_CMUL_QUARTER(p2[0], p2[1], w1r, w1i, t2r, t2i);
+            KWSC_CMUL_QUARTER(p3[0], p3[1], w3r, w3i, t3r, t3i);
+            radix4_combine(p, p1, p2, p3, p[0] >> 2, p[1] >> 2, t1r, t1i, t2r, t2i, t3r, t3i);
         }
     }
 }
@@ -132,7 +133,7 @@ static void radix2_first_pass(int32_t *z, uint32_t m)
     }
 }
 
-/* m-point complex DIT FFT (radix 4, one radix-2 pass if log2 m is odd), output Z / m. */
+/* m-point complex DIT FFT on bit-reversed input (radix 4, one radix-2 pass if log2 m is odd): Z / m. */
 static void complex_fft_scaled(int32_t *z, uint32_t m, uint32_t n, const int32_t *table)
 {
     uint32_t span = 1;
@@ -140,7 +141,6 @@ static void complex_fft_scaled(int32_t *z, uint32_t m, uint32_t n, const int32_t
     while ((1u << log2m) < m) {
         log2m++;
     }
-    bit_reverse(z, m);
     if (log2m & 1u) {
         radix2_first_pass(z, m);
         span = 2;
@@ -182,7 +182,8 @@ void kwsc_fft_real_forward(int32_t *data, uint16_t fft_size, const int32_t *twid
         int32_t wi;
         int32_t tr;
         int32_t ti;
-        twiddle(twiddle_q31, fft_size, k, &wr, &wi);
+        wr = twiddle_q31[2u * k]; /* k < fft_size / 4: first quadrant */
+        wi = twiddle_q31[2u * k + 1u];
         tr = kwsc_mul_hi32(pr, wr) - kwsc_mul_hi32(pi, wi); /* W p / 2 = W (A - B) / (4i) */
         ti = kwsc_mul_hi32(pr, wi) + kwsc_mul_hi32(pi, wr);
         pa[0] = er + tr;

@@ -87,7 +87,8 @@ static int tables_match(const kwsc_frontend_config *c, const kwsc_frontend_table
            t->num_ceps == c->num_ceps && t->window_q31 != NULL && t->twiddle_q31 != NULL &&
            t->mel_segment != NULL && t->mel_weight_q15 != NULL && t->dct_q15 != NULL &&
            t->log2_lut_q16 != NULL &&
-           (uint32_t)t->mel_first_bin + t->mel_num_bins <= (uint32_t)c->fft_size / 2u + 1u;
+           t->mel_first_bin >= 1u &&
+           (uint32_t)t->mel_first_bin + t->mel_num_bins <= (uint32_t)c->fft_size / 2u;
 }
 
 int kwsc_frontend_init(kwsc_frontend **out, void *memory, size_t memory_bytes,
@@ -117,7 +118,7 @@ int kwsc_frontend_init(kwsc_frontend **out, void *memory, size_t memory_bytes,
     fe->config = *config;
     fe->tables = tables;
     fe->mel_energy = (uint64_t *)(void *)p;
-    p += KWSC_ALIGN8(8u * (size_t)config->num_mel);
+    p += KWSC_ALIGN8(8u * ((size_t)config->num_mel + 2u));
     fe->fft = (int32_t *)(void *)p;
     p += KWSC_ALIGN8(4u * (size_t)config->fft_size);
     fe->log_mel_q16 = (int32_t *)(void *)p;
@@ -153,9 +154,9 @@ static void compute_frame(kwsc_frontend *fe, int16_t *ceps_q6)
     int32_t offset_log2 = 2 * r - 58 + 2 * fe->log2_fft_size;
 
     kwsc_fft_real_forward(fe->fft, c->fft_size, t->twiddle_q31);
-    kwsc_mel_energies(fe->fft, c->fft_size, t->mel_first_bin, t->mel_num_bins, t->mel_segment,
+    kwsc_mel_energies(fe->fft, t->mel_first_bin, t->mel_num_bins, t->mel_segment,
                       t->mel_weight_q15, c->num_mel, fe->mel_energy);
-    kwsc_log_energies(fe->mel_energy, c->num_mel, offset_log2, KWSC_LOG_FLOOR_LOG2,
+    kwsc_log_energies(&fe->mel_energy[1], c->num_mel, offset_log2, KWSC_LOG_FLOOR_LOG2,
                       t->log2_lut_q16, fe->log_mel_q16);
     kwsc_dct_q6(fe->log_mel_q16, c->num_mel, t->dct_q15, c->num_ceps, ceps_q6);
 }

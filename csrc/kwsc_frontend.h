@@ -75,7 +75,7 @@ typedef struct {
 typedef struct {
     kwsc_frontend_config config;
     const kwsc_frontend_tables *tables;
-    uint64_t *mel_energy;  /* num_mel, scratch */
+    uint64_t *mel_energy;  /* num_mel + 2 (two sinks), scratch */
     int32_t *fft;          /* fft_size, scratch */
     int32_t *log_mel_q16;  /* num_mel, log energies of the last frame */
     int16_t *samples;      /* window_samples, the frame being filled */
@@ -88,7 +88,7 @@ typedef struct {
 
 /* Bytes of state + scratch for a config, usable in a static array declaration. */
 #define KWSC_FRONTEND_MEMORY_BYTES(window_samples, fft_size, num_mel)                    \
-    (KWSC_ALIGN8(sizeof(kwsc_frontend)) + KWSC_ALIGN8(8u * (size_t)(num_mel)) +         \
+    (KWSC_ALIGN8(sizeof(kwsc_frontend)) + KWSC_ALIGN8(8u * ((size_t)(num_mel) + 2u)) +  \
      KWSC_ALIGN8(4u * (size_t)(fft_size)) + KWSC_ALIGN8(4u * (size_t)(num_mel)) +       \
      KWSC_ALIGN8(2u * (size_t)(window_samples)))
 

@@ -20,16 +20,19 @@ extern "C" {
  * Mel band energies of one packed FFT frame (kwsc_fft_real_forward's output).
  *
  * spectrum      fft_size packed int32 values, |value| <= 2^30.5.
- * first_bin     first FFT bin inside (mel_low_hz, mel_high_hz).
- * num_bins      number of consecutive bins from first_bin.
+ * first_bin     first FFT bin inside (mel_low_hz, mel_high_hz); >= 1, since bin 0 (and bin
+ *               fft_size/2) can never lie strictly inside the range, both are packed apart.
+ * num_bins      number of consecutive bins from first_bin, all < fft_size / 2.
  * segment       num_bins indexes j in 0..num_mel: the bin lies between mel points j and j+1.
  * weight_q15    num_bins rising weights of band j in Q15 (band j-1 gets 32768 - weight).
- * energy        num_mel uint64 outputs: sum over bins of weight * (Re^2 + Im^2), in the square
- *               of the spectrum's units (a frame's total is <= 2^62, so nothing overflows).
+ * energy        num_mel + 2 uint64 outputs: energy[1 + m] is band m, the sum over bins of
+ *               weight * (Re^2 + Im^2) in the square of the spectrum's units (a frame's total
+ *               is <= 2^62, so nothing overflows); energy[0] and energy[num_mel + 1] receive the
+ *               outer halves of the first and last triangles' neighbours and are ignored.
  */
-void kwsc_mel_energies(const int32_t *spectrum, uint16_t fft_size, uint16_t first_bin,
-                       uint16_t num_bins, const uint8_t *segment, const int16_t *weight_q15,
-                       uint16_t num_mel, uint64_t *energy);
+void kwsc_mel_energies(const int32_t *spectrum, uint16_t first_bin, uint16_t num_bins,
+                       const uint8_t *segment, const int16_t *weight_q15, uint16_t num_mel,
+                       uint64_t *energy);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@ log2 unit), and int8 after :meth:`Frontend.quantize`.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -179,6 +180,16 @@ class Frontend:
         self._c_tables = _CTables(self.tables)
         self.memory_bytes = int(lib.kwsc_frontend_memory_bytes(self._c_config))
         self._stream = _State(self._c_config, self._c_tables, self.memory_bytes)
+        self._per_thread = threading.local()
+
+    def _fresh_state(self) -> _State:
+        """A reset state private to the calling thread, reused across calls (saves set-up time)."""
+        state = getattr(self._per_thread, "state", None)
+        if state is None:
+            state = self._per_thread.state = _State(self._c_config, self._c_tables, self.memory_bytes)
+        else:
+            lib.kwsc_frontend_reset(state.fe)
+        return state
 
     @property
     def tables_bytes(self) -> int:
@@ -208,8 +219,7 @@ class Frontend:
         Does not touch the streaming state of :meth:`push`; safe to call from several threads.
         A clip shorter than one window gives zero frames; an empty clip raises ValueError.
         """
-        samples = to_int16(pcm)
-        return self._push(_State(self._c_config, self._c_tables, self.memory_bytes), samples)
+        return self._push(self._fresh_state(), to_int16(pcm))
 
     def push(self, chunk: Any) -> np.ndarray:
         """Stream a chunk (any length, empty allowed); returns the frames it completed."""
@@ -222,7 +232,7 @@ class Frontend:
     def process_log_mel(self, pcm: Any) -> np.ndarray:
         """Log2 mel energies of a clip, int32 Q16, shape ``(frames, num_mel)`` (diagnostics)."""
         samples = to_int16(pcm)
-        state = _State(self._c_config, self._c_tables, self.memory_bytes)
+        state = self._fresh_state()
         c = self.config
         rows = []
         one = np.empty((1, c.num_ceps), dtype=np.int16)
