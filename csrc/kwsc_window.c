@@ -3,33 +3,10 @@
 
 #include "kwsc_fft.h"
 
-/* Windowed sample: (32768 x[n] - a x[n-1]) * w / 2, with w in Q31; |result| < 2^30. */
-static inline int32_t windowed(int32_t x, int32_t before, int16_t preemph_q15, int32_t w_q31)
+/* Magnitude of v as an unsigned value (v > INT32_MIN here). */
+static inline uint32_t magnitude(int32_t v)
 {
-    return kwsc_mul_hi32(x * 32768 - preemph_q15 * before, w_q31);
-}
-
-/* Window sample pair i (samples 2i, 2i + 1; zero past the window) into slot; returns OR of |.|. */
-static inline uint32_t window_pair(const int16_t *samples, int16_t prev_sample, int16_t preemph_q15,
-                                   const int32_t *window_q31, uint32_t window_len, uint32_t i,
-                                   int32_t *slot)
-{
-    uint32_t half = window_len / 2u;
-    uint32_t n = 2u * i;
-    int32_t a = 0;
-    int32_t b = 0;
-    if (n < window_len) {
-        int32_t before = (n == 0u) ? prev_sample : samples[n - 1u];
-        a = windowed(samples[n], before, preemph_q15, window_q31[n <= half ? n : window_len - n]);
-        n++;
-        if (n < window_len) { /* an odd window length pairs its last sample with padding */
-            b = windowed(samples[n], samples[n - 1u], preemph_q15,
-                         window_q31[n <= half ? n : window_len - n]);
-        }
-    }
-    slot[0] = a;
-    slot[1] = b;
-    return (uint32_t)(a < 0 ? -a : a) | (uint32_t)(b < 0 ? -b : b);
+    return (uint32_t)(v < 0 ? -v : v);
 }
 
 int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preemph_q15,
@@ -37,47 +14,65 @@ int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preem
                       uint16_t fft_size)
 {
     uint32_t magnitude_bits = 0;
-    uint32_t quarter = fft_size / 8u; /* a quarter of the fft_size / 2 sample pairs */
-    uint32_t q;
-    uint32_t r = 0;
+    uint32_t half = window_len / 2u;
+    uint32_t pairs = fft_size / 2u;
+    uint32_t n;
+    uint32_t i;
+    uint32_t j = 0;
+    int32_t before = prev_sample;
+    int32_t gain;
     int bits = 0;
-    int shift;
 
     /*
-     * Pass 1: pre-emphasis (exact, Q15) times the window (one Q31 multiply, which halves), in
-     * bit-reversed pair order, the FFT's input order: pair i goes to slot bitreverse(i), and so
-     * does the zero padding. Pairs q, q + P/4, q + P/2, q + 3P/4 (P pairs in all) land in slots
-     * 4 r, 4 r + 2, 4 r + 1, 4 r + 3 with r = bitreverse(q) over log2(P/4) bits, so one reversed
-     * counter step serves four pairs. The OR of all magnitudes has the maximum's leading bit.
+     * Pass 1, in natural order: exact pre-emphasis in Q15 (|32768 x[n] - a x[n-1]| < 2^31) times
+     * the window with one Q31 multiply, which halves. The loop is split where the symmetric
+     * window's index turns (w[L - n] = w[n]). The OR of all magnitudes has the max's leading bit.
      */
-    for (q = 0; q < quarter; q++) {
-        int32_t *slots = &out[8u * r];
-        magnitude_bits |= window_pair(samples, prev_sample, preemph_q15, window_q31, window_len,
-                                      q, &slots[0]);
-        magnitude_bits |= window_pair(samples, prev_sample, preemph_q15, window_q31, window_len,
-                                      q + quarter, &slots[4]);
-        magnitude_bits |= window_pair(samples, prev_sample, preemph_q15, window_q31, window_len,
-                                      q + 2u * quarter, &slots[2]);
-        magnitude_bits |= window_pair(samples, prev_sample, preemph_q15, window_q31, window_len,
-                                      q + 3u * quarter, &slots[6]);
-        r = kwsc_fft_next_reversed(r, quarter);
+    for (n = 0; n <= half && n < window_len; n++) {
+        int32_t x = samples[n];
+        int32_t v = kwsc_mul_hi32(x * 32768 - preemph_q15 * before, window_q31[n]);
+        before = x;
+        out[n] = v;
+        magnitude_bits |= magnitude(v);
+    }
+    for (; n < window_len; n++) {
+        int32_t x = samples[n];
+        int32_t v = kwsc_mul_hi32(x * 32768 - preemph_q15 * before, window_q31[window_len - n]);
+        before = x;
+        out[n] = v;
+        magnitude_bits |= magnitude(v);
+    }
+    for (; n < fft_size; n++) {
+        out[n] = 0;
     }
 
-    /* Pass 2: block normalisation, shifting the peak up to 30 significant bits. */
     while (bits < 31 && (magnitude_bits >> bits) != 0u) {
         bits++;
     }
     if (bits == 0) {
         return 0; /* digital silence: all zeros, any exponent will do */
     }
-    shift = 30 - bits;
-    if (shift > 0) {
-        int32_t gain = (int32_t)1 << shift;
-        uint32_t i;
-        for (i = 0; i < fft_size; i++) {
-            out[i] *= gain;
+
+    /*
+     * Pass 2: block normalisation (shift the peak up to 30 significant bits) fused with the
+     * permutation of the (even, odd) sample pairs into bit-reversed order, the FFT's input order.
+     * Every pair is scaled exactly once: when it is swapped, or when it stays in place.
+     */
+    gain = (int32_t)1 << (30 - bits);
+    for (i = 0; i < pairs; i++) {
+        if (i < j) {
+            int32_t ar = out[2u * i] * gain;
+            int32_t ai = out[2u * i + 1u] * gain;
+            out[2u * i] = out[2u * j] * gain;
+            out[2u * i + 1u] = out[2u * j + 1u] * gain;
+            out[2u * j] = ar;
+            out[2u * j + 1u] = ai;
+        } else if (i == j) {
+            out[2u * i] *= gain;
+            out[2u * i + 1u] *= gain;
         }
+        j = kwsc_fft_next_reversed(j, pairs);
     }
-    /* out = 32768 x_pe * w / 2 * 2^shift = x_pe * w * 2^(44 - bits) = x_pe * w * 2^(29 - r) */
+    /* out = 32768 x_pe * w / 2 * 2^(30 - bits) = x_pe * w * 2^(44 - bits) = x_pe * w * 2^(29 - r) */
     return bits - 15;
 }

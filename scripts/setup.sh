@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install everything kwsc needs on Debian 12 with Python 3.11: Debian packages (as root or via
-# sudo), then a virtualenv in .venv holding kwsc (its C core compiled by pip through CMake) and
-# the test and benchmark tools. Safe to run again.
+# sudo: the host compiler, the Cortex-M toolchain and QEMU for the firmware), then a virtualenv
+# in .venv holding kwsc (its C core compiled by pip through CMake) and the test and benchmark
+# tools. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-APT_PACKAGES=(build-essential cmake python3-dev python3-venv)
+APT_PACKAGES=(build-essential cmake make python3-dev python3-venv
+              gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

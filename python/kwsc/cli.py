@@ -110,17 +110,11 @@ def _plot_features(path: Path, pcm: np.ndarray, ceps: np.ndarray, config: Fronte
     plt.close(fig)
 
 
-@main.command()
-@click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output .npy file.")
-@click.option("--int8", "as_int8", is_flag=True, help="Write int8 features (default quantisation) instead of int16 Q6.")
-def features(audio: Path, out: Path, as_int8: bool) -> None:
-    """Compute the frontend's features of a 16 kHz mono AUDIO file into an .npy file."""
+def _read_pcm(audio: Path, config: FrontendConfig) -> np.ndarray:
+    """Mono int16 PCM of an audio file at the config's rate; a clear InputError otherwise."""
     import soundfile
 
-    config = FrontendConfig()
     try:
-        info = soundfile.info(str(audio))
         pcm, rate = soundfile.read(str(audio), dtype="int16", always_2d=True)
     except Exception as exc:  # soundfile raises several types for unreadable files
         raise InputError(f"{audio}: cannot decode audio ({exc})") from exc
@@ -130,11 +124,111 @@ def features(audio: Path, out: Path, as_int8: bool) -> None:
         raise InputError(f"{audio}: {pcm.shape[1]} channels, need mono (downmix first)")
     if pcm.shape[0] == 0:
         raise InputError(f"{audio}: no samples")
+    return np.ascontiguousarray(pcm[:, 0])
+
+
+@main.command()
+@click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output .npy file.")
+@click.option("--int8", "as_int8", is_flag=True, help="Write int8 features (default quantisation) instead of int16 Q6.")
+def features(audio: Path, out: Path, as_int8: bool) -> None:
+    """Compute the frontend's features of a 16 kHz mono AUDIO file into an .npy file."""
+    config = FrontendConfig()
+    pcm = _read_pcm(audio, config)
     frontend = Frontend(config)
-    result = frontend.process(np.ascontiguousarray(pcm[:, 0]))
+    result = frontend.process(pcm)
     if as_int8:
         result = frontend.quantize(result)
     np.save(out, result)
-    click.echo(
-        f"{audio}: {info.duration:.2f} s -> {result.shape[0]} frames x {result.shape[1]} {result.dtype} -> {out}"
-    )
+    seconds = pcm.size / config.sample_rate_hz
+    click.echo(f"{audio}: {seconds:.2f} s -> {result.shape[0]} frames x {result.shape[1]} {result.dtype} -> {out}")
+
+
+def _firmware_error(exc: Exception) -> click.ClickException:
+    error = click.ClickException(str(exc))
+    error.exit_code = 1
+    return error
+
+
+@main.group("firmware")
+def firmware_group() -> None:
+    """Build and run the Cortex-M4 firmware under QEMU (mps2-an386)."""
+
+
+@firmware_group.command("build")
+@click.option("--float-abi", type=click.Choice(["soft", "hard"]), default="soft", show_default=True)
+@click.option("--force", is_flag=True, help="Rebuild even if a cached build matches the sources.")
+def firmware_build(float_abi: str, force: bool) -> None:
+    """Build the firmware (cached by a hash of its sources) and print where the ELF is."""
+    from kwsc import firmware
+
+    try:
+        build = firmware.build(float_abi=float_abi, force=force)
+    except firmware.FirmwareError as exc:
+        raise _firmware_error(exc) from exc
+    click.echo(build.elf)
+
+
+@firmware_group.command("run")
+@click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--chunk", type=click.IntRange(1, 1 << 20), default=320, show_default=True, help="Samples per push.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the device's int16 cepstra (.npy).")
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=120, show_default=True, help="QEMU timeout, s.")
+def firmware_run(audio: Path, chunk: int, out: Path | None, timeout: float) -> None:
+    """Run the frontend on the firmware under QEMU and compare it bit for bit with the host."""
+    from kwsc import firmware
+
+    pcm = _read_pcm(audio, FrontendConfig())
+    try:
+        build = firmware.build()
+        device = firmware.run_frontend(build, pcm, chunk_samples=chunk)
+    except firmware.FirmwareError as exc:
+        raise _firmware_error(exc) from exc
+    frontend = Frontend()
+    host = frontend.process(pcm)
+    same = np.array_equal(device.ceps, host) and np.array_equal(device.int8, frontend.quantize(host))
+    click.echo(f"{audio}: {device.ceps.shape[0]} frames on the Cortex-M4 (QEMU), chunks of {chunk} samples")
+    click.echo(f"  host vs device int16 and int8 features: {'bit-identical' if same else 'DIFFERENT'}")
+    click.echo(f"  frontend stack {device.stack_bytes} B, state {device.memory_bytes} B")
+    if out is not None:
+        np.save(out, device.ceps)
+    if not same:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Project TOML whose [budget] (and [frontend]) to use.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one entry per component.")
+def footprint(config_path: Path | None, as_json: bool) -> None:
+    """Flash and RAM per component on the Cortex-M4, instructions per frame, and budget checks.
+
+    Exit code 1 when a budget is exceeded (targets are reported, not enforced).
+    """
+    import json
+
+    from kwsc import firmware
+    from kwsc import footprint as fp
+    from kwsc.config import BudgetConfig, ConfigError, load_project_config
+
+    try:
+        project = load_project_config(config_path) if config_path else {}
+    except ConfigError as exc:
+        raise InputError(str(exc)) from exc
+    budget = project.get("budget", BudgetConfig())
+    try:
+        components = fp.measure(config=project.get("frontend", FrontendConfig()))
+    except firmware.FirmwareError as exc:
+        raise _firmware_error(exc) from exc
+    checks = fp.check_budgets(components, budget)
+    if as_json:
+        document = {name: c.to_dict() for name, c in components.items()}
+        for check in checks:
+            entry = document[check.component].setdefault("budgets", [])
+            entry.append({"name": check.name, "value": check.value, "limit": check.limit, "hard": check.hard,
+                          "ok": check.ok})  # fmt: skip
+        click.echo(json.dumps(document, indent=2))
+    else:
+        click.echo(fp.format_table(components, checks))
+    if any(check.hard and not check.ok for check in checks):
+        raise SystemExit(1)

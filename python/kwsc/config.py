@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any
 
 
@@ -94,3 +95,48 @@ class FrontendConfig:
         if num_samples < self.window_samples:
             return 0
         return (num_samples - self.window_samples) // self.hop_samples + 1
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    """Device budgets (``[budget]`` in a project config), in bytes or instructions.
+
+    Exceeding a budget fails ``kwsc footprint`` (exit code 1); a target is reported only.
+    """
+
+    frontend_ram_bytes: int = 16 * 1024
+    frontend_tables_bytes: int = 16 * 1024
+    frontend_ram_target_bytes: int = 4 * 1024
+    frontend_flash_target_bytes: int = 8 * 1024
+    frontend_instructions_target: int = 30_000
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BudgetConfig:
+        """Build from a ``[budget]`` table; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown budget field(s): {', '.join(unknown)}")
+        for key, value in data.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"budget.{key} must be a positive integer, got {value!r}")
+        return cls(**data)
+
+
+def load_project_config(path: str | Path) -> dict[str, Any]:
+    """Read a project TOML file into {"frontend": FrontendConfig, "budget": BudgetConfig}.
+
+    Sections not known yet are an error rather than silently ignored.
+    """
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    known = {"frontend": FrontendConfig, "budget": BudgetConfig}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
+    return {name: cls.from_dict(data.get(name, {})) for name, cls in known.items()}

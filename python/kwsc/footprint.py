@@ -1,0 +1,184 @@
+"""Flash, RAM and cost of each firmware component on the Cortex-M4, checked against budgets.
+
+Sizes come from the firmware's linker map (after --gc-sections, so only what is linked counts):
+every input section is attributed to a component by the object file it came from. Flash is
+.text + .rodata (+ the .data load image); RAM is .data + .bss + the component's declared
+buffers (its caller-owned state, e.g. ``kwsc_frontend_state``) + the stack high-water mark of
+a run. Instructions per frame are measured under QEMU (see :mod:`kwsc.firmware`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kwsc import firmware, signals
+from kwsc.config import BudgetConfig, FrontendConfig
+
+#: Object files (basename without .o) that make up each kwsc component on the device.
+COMPONENT_OBJECTS: dict[str, tuple[str, ...]] = {
+    "frontend": (
+        "kwsc_window", "kwsc_fft", "kwsc_mel", "kwsc_log", "kwsc_dct", "kwsc_quant",
+        "kwsc_frontend", "kwsc_frontend_tables_default",
+    ),
+}  # fmt: skip
+#: Objects holding a component's generated tables (reported apart from its code).
+TABLE_OBJECTS = {"frontend": ("kwsc_frontend_tables_default",)}
+#: Buffers a harness declares on a component's behalf (its caller-owned state), by symbol.
+DECLARED_BUFFERS = {"frontend": ("kwsc_frontend_state",)}
+HARNESS = "harness"
+LIBRARY = "runtime library"
+
+
+@dataclass
+class ComponentFootprint:
+    """Bytes of one component. ``flash_bytes`` = code + tables (+ .data image); RAM as above."""
+
+    code_bytes: int = 0
+    tables_bytes: int = 0
+    data_bytes: int = 0
+    bss_bytes: int = 0
+    state_bytes: int = 0
+    stack_bytes: int = 0
+    instructions_per_frame: float | None = None
+    instructions_per_second: float | None = None
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def flash_bytes(self) -> int:
+        """Read-only bytes in flash: code, tables and the initial image of .data."""
+        return self.code_bytes + self.tables_bytes + self.data_bytes
+
+    @property
+    def ram_bytes(self) -> int:
+        """RAM bytes: .data + .bss + declared state + stack high-water mark."""
+        return self.data_bytes + self.bss_bytes + self.state_bytes + self.stack_bytes
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form, including the derived flash and RAM totals."""
+        data = asdict(self)
+        data["flash_bytes"] = self.flash_bytes
+        data["ram_bytes"] = self.ram_bytes
+        return data
+
+
+_SECTION = re.compile(r"^ (\.[\w.$]+|COMMON)\s*(?:\n\s+|\s+)0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+)", re.MULTILINE)
+_SYMBOL_SECTION = re.compile(r"^ \.bss\.([\w$]+)\s*(?:\n\s+|\s+)0x[0-9a-f]+\s+0x([0-9a-f]+)", re.MULTILINE)
+
+
+def _component_of(obj_path: str) -> str:
+    if ".a(" in obj_path:
+        return LIBRARY
+    name = Path(obj_path).name.removesuffix(".o")
+    for component, objects in COMPONENT_OBJECTS.items():
+        if name in objects:
+            return component
+    return HARNESS
+
+
+def parse_map(map_text: str) -> dict[str, ComponentFootprint]:
+    """Sizes per component from a GNU ld map file (the part after "Linker script and memory map")."""
+    body = map_text.split("Linker script and memory map", 1)[-1]
+    result: dict[str, ComponentFootprint] = {}
+    declared = {symbol: component for component, symbols in DECLARED_BUFFERS.items() for symbol in symbols}
+    for match in _SECTION.finditer(body):
+        section, _address, size_hex, obj = match.groups()
+        size = int(size_hex, 16)
+        if size == 0 or not (obj.endswith(".o") or obj.endswith(")")):
+            continue
+        component = _component_of(obj)
+        entry = result.setdefault(component, ComponentFootprint())
+        kind = section.split(".")[1] if section.startswith(".") else "bss"
+        symbol = section.split(".", 2)[2] if section.count(".") >= 2 else ""
+        if kind == "bss" and symbol in declared:
+            result.setdefault(declared[symbol], ComponentFootprint()).state_bytes += size
+        elif kind == "bss" or section == "COMMON":
+            entry.bss_bytes += size
+        elif kind == "data":
+            entry.data_bytes += size
+        elif kind == "rodata" and Path(obj).name.removesuffix(".o") in TABLE_OBJECTS.get(component, ()):
+            entry.tables_bytes += size
+        elif kind in ("text", "rodata", "isr_vector", "ARM"):
+            entry.code_bytes += size
+    return result
+
+
+@dataclass(frozen=True)
+class BudgetCheck:
+    """One budget: the measured value, its limit, and whether it is a hard budget or a target."""
+
+    component: str
+    name: str
+    value: float
+    limit: float
+    hard: bool
+
+    @property
+    def ok(self) -> bool:
+        """Within the limit."""
+        return self.value <= self.limit
+
+
+def check_budgets(components: dict[str, ComponentFootprint], budget: BudgetConfig) -> list[BudgetCheck]:
+    """Budgets (hard: exceeding one fails `kwsc footprint`) and targets (reported only)."""
+    fe = components["frontend"]
+    checks = [
+        BudgetCheck("frontend", "RAM bytes", fe.ram_bytes, budget.frontend_ram_bytes, True),
+        BudgetCheck("frontend", "tables bytes", fe.tables_bytes, budget.frontend_tables_bytes, True),
+        BudgetCheck("frontend", "RAM bytes (target)", fe.ram_bytes, budget.frontend_ram_target_bytes, False),
+        BudgetCheck("frontend", "flash bytes (target)", fe.flash_bytes, budget.frontend_flash_target_bytes, False),
+    ]
+    if fe.instructions_per_frame is not None:
+        checks.append(
+            BudgetCheck(
+                "frontend", "instructions per frame (target)", round(fe.instructions_per_frame),
+                budget.frontend_instructions_target, False,
+            )
+        )  # fmt: skip
+    return checks
+
+
+def measure(
+    firmware_build: firmware.FirmwareBuild | None = None, config: FrontendConfig | None = None, seconds: float = 4.0
+) -> dict[str, ComponentFootprint]:
+    """Build (if needed) and measure the firmware: sizes from the map, stack and cost from QEMU runs."""
+    config = config or FrontendConfig()
+    fw = firmware_build or firmware.build()
+    components = parse_map(Path(fw.map_file).read_text())
+    audio = signals.speech_like(seconds, -26.0, seed=0)
+    run = firmware.run_frontend(fw, audio, config)
+    cost = firmware.measure_frontend_cost(fw, audio, config)
+    fe = components["frontend"]
+    fe.stack_bytes = run.stack_bytes
+    fe.instructions_per_frame = cost.per_frame["frame"]
+    fe.instructions_per_second = cost.per_second_of_audio
+    fe.stages = {stage: round(value, 1) for stage, value in cost.per_frame.items() if stage != "frame"}
+    return components
+
+
+def format_table(components: dict[str, ComponentFootprint], checks: list[BudgetCheck]) -> str:
+    """A Markdown table of the components and a list of the budget checks."""
+    lines = [
+        "| component | flash (B) | code | tables | RAM (B) | .data+.bss | state | stack | instr/frame "
+        "| instr/s audio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, c in components.items():
+        per_frame = f"{c.instructions_per_frame:,.0f}" if c.instructions_per_frame is not None else ""
+        per_second = f"{c.instructions_per_second / 1e6:.2f} M" if c.instructions_per_second is not None else ""
+        lines.append(
+            f"| {name} | {c.flash_bytes:,} | {c.code_bytes:,} | {c.tables_bytes:,} | {c.ram_bytes:,} | "
+            f"{c.data_bytes + c.bss_bytes:,} | {c.state_bytes:,} | {c.stack_bytes:,} | {per_frame} | {per_second} |"
+        )
+    fe = components.get("frontend")
+    if fe is not None and fe.stages:
+        lines.append("")
+        lines.append(
+            "frontend instructions per frame by stage: " + ", ".join(f"{k} {v:,.0f}" for k, v in fe.stages.items())
+        )
+    lines.append("")
+    for check in checks:
+        verdict = "ok" if check.ok else ("OVER BUDGET" if check.hard else "above target")
+        lines.append(f"- {check.component} {check.name}: {check.value:,.0f} <= {check.limit:,.0f}: {verdict}")
+    return "\n".join(lines)
