@@ -3,10 +3,10 @@
 
 #include "kwsc_fft.h"
 
-/* Magnitude of v as an unsigned value (v > INT32_MIN here). */
-static inline uint32_t magnitude(int32_t v)
+/* Pre-emphasised sample in Q15, exact: |32768 x - a before| < 2^31. */
+static inline int32_t preemphasise(int32_t x, int32_t before, int16_t preemph_q15)
 {
-    return (uint32_t)(v < 0 ? -v : v);
+    return x * 32768 - preemph_q15 * before;
 }
 
 int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preemph_q15,
@@ -17,62 +17,64 @@ int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preem
     uint32_t half = window_len / 2u;
     uint32_t pairs = fft_size / 2u;
     uint32_t n;
-    uint32_t i;
-    uint32_t j = 0;
+    uint32_t i = 0;
+    uint32_t j = 0; /* bitreverse(i) */
     int32_t before = prev_sample;
     int32_t gain;
     int bits = 0;
 
-    /*
-     * Pass 1, in natural order: exact pre-emphasis in Q15 (|32768 x[n] - a x[n-1]| < 2^31) times
-     * the window with one Q31 multiply, which halves. The loop is split where the symmetric
-     * window's index turns (w[L - n] = w[n]). The OR of all magnitudes has the max's leading bit.
-     */
-    for (n = 0; n <= half && n < window_len; n++) {
-        int32_t x = samples[n];
-        int32_t v = kwsc_mul_hi32(x * 32768 - preemph_q15 * before, window_q31[n]);
-        before = x;
-        out[n] = v;
-        magnitude_bits |= magnitude(v);
+    /* Pass 1: the frame's peak pre-emphasised magnitude (the OR has the max's leading bit). */
+    for (n = 0; n < window_len; n++) {
+        int32_t y = preemphasise(samples[n], before, preemph_q15);
+        before = samples[n];
+        magnitude_bits |= (uint32_t)(y < 0 ? -y : y);
     }
-    for (; n < window_len; n++) {
-        int32_t x = samples[n];
-        int32_t v = kwsc_mul_hi32(x * 32768 - preemph_q15 * before, window_q31[window_len - n]);
-        before = x;
-        out[n] = v;
-        magnitude_bits |= magnitude(v);
-    }
-    for (; n < fft_size; n++) {
-        out[n] = 0;
-    }
-
     while (bits < 31 && (magnitude_bits >> bits) != 0u) {
         bits++;
     }
     if (bits == 0) {
-        return 0; /* digital silence: all zeros, any exponent will do */
+        bits = 1; /* digital silence: every sample is 0 and stays 0 */
     }
+    gain = (int32_t)1 << (31 - bits);
 
     /*
-     * Pass 2: block normalisation (shift the peak up to 30 significant bits) fused with the
-     * permutation of the (even, odd) sample pairs into bit-reversed order, the FFT's input order.
-     * Every pair is scaled exactly once: when it is swapped, or when it stays in place.
+     * Pass 2: normalise to 31 significant bits, then one Q31 multiply by the window, which
+     * halves, so |out| < 2^30. Sample pair i (2i, 2i + 1) goes to pair slot bitreverse(i): the
+     * FFT's input order. The loops split where the symmetric window's index turns (w[L - n] =
+     * w[n]); the pair at the turn reads w[half + 1], which the table holds for that reason.
      */
-    gain = (int32_t)1 << (30 - bits);
-    for (i = 0; i < pairs; i++) {
-        if (i < j) {
-            int32_t ar = out[2u * i] * gain;
-            int32_t ai = out[2u * i + 1u] * gain;
-            out[2u * i] = out[2u * j] * gain;
-            out[2u * i + 1u] = out[2u * j + 1u] * gain;
-            out[2u * j] = ar;
-            out[2u * j + 1u] = ai;
-        } else if (i == j) {
-            out[2u * i] *= gain;
-            out[2u * i + 1u] *= gain;
-        }
+    before = prev_sample;
+    for (; 2u * i <= half; i++) { /* rising half: w[n] (the table holds w[0..half + 1]) */
+        int32_t x0 = samples[2u * i];
+        int32_t x1 = samples[2u * i + 1u];
+        out[2u * j] = kwsc_mul_hi32(preemphasise(x0, before, preemph_q15) * gain, window_q31[2u * i]);
+        out[2u * j + 1u] =
+            kwsc_mul_hi32(preemphasise(x1, x0, preemph_q15) * gain, window_q31[2u * i + 1u]);
+        before = x1;
         j = kwsc_fft_next_reversed(j, pairs);
     }
-    /* out = 32768 x_pe * w / 2 * 2^(30 - bits) = x_pe * w * 2^(44 - bits) = x_pe * w * 2^(29 - r) */
-    return bits - 15;
+    for (; 2u * i + 1u < window_len; i++) { /* falling half: w[n] = w[L - n] */
+        int32_t x0 = samples[2u * i];
+        int32_t x1 = samples[2u * i + 1u];
+        out[2u * j] = kwsc_mul_hi32(preemphasise(x0, before, preemph_q15) * gain,
+                                    window_q31[window_len - 2u * i]);
+        out[2u * j + 1u] = kwsc_mul_hi32(preemphasise(x1, x0, preemph_q15) * gain,
+                                         window_q31[window_len - 2u * i - 1u]);
+        before = x1;
+        j = kwsc_fft_next_reversed(j, pairs);
+    }
+    if (2u * i < window_len) { /* odd window length: the last sample pairs with padding */
+        out[2u * j] = kwsc_mul_hi32(preemphasise(samples[2u * i], before, preemph_q15) * gain,
+                                    window_q31[window_len - 2u * i]);
+        out[2u * j + 1u] = 0;
+        j = kwsc_fft_next_reversed(j, pairs);
+        i++;
+    }
+    for (; i < pairs; i++) { /* zero padding */
+        out[2u * j] = 0;
+        out[2u * j + 1u] = 0;
+        j = kwsc_fft_next_reversed(j, pairs);
+    }
+    /* out = 32768 x_pe * 2^(31 - bits) * w / 2 = x_pe * w * 2^(45 - bits) = x_pe * w * 2^(29 - r) */
+    return bits - 16;
 }

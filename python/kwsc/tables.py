@@ -26,7 +26,7 @@ class FrontendTables:
     """Integer tables for one :class:`FrontendConfig` (field meanings as in kwsc_frontend.h)."""
 
     config: FrontendConfig
-    window_q31: np.ndarray  # int32, window_samples // 2 + 1
+    window_q31: np.ndarray  # int32, window_samples // 2 + 2 (w[0..half + 1])
     twiddle_q31: np.ndarray  # int32, 2 * (fft_size // 4), interleaved (cos, -sin)
     mel_first_bin: int
     mel_segment: np.ndarray  # uint8, one per weighted bin
@@ -78,7 +78,7 @@ def _mel_bins(config: FrontendConfig) -> tuple[int, np.ndarray, np.ndarray]:
 @functools.lru_cache(maxsize=32)
 def make_tables(config: FrontendConfig) -> FrontendTables:
     """Compute the integer tables for ``config`` (cached; arrays are read-only)."""
-    half_window = reference.window(config)[: config.window_samples // 2 + 1]
+    half_window = reference.window(config)[: config.window_samples // 2 + 2]
     k = np.arange(config.fft_size // 4)
     angle = 2.0 * np.pi * k / config.fft_size
     twiddle = np.stack([np.cos(angle), -np.sin(angle)], axis=1).reshape(-1)
