@@ -66,7 +66,7 @@ size_t kwsc_frontend_tables_bytes(const kwsc_frontend_config *c)
     bins = (size_t)c->fft_size / 2u + 1u;
     return 4u * ((size_t)c->window_samples / 2u + 2u) /* window */
            + 4u * 2u * ((size_t)c->fft_size / 4u)     /* twiddles */
-           + 3u * bins                                  /* mel segment + weight */
+           + 2u * bins + 2u * ((size_t)c->num_mel + 1u) /* mel weights, segment counts */
            + 2u * (size_t)c->num_ceps * c->num_mel      /* dct */
            + 4u * (size_t)KWSC_LOG2_LUT_SIZE;            /* log2 */
 }
@@ -81,11 +81,19 @@ size_t kwsc_frontend_frame_count(const kwsc_frontend_config *c, size_t num_sampl
 
 static int tables_match(const kwsc_frontend_config *c, const kwsc_frontend_tables *t)
 {
-    return t->sample_rate_hz == c->sample_rate_hz && t->window_samples == c->window_samples &&
+    uint32_t bins = 0;
+    uint16_t j;
+    if (t->mel_segment_bins == NULL || t->num_mel != c->num_mel) {
+        return 0;
+    }
+    for (j = 0; j <= c->num_mel; j++) {
+        bins += t->mel_segment_bins[j];
+    }
+    return bins == t->mel_num_bins && t->sample_rate_hz == c->sample_rate_hz && t->window_samples == c->window_samples &&
            t->fft_size == c->fft_size && t->num_mel == c->num_mel &&
            t->mel_low_hz == c->mel_low_hz && t->mel_high_hz == c->mel_high_hz &&
            t->num_ceps == c->num_ceps && t->window_q31 != NULL && t->twiddle_q31 != NULL &&
-           t->mel_segment != NULL && t->mel_weight_q15 != NULL && t->dct_q15 != NULL &&
+           t->mel_segment_bins != NULL && t->mel_weight_q15 != NULL && t->dct_q15 != NULL &&
            t->log2_lut_q16 != NULL &&
            t->mel_first_bin >= 1u &&
            (uint32_t)t->mel_first_bin + t->mel_num_bins <= (uint32_t)c->fft_size / 2u;
@@ -154,8 +162,8 @@ static void compute_frame(kwsc_frontend *fe, int16_t *ceps_q6)
     int32_t offset_log2 = 2 * r - 58 + 2 * fe->log2_fft_size;
 
     kwsc_fft_real_forward(fe->fft, c->fft_size, t->twiddle_q31);
-    kwsc_mel_energies(fe->fft, t->mel_first_bin, t->mel_num_bins, t->mel_segment,
-                      t->mel_weight_q15, c->num_mel, fe->mel_energy);
+    kwsc_mel_energies(fe->fft, t->mel_first_bin, t->mel_segment_bins, t->mel_weight_q15,
+                      c->num_mel, fe->mel_energy);
     kwsc_log_energies(&fe->mel_energy[1], c->num_mel, offset_log2, KWSC_LOG_FLOOR_LOG2,
                       t->log2_lut_q16, fe->log_mel_q16);
     kwsc_dct_q6(fe->log_mel_q16, c->num_mel, t->dct_q15, c->num_ceps, ceps_q6);

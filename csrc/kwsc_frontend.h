@@ -65,8 +65,8 @@ typedef struct {
     const int32_t *twiddle_q31;    /* fft_size/4 pairs (cos, -sin)(2 pi k / fft_size), Q31 */
     uint16_t mel_first_bin;        /* first FFT bin with a nonzero mel weight */
     uint16_t mel_num_bins;         /* bins from mel_first_bin on that carry weights */
-    const uint8_t *mel_segment;    /* mel_num_bins segment indexes, see kwsc_mel.h */
-    const int16_t *mel_weight_q15; /* mel_num_bins rising weights, Q15 */
+    const uint16_t *mel_segment_bins; /* num_mel + 1 bin counts, summing to mel_num_bins */
+    const int16_t *mel_weight_q15; /* mel_num_bins rising weights, Q15, see kwsc_mel.h */
     const int16_t *dct_q15;        /* num_ceps x num_mel orthonormal DCT-II, Q15, row-major */
     const int32_t *log2_lut_q16;   /* KWSC_LOG2_LUT_SIZE entries, see kwsc_log.h */
 } kwsc_frontend_tables;

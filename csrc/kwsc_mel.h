@@ -4,8 +4,8 @@
  * Triangles are laid between num_mel + 2 points equally spaced on the HTK mel scale
  * (mel = 2595 log10(1 + f / 700)) from mel_low_hz to mel_high_hz, with unit height. Adjacent
  * triangles overlap so that at every FFT bin the rising weight of band j and the falling weight
- * of band j-1 sum to exactly one: each bin stores one Q15 weight and one segment index, and its
- * power is split between the two bands without loss.
+ * of band j-1 sum to exactly one: each bin stores one Q15 weight, each segment its bin count,
+ * and the power is split between the two bands without loss.
  */
 #ifndef KWSC_MEL_H
 #define KWSC_MEL_H
@@ -22,17 +22,18 @@ extern "C" {
  * spectrum      fft_size packed int32 values, |value| <= 2^30.5.
  * first_bin     first FFT bin inside (mel_low_hz, mel_high_hz); >= 1, since bin 0 (and bin
  *               fft_size/2) can never lie strictly inside the range, both are packed apart.
- * num_bins      number of consecutive bins from first_bin, all < fft_size / 2.
- * segment       num_bins indexes j in 0..num_mel: the bin lies between mel points j and j+1.
- * weight_q15    num_bins rising weights of band j in Q15 (band j-1 gets 32768 - weight).
+ * segment_bins  num_mel + 1 counts: segment j (j = 0..num_mel) is the run of consecutive bins
+ *               between mel points j and j+1, rising edge of band j and falling edge of band
+ *               j-1. The bins from first_bin on are covered in order, all below fft_size / 2.
+ * weight_q15    one rising weight of band j in Q15 per bin (band j-1 gets 32768 - weight).
  * energy        num_mel + 2 uint64 outputs: energy[1 + m] is band m, the sum over bins of
  *               weight * (Re^2 + Im^2) in the square of the spectrum's units (a frame's total
- *               is <= 2^62, so nothing overflows); energy[0] and energy[num_mel + 1] receive the
- *               outer halves of the first and last triangles' neighbours and are ignored.
+ *               is <= 2^62, so nothing overflows), the rising part of each segment rounded
+ *               down once; energy[0] and energy[num_mel + 1] receive the outer halves of the
+ *               first and last segments and are ignored.
  */
-void kwsc_mel_energies(const int32_t *spectrum, uint16_t first_bin, uint16_t num_bins,
-                       const uint8_t *segment, const int16_t *weight_q15, uint16_t num_mel,
-                       uint64_t *energy);
+void kwsc_mel_energies(const int32_t *spectrum, uint16_t first_bin, const uint16_t *segment_bins,
+                       const int16_t *weight_q15, uint16_t num_mel, uint64_t *energy);
 
 #ifdef __cplusplus
 }

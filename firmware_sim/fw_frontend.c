@@ -172,8 +172,8 @@ int fw_frontend_cost(fw_reader *r, fw_writer *out)
         kwsc_fft_real_forward(fft, c->fft_size, t->twiddle_q31);
         ticks[COST_FFT] += fw_counter_ticks();
         fw_counter_start();
-        kwsc_mel_energies(fft, t->mel_first_bin, t->mel_num_bins, t->mel_segment,
-                          t->mel_weight_q15, c->num_mel, mel);
+        kwsc_mel_energies(fft, t->mel_first_bin, t->mel_segment_bins, t->mel_weight_q15,
+                          c->num_mel, mel);
         ticks[COST_MEL] += fw_counter_ticks();
         fw_counter_start();
         kwsc_log_energies(&mel[1], c->num_mel, 2 * shift - 58 + 2 * log2_fft, KWSC_LOG_FLOOR_LOG2,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import kwsc
-from kwsc import FrontendConfig, QuantParams, signals
+from kwsc import FrontendConfig, QuantParams, reference, signals
 from kwsc.config import ConfigError
 
 int16_audio = hnp.arrays(np.int16, st.integers(0, 3000), elements=st.integers(-32768, 32767))
@@ -79,13 +79,22 @@ def test_process_does_not_disturb_the_stream(frontend: kwsc.Frontend) -> None:
     num_mel=st.integers(4, 48),
     ceps_frac=st.floats(0.1, 1.0),
     preemph_q15=st.sampled_from([0, 31785, 32767]),
+    mel_edges_hz=st.sampled_from([(60, 7600), (0, 8000), (300, 3400)]),
     seed=st.integers(0, 1000),
 )
 def test_other_configs_track_the_reference(
-    fft_log2: int, window_frac: float, hop_frac: float, num_mel: int, ceps_frac: float, preemph_q15: int, seed: int
+    fft_log2: int,
+    window_frac: float,
+    hop_frac: float,
+    num_mel: int,
+    ceps_frac: float,
+    preemph_q15: int,
+    mel_edges_hz: tuple[int, int],
+    seed: int,
 ) -> None:
     """Tables generated for any valid config give log-mel energies within 0.02 log2 units of float64
-    wherever the band is well above the floor (the generator, not hand-typed tables, is tested)."""
+    wherever the band is well above the floor and at least one bin wide (the generator, not
+    hand-typed tables, is tested)."""
     fft_size = 2**fft_log2
     window = max(16, int(fft_size * window_frac))
     config = FrontendConfig(
@@ -95,13 +104,19 @@ def test_other_configs_track_the_reference(
         num_mel=num_mel,
         num_ceps=max(1, int(num_mel * ceps_frac)),
         preemph_q15=preemph_q15,
+        mel_low_hz=mel_edges_hz[0],
+        mel_high_hz=mel_edges_hz[1],
     )
     audio = signals.speech_like(0.4, level_dbfs=-30, seed=seed)
     fixed = kwsc.Frontend(config).process_log_mel(audio) / 2**16
-    exact = kwsc.reference.log_mel(audio, config)
+    exact = reference.log_mel(audio, config)
     assert fixed.shape == exact.shape
-    well_above_floor = exact > 8
-    assert np.abs(fixed - exact)[well_above_floor].max(initial=0) < 0.02
+    # Bands narrower than one FFT bin (total weight < 1) carry only a sliver of a bin, where
+    # the Q15 weight's rounding is a larger relative error; they are held to a looser bound.
+    wide = reference.mel_filterbank(config).sum(axis=1) >= 1.0
+    error = np.abs(fixed - exact)[exact > 8]
+    assert np.abs(fixed - exact)[(exact > 8) & wide].max(initial=0) < 0.02
+    assert error.max(initial=0) < 0.25
 
 
 def test_float_input_is_scaled_rounded_and_saturated(frontend: kwsc.Frontend) -> None:

@@ -30,9 +30,9 @@ def test_compiled_c_tables_hold_the_same_integers() -> None:
     tables = make_tables(FrontendConfig())
     compiled = lib.kwsc_frontend_tables_default
     assert compiled.mel_first_bin == tables.mel_first_bin
-    assert compiled.mel_num_bins == tables.mel_segment.size
+    assert compiled.mel_num_bins == tables.mel_weight_q15.size
     for name, array in tables.arrays.items():
-        ctype = {np.int16: "int16_t", np.int32: "int32_t", np.uint8: "uint8_t"}[array.dtype.type]
+        ctype = {np.int16: "int16_t", np.int32: "int32_t", np.uint16: "uint16_t"}[array.dtype.type]
         values = ffi.unpack(ffi.cast(f"{ctype} *", getattr(compiled, name)), array.size)
         assert np.array_equal(np.array(values), array), name
 
@@ -67,11 +67,14 @@ def test_table_invariants(config: FrontendConfig) -> None:
     assert t.twiddle_q31.size == config.fft_size // 2
     magnitude = np.hypot(t.twiddle_q31[0::2] / 2**31, t.twiddle_q31[1::2] / 2**31)
     assert np.abs(magnitude - 1).max() < 2**-30
-    assert np.all(np.diff(t.mel_segment.astype(int)) >= 0) and t.mel_segment.max() <= config.num_mel
+    assert t.mel_segment_bins.size == config.num_mel + 1
+    assert t.mel_segment_bins.sum() == t.mel_weight_q15.size
+    assert t.mel_first_bin >= 1 and t.mel_first_bin + t.mel_weight_q15.size <= config.fft_size // 2
     assert t.mel_weight_q15.min() >= 0
+    segment = np.repeat(np.arange(config.num_mel + 1), t.mel_segment_bins)
     # Rebuild the float filterbank from the integer tables: within one Q15 step of the reference.
     rebuilt = np.zeros((config.num_mel, config.fft_size // 2 + 1))
-    for i, (j, w) in enumerate(zip(t.mel_segment, t.mel_weight_q15 / 32768, strict=True)):
+    for i, (j, w) in enumerate(zip(segment, t.mel_weight_q15 / 32768, strict=True)):
         if j < config.num_mel:
             rebuilt[j, t.mel_first_bin + i] = w
         if j > 0:
@@ -87,4 +90,4 @@ def test_memory_budgets_default_config() -> None:
     assert frontend.memory_bytes <= RAM_TARGET <= RAM_BUDGET
     assert frontend.tables_bytes <= TABLES_BUDGET
     # The exact numbers the README reports; a change here must update README.md.
-    assert (frontend.memory_bytes, frontend.tables_bytes) == (3576, 3890)
+    assert (frontend.memory_bytes, frontend.tables_bytes) == (3576, 3730)

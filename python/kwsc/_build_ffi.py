@@ -36,7 +36,7 @@ typedef struct {
     const int32_t *twiddle_q31;
     uint16_t mel_first_bin;
     uint16_t mel_num_bins;
-    const uint8_t *mel_segment;
+    const uint16_t *mel_segment_bins;
     const int16_t *mel_weight_q15;
     const int16_t *dct_q15;
     const int32_t *log2_lut_q16;

@@ -86,10 +86,10 @@ class _CTables:
         s.sample_rate_hz, s.window_samples, s.fft_size = c.sample_rate_hz, c.window_samples, c.fft_size
         s.num_mel, s.mel_low_hz, s.mel_high_hz, s.num_ceps = c.num_mel, c.mel_low_hz, c.mel_high_hz, c.num_ceps
         s.mel_first_bin = tables.mel_first_bin
-        s.mel_num_bins = tables.mel_segment.size
+        s.mel_num_bins = tables.mel_weight_q15.size
         self._buffers = []
         for name, array in tables.arrays.items():
-            ctype = {np.int16: "int16_t[]", np.int32: "int32_t[]", np.uint8: "uint8_t[]"}[array.dtype.type]
+            ctype = {np.int16: "int16_t[]", np.int32: "int32_t[]", np.uint16: "uint16_t[]"}[array.dtype.type]
             buffer = ffi.from_buffer(ctype, array if array.size else np.zeros(1, array.dtype))
             self._buffers.append(buffer)
             setattr(s, name, buffer)

@@ -50,7 +50,9 @@ def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
 def mel_points_hz(config: FrontendConfig) -> np.ndarray:
     """The ``num_mel + 2`` triangle corner frequencies in Hz, equally spaced in mel."""
     mels = np.linspace(hz_to_mel(config.mel_low_hz), hz_to_mel(config.mel_high_hz), config.num_mel + 2)
-    return mel_to_hz(mels)
+    points = mel_to_hz(mels)
+    points[[0, -1]] = config.mel_low_hz, config.mel_high_hz  # exact edges, no round-trip drift
+    return points
 
 
 def window(config: FrontendConfig) -> np.ndarray:

@@ -29,7 +29,7 @@ class FrontendTables:
     window_q31: np.ndarray  # int32, window_samples // 2 + 2 (w[0..half + 1])
     twiddle_q31: np.ndarray  # int32, 2 * (fft_size // 4), interleaved (cos, -sin)
     mel_first_bin: int
-    mel_segment: np.ndarray  # uint8, one per weighted bin
+    mel_segment_bins: np.ndarray  # uint16, num_mel + 1 bin counts per segment
     mel_weight_q15: np.ndarray  # int16, one per weighted bin
     dct_q15: np.ndarray  # int16, num_ceps * num_mel, row-major
     log2_lut_q16: np.ndarray  # int32, 2**LOG2_LUT_BITS + 1
@@ -40,7 +40,7 @@ class FrontendTables:
         return {
             "window_q31": self.window_q31,
             "twiddle_q31": self.twiddle_q31,
-            "mel_segment": self.mel_segment,
+            "mel_segment_bins": self.mel_segment_bins,
             "mel_weight_q15": self.mel_weight_q15,
             "dct_q15": self.dct_q15,
             "log2_lut_q16": self.log2_lut_q16,
@@ -57,13 +57,15 @@ def _round_to(values: np.ndarray, scale: float, dtype: type[np.integer]) -> np.n
     return np.clip(np.rint(np.asarray(values) * scale), info.min, info.max).astype(dtype)
 
 
-def _mel_bins(config: FrontendConfig) -> tuple[int, np.ndarray, np.ndarray]:
-    """First weighted bin, segment index per bin and its Q15 rising weight."""
+def mel_bins(config: FrontendConfig) -> tuple[int, np.ndarray, np.ndarray]:
+    """First weighted bin, the segment index (0..num_mel) of each bin and its Q15 rising weight."""
     points = reference.mel_points_hz(config)
     freqs = np.arange(config.fft_size // 2 + 1) * config.sample_rate_hz / config.fft_size
+    # Strictly inside the range, and never the packed DC or Nyquist bin (their weights are 0).
     inside = np.flatnonzero((freqs > points[0]) & (freqs < points[-1]))
+    inside = inside[(inside > 0) & (inside < config.fft_size // 2)]
     if inside.size == 0:
-        return 0, np.zeros(0, np.uint8), np.zeros(0, np.int16)
+        return 1, np.zeros(0, np.int64), np.zeros(0, np.int16)
     bins = np.arange(inside[0], inside[-1] + 1)
     segment = np.searchsorted(points, freqs[bins], side="right") - 1
     rising = (freqs[bins] - points[segment]) / (points[segment + 1] - points[segment])
@@ -72,7 +74,7 @@ def _mel_bins(config: FrontendConfig) -> tuple[int, np.ndarray, np.ndarray]:
     full = (weight >= 32768) & (segment < config.num_mel)
     segment = np.where(full, segment + 1, segment)
     weight = np.where(full, 0, np.minimum(weight, 32767))
-    return int(bins[0]), segment.astype(np.uint8), weight.astype(np.int16)
+    return int(bins[0]), segment.astype(np.int64), weight.astype(np.int16)
 
 
 @functools.lru_cache(maxsize=32)
@@ -82,14 +84,15 @@ def make_tables(config: FrontendConfig) -> FrontendTables:
     k = np.arange(config.fft_size // 4)
     angle = 2.0 * np.pi * k / config.fft_size
     twiddle = np.stack([np.cos(angle), -np.sin(angle)], axis=1).reshape(-1)
-    first_bin, segment, weight = _mel_bins(config)
+    first_bin, segment, weight = mel_bins(config)
+    segment_bins = np.bincount(segment, minlength=config.num_mel + 1).astype(np.uint16)
     lut = np.log2(1.0 + np.arange(2**LOG2_LUT_BITS + 1) / 2**LOG2_LUT_BITS)
     tables = FrontendTables(
         config=config,
         window_q31=_round_to(half_window, 2.0**31, np.int32),
         twiddle_q31=_round_to(twiddle, 2.0**31, np.int32),
         mel_first_bin=first_bin,
-        mel_segment=segment,
+        mel_segment_bins=segment_bins,
         mel_weight_q15=weight,
         dct_q15=_round_to(reference.dct_matrix(config).reshape(-1), 2.0**15, np.int16),
         log2_lut_q16=_round_to(lut, 2.0**16, np.int32),
@@ -99,7 +102,7 @@ def make_tables(config: FrontendConfig) -> FrontendTables:
     return tables
 
 
-_C_TYPES = {np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t", np.dtype(np.uint8): "uint8_t"}
+_C_TYPES = {np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t", np.dtype(np.uint16): "uint16_t"}
 
 
 def emit_c(tables: FrontendTables, name: str = "kwsc_frontend_tables_default") -> str:
@@ -124,8 +127,8 @@ def emit_c(tables: FrontendTables, name: str = "kwsc_frontend_tables_default") -
         f"    {c.mel_low_hz}u, {c.mel_high_hz}u, {c.num_ceps}u,",
         f"    {name}_window_q31,",
         f"    {name}_twiddle_q31,",
-        f"    {tables.mel_first_bin}u, {tables.mel_segment.size}u,",
-        f"    {name}_mel_segment,",
+        f"    {tables.mel_first_bin}u, {tables.mel_weight_q15.size}u,",
+        f"    {name}_mel_segment_bins,",
         f"    {name}_mel_weight_q15,",
         f"    {name}_dct_q15,",
         f"    {name}_log2_lut_q16,",

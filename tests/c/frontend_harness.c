@@ -254,7 +254,7 @@ static int corrupt_tables(int i, kwsc_frontend_tables *t)
     case 6: t->num_ceps = 12u; break;
     case 7: t->window_q31 = NULL; break;
     case 8: t->twiddle_q31 = NULL; break;
-    case 9: t->mel_segment = NULL; break;
+    case 9: t->mel_segment_bins = NULL; break;
     case 10: t->mel_weight_q15 = NULL; break;
     case 11: t->dct_q15 = NULL; break;
     case 12: t->log2_lut_q16 = NULL; break;
