@@ -180,5 +180,5 @@ def format_table(components: dict[str, ComponentFootprint], checks: list[BudgetC
     lines.append("")
     for check in checks:
         verdict = "ok" if check.ok else ("OVER BUDGET" if check.hard else "above target")
-        lines.append(f"- {check.component} {check.name}: {check.value:,.0f} <= {check.limit:,.0f}: {verdict}")
+        lines.append(f"- {check.component} {check.name}: {check.value:,.0f} (limit {check.limit:,.0f}): {verdict}")
     return "\n".join(lines)
