@@ -15,15 +15,13 @@ from collections.abc import Iterator  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from frontend_impls import AUDIO_SECONDS, SAMPLE_RATE_HZ, single_threaded, speech_like_audio  # noqa: E402
+from frontend_impls import WORKLOADS, single_threaded  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def audio() -> np.ndarray:
-    """The benchmark clip: ``AUDIO_SECONDS`` (10 s) of speech-like int16 PCM at 16 kHz."""
-    pcm = speech_like_audio(AUDIO_SECONDS)
-    assert pcm.dtype == np.int16 and pcm.size == round(AUDIO_SECONDS * SAMPLE_RATE_HZ)
-    return pcm
+def workload_audio() -> dict[str, tuple[np.ndarray, ...]]:
+    """Each workload's clips (int16 speech-like PCM at 16 kHz), by workload key, made once."""
+    return {workload.key: workload.make_audio() for workload in WORKLOADS}
 
 
 @pytest.fixture

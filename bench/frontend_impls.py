@@ -1,13 +1,22 @@
-"""Shared pieces of the frontend-throughput benchmarks: test audio and the implementations.
+"""Shared pieces of the frontend-throughput benchmarks: workloads, test audio, implementations.
 
 Used by ``bench/conftest.py`` / ``bench/test_frontend_speed.py`` (pytest-benchmark) and by
 ``bench/report_frontend_speed.py`` (stand-alone Markdown report).
 
-Every implementation is wrapped as a zero-argument callable that turns the same 16 kHz mono
-clip (prepared once, in the input format the implementation takes natively) into features and
-returns the number of feature frames it produced. Input conversion that a caller would do once
-per clip anyway (int16 -> float32 for librosa, int16 -> bytes for pymicro-features) is done
-outside the timed call; everything the library itself does is inside it.
+Two workloads (:data:`WORKLOADS`), both made of deterministic speech-like int16 PCM from
+:func:`kwsc.signals.speech_like` (16 kHz, fixed seeds and level, nothing downloaded):
+
+* ``stream``: one 10 s clip, one call. Long input lets vectorised libraries (librosa) amortise
+  their per-call overhead over many frames.
+* ``clips``: 50 distinct 1 s clips, one call per clip. This is what a keyword-spotting dataset
+  compiler runs, and per-call overhead matters much more here.
+
+Every implementation is wrapped as a zero-argument callable that turns a workload's clips
+(prepared once, in the input format the implementation takes natively) into features with one
+library call per clip, and returns the total number of feature frames it produced. Input
+conversion that a caller would do once per clip anyway (int16 -> float32 for librosa,
+int16 -> bytes for pymicro-features) is done outside the timed call. Everything the library itself
+does per clip is inside it, including its per-call set-up and Python overhead.
 
 Units: sample rate in Hz, durations in seconds, throughput in "x realtime" = seconds of audio
 processed per second of wall-clock time.
@@ -19,19 +28,27 @@ import contextlib
 import importlib
 import importlib.metadata
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Sample rate of the benchmark audio, Hz.
+from kwsc.signals import speech_like
+
+#: Sample rate of the benchmark audio, Hz (that of :mod:`kwsc.signals`).
 SAMPLE_RATE_HZ = 16000
-#: Length of the benchmark clip, seconds.
-AUDIO_SECONDS = 10.0
-#: Seed of the NumPy generator that makes the benchmark clip.
+#: RMS level of every benchmark clip, dBFS (:func:`kwsc.signals.speech_like`'s default).
+AUDIO_LEVEL_DBFS = -26.0
+#: Seed of the ``stream`` clip; the ``clips`` workload uses the next ``CLIPS_COUNT`` seeds.
 AUDIO_SEED = 20240611
-#: Clips handed to ``kwsc.process_batch`` (each a copy of the benchmark clip).
-BATCH_CLIPS = 16
+#: Length of the ``stream`` clip, seconds.
+STREAM_SECONDS = 10.0
+#: Number and length (seconds) of the clips of the ``clips`` workload.
+CLIPS_COUNT = 50
+CLIP_SECONDS = 1.0
+#: ``kwsc.process_batch`` gets at least this many clips per call (the workload's clips repeated
+#: as needed: 16 copies of the 10 s stream clip, the 50 distinct clips once).
+BATCH_MIN_CLIPS = 16
 #: Worker threads for the ``kwsc.process_batch`` benchmark.
 BATCH_WORKERS = 2
 
@@ -49,58 +66,67 @@ NUM_CEPS = 13
 MICRO_STEP_SAMPLES = 160
 
 
-def speech_like_audio(seconds: float = AUDIO_SECONDS, seed: int = AUDIO_SEED) -> np.ndarray:
-    """A deterministic, speech-like 16 kHz mono clip as int16 PCM (Q0, peak about -6 dBFS).
+@dataclass(frozen=True)
+class Workload:
+    """A set of clips that every implementation processes with one call per clip.
 
-    Voiced part: harmonics of a gliding f0 (about 90..220 Hz, with vibrato), shaped by three
-    moving formant resonances and gated by a ~4 Hz syllable envelope. Unvoiced part: bursts of
-    high-passed noise (fricatives) between syllables. A -60 dBFS noise floor keeps silent
-    stretches from being digital zero. Nothing is downloaded; the same ``seed`` gives the same
-    samples on every machine with the same NumPy.
-
-    Args:
-        seconds: clip length in seconds.
-        seed: seed of ``numpy.random.default_rng``.
-
-    Returns:
-        int16 array of ``round(seconds * 16000)`` samples.
+    Attributes:
+        key: short identifier (pytest id, JSON key).
+        clip_seconds: length of each clip, seconds.
+        num_clips: number of distinct clips.
+        first_seed: seed of the first clip; clip ``i`` uses ``first_seed + i``.
+        description: one line on what the workload stands for.
     """
-    rng = np.random.default_rng(seed)
-    n = round(seconds * SAMPLE_RATE_HZ)
-    t = np.arange(n) / SAMPLE_RATE_HZ
 
-    # f0 contour in Hz: slow random-phase glides plus 5.5 Hz vibrato.
-    drift = np.sin(2 * np.pi * 0.31 * t + rng.uniform(0, 2 * np.pi))
-    drift += 0.5 * np.sin(2 * np.pi * 0.83 * t + rng.uniform(0, 2 * np.pi))
-    f0 = 150.0 + 45.0 * drift / 1.5 + 4.0 * np.sin(2 * np.pi * 5.5 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / SAMPLE_RATE_HZ
+    key: str
+    clip_seconds: float
+    num_clips: int
+    first_seed: int
+    description: str
 
-    # Formant centre frequencies (Hz) wander per "syllable"; bandwidths fixed.
-    formants = (
-        (500.0 + 250.0 * np.sin(2 * np.pi * 1.7 * t), 90.0),
-        (1500.0 + 600.0 * np.sin(2 * np.pi * 1.1 * t + 1.0), 120.0),
-        (2600.0 + 300.0 * np.sin(2 * np.pi * 0.7 * t + 2.0), 180.0),
-    )
-    voiced = np.zeros(n)
-    for h in range(1, int(MEL_HIGH_HZ // 80) + 1):
-        freq = h * f0
-        gain = np.zeros(n)
-        for centre, bandwidth in formants:
-            gain += 1.0 / (1.0 + ((freq - centre) / bandwidth) ** 2)
-        gain *= (freq < 0.48 * SAMPLE_RATE_HZ) / h**0.5  # no aliased harmonics; spectral tilt
-        voiced += gain * np.sin(h * phase)
+    @property
+    def label(self) -> str:
+        """Human-readable name for tables and pytest-benchmark groups."""
+        if self.num_clips == 1:
+            return f"{self.key}: one {self.clip_seconds:g} s clip"
+        return f"{self.key}: {self.num_clips} x {self.clip_seconds:g} s clips"
 
-    # Syllable envelope (~4 Hz) with pauses, and fricative bursts in the gaps.
-    syllable = np.clip(np.sin(2 * np.pi * 3.9 * t + rng.uniform(0, 2 * np.pi)), 0.0, None) ** 0.7
-    pauses = np.sin(2 * np.pi * 0.23 * t) > -0.6
-    voiced *= syllable * pauses
-    noise = rng.standard_normal(n)
-    fricative = np.diff(noise, prepend=0.0)  # first difference: a gentle high-pass
-    fricative *= np.clip(np.sin(2 * np.pi * 3.9 * t + np.pi), 0.0, None) ** 4 * pauses
+    @property
+    def audio_seconds(self) -> float:
+        """Seconds of audio in the workload (all clips)."""
+        return self.num_clips * self.clip_seconds
 
-    signal = voiced / np.max(np.abs(voiced)) + 0.15 * fricative / np.max(np.abs(fricative))
-    signal = 0.5 * signal / np.max(np.abs(signal)) + 1e-3 * rng.standard_normal(n)
-    return np.clip(np.rint(signal * 32768.0), -32768, 32767).astype(np.int16)
+    def make_audio(self) -> tuple[np.ndarray, ...]:
+        """The workload's clips: int16 speech-like PCM at 16 kHz, ``AUDIO_LEVEL_DBFS`` RMS each."""
+        return tuple(
+            speech_like(self.clip_seconds, level_dbfs=AUDIO_LEVEL_DBFS, seed=self.first_seed + i)
+            for i in range(self.num_clips)
+        )
+
+
+STREAM = Workload(
+    key="stream",
+    clip_seconds=STREAM_SECONDS,
+    num_clips=1,
+    first_seed=AUDIO_SEED,
+    description="one long clip, one call: per-call overhead amortised over many frames",
+)
+CLIPS = Workload(
+    key="clips",
+    clip_seconds=CLIP_SECONDS,
+    num_clips=CLIPS_COUNT,
+    first_seed=AUDIO_SEED + 1,
+    description="many short clips, one call each: what a keyword-spotting dataset compiler runs",
+)
+WORKLOADS: tuple[Workload, ...] = (STREAM, CLIPS)
+
+
+def workload_by_key(key: str) -> Workload:
+    """The workload with identifier ``key``."""
+    for workload in WORKLOADS:
+        if workload.key == key:
+            return workload
+    raise KeyError(key)
 
 
 @contextlib.contextmanager
@@ -144,9 +170,11 @@ class Implementation:
         module: module that must import for it to be available.
         frames_per_second: feature frames per second of audio (50 for a 20 ms hop).
         cores: cores it is allowed to use (1, or BATCH_WORKERS for process_batch).
-        clips: how many copies of the benchmark clip one call processes.
+        min_clips: one timed call processes the workload's clips repeated until there are at
+            least this many (1 except process_batch, which needs several clips to use its threads).
         competitor: True for the libraries kwsc is compared against.
         note: caveat printed with the results.
+        make: factory: the (converted-once) clips -> the timed callable, which returns frames.
     """
 
     key: str
@@ -155,10 +183,10 @@ class Implementation:
     module: str
     frames_per_second: float
     cores: int = 1
-    clips: int = 1
+    min_clips: int = 1
     competitor: bool = True
     note: str = ""
-    make: Callable[[np.ndarray], Callable[[], int]] | None = field(default=None, repr=False)
+    make: Callable[[Sequence[np.ndarray]], Callable[[], int]] | None = field(default=None, repr=False)
 
     def available(self) -> bool:
         """True when the implementation's module imports."""
@@ -172,84 +200,117 @@ class Implementation:
         """Installed version of the providing distribution, or None."""
         return package_version(self.distribution)
 
-    def audio_seconds(self, pcm: np.ndarray) -> float:
-        """Seconds of audio one call processes (all clips), for the x-realtime figure."""
-        return self.clips * pcm.size / SAMPLE_RATE_HZ
+    def inputs(self, clips: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+        """The clips one timed call processes: ``clips`` repeated up to ``min_clips``."""
+        copies = -(-self.min_clips // len(clips))  # ceil
+        return tuple(clips) * copies
 
-    def prepare(self, pcm: np.ndarray) -> Callable[[], int]:
-        """The timed callable for ``pcm`` (int16, 16 kHz); it returns the frames produced."""
+    def audio_seconds(self, clips: Sequence[np.ndarray]) -> float:
+        """Seconds of audio one timed call processes (all its clips), for the x-realtime figure."""
+        return sum(pcm.size for pcm in self.inputs(clips)) / SAMPLE_RATE_HZ
+
+    def expected_frames(self, clips: Sequence[np.ndarray]) -> tuple[int, int]:
+        """(approximate frames one call should return, tolerance): framing edges differ by clip."""
+        inputs = self.inputs(clips)
+        expected = sum(round(self.frames_per_second * pcm.size / SAMPLE_RATE_HZ) for pcm in inputs)
+        return expected, 2 * len(inputs)
+
+    def prepare(self, clips: Sequence[np.ndarray]) -> Callable[[], int]:
+        """The timed callable for ``clips`` (int16, 16 kHz); it returns the total frames produced."""
         if self.make is None:
             raise RuntimeError(f"{self.key}: no factory")
-        return self.make(pcm)
+        return self.make(self.inputs(clips))
 
 
-def _make_kwsc_process(pcm: np.ndarray) -> Callable[[], int]:
+def _make_kwsc_process(clips: Sequence[np.ndarray]) -> Callable[[], int]:
     import kwsc
 
-    frontend = kwsc.Frontend()
+    frontend = kwsc.Frontend()  # built once, as a dataset compiler would; process() resets state
 
     def run() -> int:
-        return int(frontend.process(pcm).shape[0])
+        return sum(int(frontend.process(pcm).shape[0]) for pcm in clips)
 
     return run
 
 
-def _make_kwsc_batch(pcm: np.ndarray) -> Callable[[], int]:
+def _make_kwsc_batch(clips: Sequence[np.ndarray]) -> Callable[[], int]:
     import kwsc
 
-    clips = [pcm.copy() for _ in range(BATCH_CLIPS)]
+    batch = [pcm.copy() for pcm in clips]  # distinct buffers even where the clips repeat
 
     def run() -> int:
-        return sum(int(c.shape[0]) for c in kwsc.process_batch(clips, workers=BATCH_WORKERS))
+        return sum(int(c.shape[0]) for c in kwsc.process_batch(batch, workers=BATCH_WORKERS))
 
     return run
 
 
-def _make_librosa(pcm: np.ndarray) -> Callable[[], int]:
+def _make_librosa(clips: Sequence[np.ndarray]) -> Callable[[], int]:
     import librosa
 
-    y = pcm.astype(np.float32) / 32768.0
+    ys = [pcm.astype(np.float32) / 32768.0 for pcm in clips]
 
     def run() -> int:
-        mfcc = librosa.feature.mfcc(
-            y=y, sr=SAMPLE_RATE_HZ, n_mfcc=NUM_CEPS, n_fft=FFT_SIZE, win_length=WINDOW_SAMPLES,
-            hop_length=HOP_SAMPLES, n_mels=NUM_MEL, fmin=MEL_LOW_HZ, fmax=MEL_HIGH_HZ,
-            center=False, htk=True,
-        )
-        return int(mfcc.shape[1])
+        frames = 0
+        for y in ys:
+            mfcc = librosa.feature.mfcc(
+                y=y,
+                sr=SAMPLE_RATE_HZ,
+                n_mfcc=NUM_CEPS,
+                n_fft=FFT_SIZE,
+                win_length=WINDOW_SAMPLES,
+                hop_length=HOP_SAMPLES,
+                n_mels=NUM_MEL,
+                fmin=MEL_LOW_HZ,
+                fmax=MEL_HIGH_HZ,
+                center=False,
+                htk=True,
+            )
+            frames += int(mfcc.shape[1])
+        return frames
 
     return run
 
 
-def _make_python_speech_features(pcm: np.ndarray) -> Callable[[], int]:
+def _make_python_speech_features(clips: Sequence[np.ndarray]) -> Callable[[], int]:
     import python_speech_features
 
     def run() -> int:
-        mfcc = python_speech_features.mfcc(
-            pcm, samplerate=SAMPLE_RATE_HZ, winlen=WINDOW_SAMPLES / SAMPLE_RATE_HZ,
-            winstep=HOP_SAMPLES / SAMPLE_RATE_HZ, numcep=NUM_CEPS, nfilt=NUM_MEL, nfft=FFT_SIZE,
-            lowfreq=MEL_LOW_HZ, highfreq=MEL_HIGH_HZ,
-        )
-        return int(mfcc.shape[0])
+        frames = 0
+        for pcm in clips:
+            mfcc = python_speech_features.mfcc(
+                pcm,
+                samplerate=SAMPLE_RATE_HZ,
+                winlen=WINDOW_SAMPLES / SAMPLE_RATE_HZ,
+                winstep=HOP_SAMPLES / SAMPLE_RATE_HZ,
+                numcep=NUM_CEPS,
+                nfilt=NUM_MEL,
+                nfft=FFT_SIZE,
+                lowfreq=MEL_LOW_HZ,
+                highfreq=MEL_HIGH_HZ,
+            )
+            frames += int(mfcc.shape[0])
+        return frames
 
     return run
 
 
-def _make_pymicro_features(pcm: np.ndarray) -> Callable[[], int]:
+def _make_pymicro_features(clips: Sequence[np.ndarray]) -> Callable[[], int]:
     from pymicro_features import MicroFrontend
 
-    audio = pcm.tobytes()
+    audios = [pcm.tobytes() for pcm in clips]
     step_bytes = 2 * MICRO_STEP_SAMPLES
     frontend = MicroFrontend()
 
     def run() -> int:
         # Its API takes 16-bit little-endian PCM bytes and consumes at most one 10 ms step per
-        # call, returning one 40-channel frame (or none while the first window fills).
-        frontend.reset()
+        # call, returning one 40-channel frame (or none while the first window fills). Each clip
+        # starts from a reset state, like a fresh call of the other libraries.
         frames = 0
-        for offset in range(0, len(audio), step_bytes):
-            if frontend.process_samples(audio[offset : offset + step_bytes]).features:
-                frames += 1
+        for audio in audios:
+            frontend.reset()
+            for offset in range(0, len(audio), step_bytes):
+                if frontend.process_samples(audio[offset : offset + step_bytes]).features:
+                    frames += 1
         return frames
 
     return run
@@ -257,32 +318,52 @@ def _make_pymicro_features(pcm: np.ndarray) -> Callable[[], int]:
 
 IMPLEMENTATIONS: tuple[Implementation, ...] = (
     Implementation(
-        key="kwsc", label="kwsc Frontend.process (1 core)", distribution="kwsc", module="kwsc",
-        frames_per_second=SAMPLE_RATE_HZ / HOP_SAMPLES, competitor=False, make=_make_kwsc_process,
+        key="kwsc",
+        label="kwsc Frontend.process (1 core)",
+        distribution="kwsc",
+        module="kwsc",
+        frames_per_second=SAMPLE_RATE_HZ / HOP_SAMPLES,
+        competitor=False,
+        make=_make_kwsc_process,
         note="fixed-point C, int16 in, int16 Q6 cepstra out",
     ),
     Implementation(
         key="kwsc_batch",
-        label=f"kwsc process_batch ({BATCH_CLIPS} clips, {BATCH_WORKERS} workers)",
-        distribution="kwsc", module="kwsc", frames_per_second=SAMPLE_RATE_HZ / HOP_SAMPLES,
-        cores=BATCH_WORKERS, clips=BATCH_CLIPS, competitor=False, make=_make_kwsc_batch,
+        label=f"kwsc process_batch (>= {BATCH_MIN_CLIPS} clips, {BATCH_WORKERS} workers)",
+        distribution="kwsc",
+        module="kwsc",
+        frames_per_second=SAMPLE_RATE_HZ / HOP_SAMPLES,
+        cores=BATCH_WORKERS,
+        min_clips=BATCH_MIN_CLIPS,
+        competitor=False,
+        make=_make_kwsc_batch,
         note=f"threads; uses up to {BATCH_WORKERS} cores, not a single-core figure",
     ),
     Implementation(
-        key="librosa", label="librosa.feature.mfcc", distribution="librosa", module="librosa",
-        frames_per_second=SAMPLE_RATE_HZ / HOP_SAMPLES, make=_make_librosa,
+        key="librosa",
+        label="librosa.feature.mfcc",
+        distribution="librosa",
+        module="librosa",
+        frames_per_second=SAMPLE_RATE_HZ / HOP_SAMPLES,
+        make=_make_librosa,
         note="float32, BLAS pinned to 1 thread",
     ),
     Implementation(
-        key="python_speech_features", label="python_speech_features.mfcc",
-        distribution="python_speech_features", module="python_speech_features",
-        frames_per_second=SAMPLE_RATE_HZ / HOP_SAMPLES, make=_make_python_speech_features,
+        key="python_speech_features",
+        label="python_speech_features.mfcc",
+        distribution="python_speech_features",
+        module="python_speech_features",
+        frames_per_second=SAMPLE_RATE_HZ / HOP_SAMPLES,
+        make=_make_python_speech_features,
         note="float64 NumPy; its defaults: rectangular window, pre-emphasis 0.97; pads a last partial frame",
     ),
     Implementation(
-        key="pymicro_features", label="pymicro-features (TFLM microfrontend)",
-        distribution="pymicro-features", module="pymicro_features",
-        frames_per_second=SAMPLE_RATE_HZ / MICRO_STEP_SAMPLES, make=_make_pymicro_features,
+        key="pymicro_features",
+        label="pymicro-features (TFLM microfrontend)",
+        distribution="pymicro-features",
+        module="pymicro_features",
+        frames_per_second=SAMPLE_RATE_HZ / MICRO_STEP_SAMPLES,
+        make=_make_pymicro_features,
         note="fixed 10 ms step: 2x the frames per audio second; 40 log-mel (noise reduction, PCAN), no DCT",
     ),
 )
