@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything kwsc needs on Debian 12 with Python 3.11: Debian packages (as root or via
-# sudo: the host compiler, the Cortex-M toolchain and QEMU for the firmware), then a virtualenv
+# sudo: the host compiler, the Cortex-M toolchain and QEMU for the firmware, espeak-ng for
+# synthetic speech), then a virtualenv
 # in .venv holding kwsc (its C core compiled by pip through CMake) and the test and benchmark
 # tools. Safe to run again.
 set -euo pipefail
@@ -9,7 +10,8 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES=(build-essential cmake make python3-dev python3-venv
-              gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+              gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+              espeak-ng)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -67,6 +67,83 @@ size_t kwsc_frontend_push(kwsc_frontend *fe, const int16_t *pcm, size_t num_samp
 const int32_t *kwsc_frontend_log_mel_q16(const kwsc_frontend *fe);
 extern const kwsc_frontend_tables kwsc_frontend_tables_default;
 
+typedef struct {
+    uint32_t checks;
+    uint16_t max_frames;
+    uint16_t hop_samples;
+    int32_t min_speech_dbfs_q8;
+    int32_t max_speech_dbfs_q8;
+    int16_t clip_level;
+    uint16_t max_clip_run;
+    uint32_t max_clipped_ppm;
+    uint16_t max_dc_offset;
+    uint16_t min_speech_ms;
+    uint16_t max_speech_ms;
+    uint16_t min_lead_ms;
+    uint16_t min_trail_ms;
+    uint16_t vad_merge_ms;
+    uint16_t vad_min_run_ms;
+    uint16_t vad_floor_percentile;
+    int32_t vad_min_rise_db_q8;
+    uint16_t vad_rise_q15;
+    int32_t min_snr_db_q8;
+    uint16_t high_band_first;
+    int32_t min_high_band_db_q8;
+    uint16_t hum_band_last;
+    int32_t max_tonality_db_q8;
+    int32_t min_background_dbfs_q8;
+} kwsc_validate_config;
+
+typedef struct {
+    uint32_t reasons;
+    uint32_t num_samples;
+    uint16_t num_blocks;
+    uint16_t speech_runs;
+    int32_t rms_dbfs_q8;
+    int32_t peak_dbfs_q8;
+    int32_t speech_dbfs_q8;
+    int32_t background_dbfs_q8;
+    int32_t snr_db_q8;
+    int32_t dc_offset_q8;
+    uint32_t clipped_samples;
+    uint32_t clipped_ppm;
+    uint32_t max_clip_run;
+    uint32_t speech_start_ms;
+    uint32_t speech_end_ms;
+    uint32_t lead_ms;
+    uint32_t trail_ms;
+    int32_t high_band_db_q8;
+    int32_t tonality_db_q8;
+    uint32_t tonal_band;
+} kwsc_validate_metrics;
+
+typedef struct kwsc_validator kwsc_validator;
+
+#define KWSC_REASON_ALL_RECORDING ...
+
+void kwsc_validate_config_default(kwsc_validate_config *config);
+int kwsc_validate_config_check(const kwsc_validate_config *config);
+size_t kwsc_validate_memory_bytes(const kwsc_validate_config *config);
+int kwsc_validate_init(kwsc_validator **out, void *memory, size_t memory_bytes,
+                       const kwsc_validate_config *config, kwsc_frontend *frontend,
+                       const int32_t *log2_lut_q16);
+void kwsc_validate_reset(kwsc_validator *v);
+int kwsc_validate_push(kwsc_validator *v, const int16_t *pcm, size_t num_samples);
+int kwsc_validate_finish(kwsc_validator *v, kwsc_validate_metrics *metrics);
+int32_t kwsc_db_q8_from_log2_q16(int32_t log2_q16);
+int32_t kwsc_log2_q16_from_db_q8(int32_t db_q8);
+
+#define KWSC_DTW_INFINITE ...
+#define KWSC_DTW_MAX_DIMS ...
+#define KWSC_ENROLL_MAX_TAKES ...
+int32_t kwsc_dtw_distance(const int16_t *a, uint16_t na, const int16_t *b, uint16_t nb,
+                          uint16_t stride, uint16_t first, uint16_t dims, uint16_t band,
+                          int32_t *scratch);
+int kwsc_enroll_consistency(const int16_t *const *takes, const uint16_t *frames,
+                            uint16_t num_takes, uint16_t stride, uint16_t first, uint16_t dims,
+                            uint16_t band, uint16_t ratio_q8, int32_t *scratch,
+                            int32_t *nearest_q8, uint32_t *outliers);
+
 int kwsc_quant_check(const kwsc_quant_params *params);
 int kwsc_quantize_int8(const int16_t *ceps_q6, size_t num_frames,
                        const kwsc_quant_params *params, int8_t *out);
@@ -76,6 +153,8 @@ SOURCE = """
 #include "kwsc_frontend.h"
 #include "kwsc_log.h"
 #include "kwsc_quant.h"
+#include "kwsc_validate.h"
+#include "kwsc_dtw.h"
 """
 
 

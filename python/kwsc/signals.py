@@ -31,14 +31,13 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
 
 
-def speech_like(duration_s: float = 1.0, level_dbfs: float = -26.0, seed: int = 0) -> np.ndarray:
-    """Speech-like int16 audio at 16 kHz with RMS ``level_dbfs`` (over the whole clip)."""
-    rng = np.random.default_rng(seed)
-    total = round(duration_s * SAMPLE_RATE_HZ)
+def _speech_segments(rng: np.random.Generator, total: int, kinds: tuple[str, ...]) -> np.ndarray:
+    """Float audio of ``total`` samples made of 60-220 ms segments drawn from ``kinds``
+    ("vowel", "fricative", "pause")."""
     out = np.zeros(total)
     pos = 0
     while pos < total:
-        kind = rng.choice(["vowel", "vowel", "fricative", "pause"])
+        kind = rng.choice(kinds)
         length = min(total - pos, int(rng.uniform(0.06, 0.22) * SAMPLE_RATE_HZ))
         t = np.arange(length) / SAMPLE_RATE_HZ
         if kind == "vowel":
@@ -61,7 +60,52 @@ def speech_like(duration_s: float = 1.0, level_dbfs: float = -26.0, seed: int = 
             segment = rng.standard_normal(length) * 0.002
         out[pos : pos + length] = segment
         pos += length
+    return out
+
+
+def speech_like(duration_s: float = 1.0, level_dbfs: float = -26.0, seed: int = 0) -> np.ndarray:
+    """Speech-like int16 audio at 16 kHz with RMS ``level_dbfs`` (over the whole clip)."""
+    rng = np.random.default_rng(seed)
+    out = _speech_segments(rng, round(duration_s * SAMPLE_RATE_HZ), ("vowel", "vowel", "fricative", "pause"))
     return _to_int16(_scale_to_dbfs(out, level_dbfs))
+
+
+def word_like(duration_s: float = 0.6, level_dbfs: float = -20.0, seed: int = 0) -> np.ndarray:
+    """One continuous word-like utterance (vowels and fricatives, no pauses), RMS ``level_dbfs``,
+    with 20 ms fades so it starts and ends cleanly."""
+    rng = np.random.default_rng(seed)
+    out = _speech_segments(rng, round(duration_s * SAMPLE_RATE_HZ), ("vowel", "vowel", "fricative"))
+    fade = min(out.size // 2, SAMPLE_RATE_HZ // 50)
+    ramp = np.linspace(0.0, 1.0, fade)
+    out[:fade] *= ramp
+    out[out.size - fade :] *= ramp[::-1]
+    return _to_int16(_scale_to_dbfs(out, level_dbfs))
+
+
+def take(
+    utterance: np.ndarray,
+    lead_s: float = 0.4,
+    trail_s: float = 0.4,
+    noise_dbfs: float = -65.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """An enrollment-style recording: ``lead_s`` of background, the utterance, ``trail_s`` of
+    background; pink background noise at ``noise_dbfs`` RMS runs under the whole take."""
+    n_lead = round(lead_s * SAMPLE_RATE_HZ)
+    n_trail = round(trail_s * SAMPLE_RATE_HZ)
+    total = n_lead + utterance.size + n_trail
+    background = pink_noise(total / SAMPLE_RATE_HZ, noise_dbfs, seed=seed).astype(np.float64)[:total]
+    mix = background
+    mix[n_lead : n_lead + utterance.size] += utterance
+    return _to_int16(mix)
+
+
+def add_noise_at_snr(pcm: np.ndarray, snr_db: float, speech: slice, seed: int = 0) -> np.ndarray:
+    """``pcm`` plus white noise whose power is ``snr_db`` below the power of ``pcm[speech]``."""
+    x = pcm.astype(np.float64)
+    speech_power = np.mean(x[speech] ** 2)
+    noise = np.random.default_rng(seed).standard_normal(x.size) * np.sqrt(speech_power / 10 ** (snr_db / 10))
+    return _to_int16(x + noise)
 
 
 def white_noise(duration_s: float = 1.0, level_dbfs: float = -20.0, seed: int = 0) -> np.ndarray:

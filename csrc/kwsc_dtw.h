@@ -1,0 +1,53 @@
+/*
+ * kwsc_dtw.h - fixed-point dynamic time warping between feature sequences, and the enrollment
+ * consistency check built on it ("is every take the same phrase?").
+ *
+ * Sequences are rows of `stride` int16 features (the frontend's Q6 cepstra); coefficients
+ * first..first+dims-1 are compared (skip c0, the level) after subtracting each sequence's own
+ * mean (cepstral mean normalisation: a different microphone or distance shifts the mean, not
+ * the shape). The local cost is the L1 distance; the path is confined to a Sakoe-Chiba band of
+ * `band` frames around the diagonal, so memory is two rows of 2 band + 1 int32: bounded by the
+ * band, not by the sequence lengths (KWSC_DTW_SCRATCH_WORDS).
+ */
+#ifndef KWSC_DTW_H
+#define KWSC_DTW_H
+
+#include "kwsc_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* int32 words of scratch kwsc_dtw_distance needs for a band of `band` frames. */
+#define KWSC_DTW_SCRATCH_WORDS(band) (2u * (2u * (uint32_t)(band) + 1u))
+/* Most coefficients compared, most takes in a consistency check. */
+#define KWSC_DTW_MAX_DIMS 32u
+#define KWSC_ENROLL_MAX_TAKES 16u
+/* Distance when no path fits in the band (or a sequence is empty). */
+#define KWSC_DTW_INFINITE INT32_MAX
+
+/*
+ * Path-normalised DTW distance: (sum of L1 costs along the best path) * 256 / (na + nb), i.e.
+ * Q8 in the features' units (Q6 log2 for cepstra). KWSC_DTW_INFINITE if na or nb is 0, dims is
+ * out of range, or the lengths differ too much for the band.
+ */
+int32_t kwsc_dtw_distance(const int16_t *a, uint16_t na, const int16_t *b, uint16_t nb,
+                          uint16_t stride, uint16_t first, uint16_t dims, uint16_t band,
+                          int32_t *scratch);
+
+/*
+ * Enrollment consistency over num_takes (3..KWSC_ENROLL_MAX_TAKES) sequences: for each take,
+ * the DTW distance to its nearest other take (nearest_q8[i]). Take i is an outlier (bit i of
+ * *outliers) when nearest_q8[i] > ratio_q8 / 256 times the median of all nearest distances: the
+ * other takes agree with each other, this one agrees with none of them.
+ */
+int kwsc_enroll_consistency(const int16_t *const *takes, const uint16_t *frames,
+                            uint16_t num_takes, uint16_t stride, uint16_t first, uint16_t dims,
+                            uint16_t band, uint16_t ratio_q8, int32_t *scratch,
+                            int32_t *nearest_q8, uint32_t *outliers);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWSC_DTW_H */
