@@ -5,8 +5,9 @@
  * Sequences are rows of `stride` int16 features (the frontend's Q6 cepstra); coefficients
  * first..first+dims-1 are compared (skip c0, the level) after subtracting each sequence's own
  * mean (cepstral mean normalisation: a different microphone or distance shifts the mean, not
- * the shape). The local cost is the L1 distance; the path is confined to a Sakoe-Chiba band of
- * `band` frames around the diagonal, so memory is two rows of 2 band + 1 int32: bounded by the
+ * the shape). The local cost is the L1 distance; the path is confined to a band of `band`
+ * frames around the straight line from the first frame pair to the last (a Sakoe-Chiba band
+ * slanted to the length ratio), so memory is two rows of 2 band + 1 int32: bounded by the
  * band, not by the sequence lengths (KWSC_DTW_SCRATCH_WORDS).
  */
 #ifndef KWSC_DTW_H
@@ -29,7 +30,7 @@ extern "C" {
 /*
  * Path-normalised DTW distance: (sum of L1 costs along the best path) * 256 / (na + nb), i.e.
  * Q8 in the features' units (Q6 log2 for cepstra). KWSC_DTW_INFINITE if na or nb is 0, dims is
- * out of range, or the lengths differ too much for the band.
+ * out of range, or the band is narrower than the slanted line's steps (no path fits).
  */
 int32_t kwsc_dtw_distance(const int16_t *a, uint16_t na, const int16_t *b, uint16_t nb,
                           uint16_t stride, uint16_t first, uint16_t dims, uint16_t band,

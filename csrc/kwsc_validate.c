@@ -56,7 +56,7 @@ void kwsc_validate_config_default(kwsc_validate_config *c)
     c->vad_rise_q15 = 9830u;
     c->min_snr_db_q8 = 20 * 256;
     c->high_band_first = 31u;
-    c->min_high_band_db_q8 = -45 * 256;
+    c->min_high_band_db_q8 = -55 * 256;
     c->hum_band_last = 3u;
     c->max_tonality_db_q8 = 15 * 256;
     c->min_background_dbfs_q8 = -70 * 256;

@@ -72,7 +72,7 @@ typedef struct {
     uint16_t vad_rise_q15;         /* 0.3 (9830) of the range from floor to loudest block */
     int32_t min_snr_db_q8;         /* 20 dB */
     uint16_t high_band_first;      /* 31: first mel band centred >= 4 kHz (default frontend) */
-    int32_t min_high_band_db_q8;   /* -45 dB: speech's top band above it, vs its loudest band */
+    int32_t min_high_band_db_q8;   /* -55 dB: speech's top band above it, vs its loudest band */
     uint16_t hum_band_last;        /* 3: last mel band centred below 300 Hz (default frontend) */
     int32_t max_tonality_db_q8;    /* 15 dB: background's loudest band over its median band */
     int32_t min_background_dbfs_q8; /* -70 dBFS: hum and tone checks need this much background */

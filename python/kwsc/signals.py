@@ -31,14 +31,18 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
 
 
-def _speech_segments(rng: np.random.Generator, total: int, kinds: tuple[str, ...]) -> np.ndarray:
+def _speech_segments(
+    rng: np.random.Generator, total: int, kinds: tuple[str, ...], voiced_edges: bool = False
+) -> np.ndarray:
     """Float audio of ``total`` samples made of 60-220 ms segments drawn from ``kinds``
-    ("vowel", "fricative", "pause")."""
+    ("vowel", "fricative", "pause"); with ``voiced_edges`` the first and last are vowels."""
     out = np.zeros(total)
     pos = 0
     while pos < total:
         kind = rng.choice(kinds)
         length = min(total - pos, int(rng.uniform(0.06, 0.22) * SAMPLE_RATE_HZ))
+        if voiced_edges and (pos == 0 or total - pos - length < 0.06 * SAMPLE_RATE_HZ):
+            kind, length = "vowel", total - pos if pos else length
         t = np.arange(length) / SAMPLE_RATE_HZ
         if kind == "vowel":
             f0 = np.linspace(rng.uniform(90, 240), rng.uniform(90, 240), length)
@@ -71,10 +75,10 @@ def speech_like(duration_s: float = 1.0, level_dbfs: float = -26.0, seed: int = 
 
 
 def word_like(duration_s: float = 0.6, level_dbfs: float = -20.0, seed: int = 0) -> np.ndarray:
-    """One continuous word-like utterance (vowels and fricatives, no pauses), RMS ``level_dbfs``,
-    with 20 ms fades so it starts and ends cleanly."""
+    """One continuous word-like utterance (vowels and fricatives, no pauses; voiced at both
+    ends), RMS ``level_dbfs``, with 20 ms fades so it starts and ends cleanly."""
     rng = np.random.default_rng(seed)
-    out = _speech_segments(rng, round(duration_s * SAMPLE_RATE_HZ), ("vowel", "vowel", "fricative"))
+    out = _speech_segments(rng, round(duration_s * SAMPLE_RATE_HZ), ("vowel", "vowel", "fricative"), True)
     fade = min(out.size // 2, SAMPLE_RATE_HZ // 50)
     ramp = np.linspace(0.0, 1.0, fade)
     out[:fade] *= ramp
@@ -167,3 +171,57 @@ def corpus(duration_s: float = 1.0) -> dict[str, np.ndarray]:
         }
     )
     return signals
+
+
+def upsampled_from_8k(pcm: np.ndarray) -> np.ndarray:
+    """``pcm`` (16 kHz) taken down to 8 kHz and back with a real resampler: telephone-band audio."""
+    import soxr
+
+    x = pcm.astype(np.float64) / 32768.0
+    back = soxr.resample(soxr.resample(x, SAMPLE_RATE_HZ, 8000), 8000, SAMPLE_RATE_HZ)[: x.size]
+    return _to_int16(back * 32768.0)
+
+
+def hum(duration_s: float, level_dbfs: float = -40.0, mains_hz: float = 50.0) -> np.ndarray:
+    """Mains hum: ``mains_hz`` and six harmonics falling as h^-1.5, RMS ``level_dbfs``."""
+    t = np.arange(round(duration_s * SAMPLE_RATE_HZ)) / SAMPLE_RATE_HZ
+    x = sum(np.sin(2 * np.pi * mains_hz * h * t) / h**1.5 for h in range(1, 8))
+    return _to_int16(_scale_to_dbfs(np.asarray(x), level_dbfs))
+
+
+def recording_defects(seed: int = 1) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
+    """Enrollment-style recordings with one defect each, and the validator reasons each must give.
+
+    Every recording is built from one word-like utterance (0.6 s, -20 dBFS) with 0.5 s of quiet
+    pink background on both sides; "clean" must pass every check.
+    """
+
+    def clean(level: float = -20.0, lead: float = 0.5, trail: float = 0.5, noise: float = -65.0, dur: float = 0.6):
+        return take(word_like(dur, level, seed=seed), lead, trail, noise, seed=seed + 100)
+
+    base = clean()
+    speech = slice(round(0.5 * SAMPLE_RATE_HZ), round(1.1 * SAMPLE_RATE_HZ))
+
+    def mixed(extra: np.ndarray) -> np.ndarray:
+        return _to_int16(base.astype(np.float64) + extra[: base.size])
+
+    tone_1k = tone(base.size / SAMPLE_RATE_HZ, 1000.0, -45.0)
+    return {
+        "clean": (base, ()),
+        "clipped": (clipped(base, 12.0), ("clipped",)),
+        "silent": (silence(1.0), ("no_speech",)),
+        "too quiet": (clean(level=-50.0, noise=-95.0), ("too_quiet",)),
+        "two words": (
+            np.concatenate([clean(trail=0.25), take(word_like(0.6, -20, seed=seed + 1), 0.25, 0.5)]),
+            ("multiple_utterances",),
+        ),
+        "truncated start": (clean(lead=0.02), ("truncated_start",)),
+        "truncated end": (clean(trail=0.02), ("truncated_end",)),
+        "5 dB SNR": (add_noise_at_snr(base, 5.0, speech, seed=seed + 2), ("low_snr",)),
+        "DC offset": (_to_int16(base.astype(np.float64) + 1000.0), ("dc_offset",)),
+        "8 kHz upsampled": (upsampled_from_8k(base), ("band_limited",)),
+        "hum": (mixed(hum(base.size / SAMPLE_RATE_HZ, -42.0).astype(np.float64)), ("hum",)),
+        "tone": (mixed(tone_1k.astype(np.float64)), ("tonal_noise",)),
+        "too long": (clean(dur=1.8), ("too_long",)),
+        "too short": (clean(dur=0.15), ("too_short",)),
+    }

@@ -73,7 +73,7 @@ class ValidateConfig:
     vad_rise_fraction: float = 0.3
     min_snr_db: float = 20.0
     high_band_hz: float = 4000.0
-    min_high_band_db: float = -45.0
+    min_high_band_db: float = -55.0
     hum_below_hz: float = 300.0
     max_tonality_db: float = 15.0
     min_background_dbfs: float = -70.0
@@ -254,11 +254,15 @@ class Validator:
         self._v = handle[0]
         self.memory_bytes = size
 
-    def raw(self, pcm: Any) -> dict[str, int]:
-        """The C metrics struct of one recording, as integers."""
+    def raw(self, pcm: Any, chunk_samples: int | None = None) -> dict[str, int]:
+        """The C metrics struct of one recording, as integers; pushed in chunks of
+        ``chunk_samples`` if given (the result does not depend on the chunking)."""
         samples = to_int16(pcm, allow_empty=True)
+        step = chunk_samples or max(samples.size, 1)
         lib.kwsc_validate_reset(self._v)
-        lib.kwsc_validate_push(self._v, ffi.from_buffer("int16_t[]", samples), samples.size)
+        for start in range(0, samples.size, step):
+            piece = samples[start : start + step]
+            lib.kwsc_validate_push(self._v, ffi.from_buffer("int16_t[]", piece), piece.size)
         metrics = ffi.new("kwsc_validate_metrics *")
         lib.kwsc_validate_finish(self._v, metrics)
         return {name: int(getattr(metrics, name)) for name in dir(metrics)}
