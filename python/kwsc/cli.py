@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 a check failed, 2 usage or input error.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import kwsc
 from kwsc import reference, signals
 from kwsc.config import FrontendConfig
 from kwsc.frontend import CEPS_Q, Frontend, QuantParams
+from kwsc.validate import ValidateConfig, Validation
 
 
 class InputError(click.ClickException):
@@ -231,4 +233,233 @@ def footprint(config_path: Path | None, as_json: bool) -> None:
     else:
         click.echo(fp.format_table(components, checks))
     if any(check.hard and not check.ok for check in checks):
+        raise SystemExit(1)
+
+
+def _load_validate_config(config_path: Path | None) -> tuple[ValidateConfig, FrontendConfig]:
+    """The [validate] and [frontend] tables of a project TOML (defaults without one), checked
+    against the C validator's ranges; any problem is an InputError (exit code 2)."""
+    import tomllib
+
+    from kwsc.config import ConfigError
+
+    data: dict = {}
+    if config_path is not None:
+        try:
+            with open(config_path, "rb") as handle:
+                data = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"{config_path}: {exc}") from exc
+    # load_project_config does not know [validate] yet: read the sections validation uses here.
+    unknown = sorted(set(data) - {"frontend", "budget", "validate"})
+    if unknown:
+        raise InputError(f"{config_path}: unknown section(s): {', '.join(unknown)}")
+    for name in ("frontend", "validate"):
+        if not isinstance(data.get(name, {}), dict):
+            raise InputError(f"{config_path}: [{name}] must be a table")
+    if isinstance(data.get("validate", {}).get("checks"), str):  # tuple("clipped") would be its letters
+        raise InputError(f'{config_path}: validate.checks must be a list, e.g. checks = ["clipped"]')
+    try:
+        frontend_config = FrontendConfig.from_dict(data.get("frontend", {}))
+        config = ValidateConfig.from_dict(data.get("validate", {}))
+        config.to_c(frontend_config)  # range checks now, not in a worker thread
+    except (ConfigError, TypeError, ValueError, OverflowError) as exc:
+        raise InputError(f"{config_path}: {exc}") from exc
+    return config, frontend_config
+
+
+def _reason_text(result: Validation) -> str:
+    """Reason codes, with the detail of a file that never reached the validator."""
+    if result.error:
+        return f"{', '.join(result.reasons)}: {result.error}"
+    return ", ".join(result.reasons)
+
+
+def _validation_table(results: list[Validation], only_rejected: bool = False) -> str:
+    """One line per file: path, status, speech level, SNR, speech span, clipped share, reasons."""
+    header = ("file", "status", "speech dBFS", "SNR dB", "speech ms", "clipped %", "reasons")
+    rows = []
+    for r in results:
+        if only_rejected and r.accepted:
+            continue
+        m = r.metrics
+        if m:
+            span = f"{m['speech_end_ms'] - m['speech_start_ms']:.0f}" if m["speech_runs"] else "-"
+            numbers = (f"{m['speech_dbfs']:.1f}", f"{m['snr_db']:.1f}", span, f"{100 * m['clipped_fraction']:.2f}")
+        else:
+            numbers = ("-", "-", "-", "-")
+        rows.append((str(r.path), r.status, *numbers, _reason_text(r)))
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        cells += [cell.rjust(width) for cell, width in zip(row[2:-1], widths[2:], strict=True)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def _summary(results: list[Validation]) -> str:
+    """Counts (accepted + rejected = files) and rejected files per reason."""
+    from collections import Counter
+
+    accepted = sum(r.accepted for r in results)
+    line = f"{len(results)} files: {accepted} accepted, {len(results) - accepted} rejected"
+    by_reason = Counter(reason for r in results for reason in r.reasons)
+    if by_reason:
+        ordered = sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))
+        line += "; rejects by reason: " + ", ".join(f"{name} {count}" for name, count in ordered)
+    return line
+
+
+def _conversion_hint(results: list[Validation], resample: bool, downmix: bool) -> str | None:
+    reasons = {reason for r in results for reason in r.reasons}
+    flags = (("--resample", "wrong_sample_rate", resample), ("--downmix", "multichannel", downmix))
+    options = [option for option, reason, given in flags if reason in reasons and not given]
+    if not options:
+        return None
+    return f"hint: {' and '.join(options)} convert{'' if len(options) > 1 else 's'} such files (off by default)"
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a JSON list: one record (path, status, reasons, metrics) per file.")  # fmt: skip
+@click.option("--strict", is_flag=True, help="Exit code 1 if any file is rejected.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Project TOML whose [validate] thresholds (and [frontend]) to use.")  # fmt: skip
+@click.option("--workers", type=click.IntRange(1, 256), help="Parallel threads (default: one per CPU).")
+@click.option("--resample", is_flag=True, help="Resample files at another rate (default: reject them).")
+@click.option("--downmix", is_flag=True, help="Average the channels of multichannel files (default: reject them).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar; list only rejected files, then the summary.")
+def validate(
+    paths: tuple[Path, ...],
+    out: Path | None,
+    strict: bool,
+    config_path: Path | None,
+    workers: int | None,
+    resample: bool,
+    downmix: bool,
+    quiet: bool,
+) -> None:
+    """Check recordings (files, and audio files under folders) before they enter a dataset.
+
+    Prints one line per file (accepted, or rejected with every failed check) with its speech
+    level, SNR, speech span and clipped share, and a summary. Unreadable, empty, wrong-rate and
+    multichannel files are rejected with that reason. Exit code 1 with --strict if any file is
+    rejected, 2 on a usage error (e.g. no audio files found).
+    """
+    import json
+    import os
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm import tqdm
+
+    from kwsc.validate import expand_paths, validate_file
+
+    config, frontend_config = _load_validate_config(config_path)
+    files = expand_paths(paths)
+    if not files:
+        raise InputError(f"no audio files found in {', '.join(map(str, paths))}")
+
+    def one(path: Path) -> Validation:
+        return validate_file(path, config, frontend_config, resample, downmix)
+
+    workers = min(workers or os.cpu_count() or 1, len(files))
+    show_bar = not quiet and len(files) > 1 and sys.stderr.isatty()
+    with tqdm(
+        total=len(files), unit="file", file=sys.stderr, disable=not show_bar, leave=False, desc="validating"
+    ) as bar:
+        results: list[Validation] = []
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for result in pool.map(one, files):
+                results.append(result)
+                bar.update()
+
+    if out is not None:
+        try:
+            out.write_text(json.dumps([r.to_record() for r in results], indent=2) + "\n")
+        except OSError as exc:
+            raise InputError(f"cannot write {out}: {exc}") from exc
+    if not (quiet and all(r.accepted for r in results)):
+        click.echo(_validation_table(results, only_rejected=quiet))
+    click.echo(_summary(results))
+    hint = _conversion_hint(results, resample, downmix)
+    if hint:
+        click.echo(hint)
+    if out is not None:
+        click.echo(f"records: {out}")
+    if strict and not all(r.accepted for r in results):
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("takes", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Project TOML whose [validate] thresholds (and [frontend]) to use.")  # fmt: skip
+@click.option("--resample", is_flag=True, help="Resample takes at another rate (default: re-record them).")
+@click.option("--downmix", is_flag=True, help="Average the channels of multichannel takes (default: re-record them).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one record per take, and the verdict.")
+def enroll(takes: tuple[Path, ...], config_path: Path | None, resample: bool, downmix: bool, as_json: bool) -> None:
+    """Check a user's enrollment TAKES (3 or more recordings of the wake word): per take, accept
+    or re-record and why, and whether every take is the same phrase.
+
+    Exit code 1 if any take must be re-recorded, 2 on a usage error.
+    """
+    import json
+
+    from kwsc._kwsc_c import lib
+    from kwsc.validate import check_enrollment, load_audio
+
+    max_takes = int(lib.KWSC_ENROLL_MAX_TAKES)
+    if not 3 <= len(takes) <= max_takes:
+        raise InputError(f"need 3 to {max_takes} takes to check they are the same phrase, got {len(takes)}")
+    config, frontend_config = _load_validate_config(config_path)
+
+    # Decode here: check_enrollment decodes paths, but never resamples or downmixes.
+    failed: dict[int, Validation] = {}
+    decoded: dict[int, np.ndarray] = {}
+    for i, path in enumerate(takes):
+        try:
+            decoded[i] = load_audio(path, frontend_config.sample_rate_hz, resample, downmix)
+        except ValueError as exc:
+            reason, _, detail = str(exc).partition(": ")
+            failed[i] = Validation(str(path), "rejected", (reason,), {}, {}, detail)
+    check = check_enrollment(list(decoded.values()), config, frontend_config)
+    checked = dict(zip(decoded, zip(check.takes, check.nearest_distance, strict=True), strict=True))
+    results = [
+        failed[i] if i in failed else dataclasses.replace(checked[i][0], path=str(takes[i])) for i in range(len(takes))
+    ]
+    nearest = [checked[i][1] if i in checked else None for i in range(len(takes))]
+    compared = any(d is not None for d in nearest)
+    rerecord = [i + 1 for i, r in enumerate(results) if not r.accepted]
+    proceed = not rerecord and compared
+
+    if as_json:
+        document = {
+            "proceed": proceed,
+            "consistency_checked": compared,
+            "takes": [
+                {"take": i + 1, **r.to_record(), "explanation": r.explain(), "nearest_distance": d}
+                for i, (r, d) in enumerate(zip(results, nearest, strict=True))
+            ],
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        for i, r in enumerate(results):
+            verdict = "accepted" if r.accepted else "re-record: " + "; ".join(r.explain())
+            click.echo(f"take {i + 1}: {verdict}")
+        if proceed:
+            click.echo(f"enrollment can proceed: all {len(results)} takes accepted and the same phrase")
+        else:
+            why = []
+            if rerecord:
+                why.append(f"re-record take{'s' if len(rerecord) > 1 else ''} {', '.join(map(str, rerecord))}")
+            if not compared:
+                why.append("fewer than 3 takes could be compared, so the phrase was not checked")
+            click.echo(f"enrollment cannot proceed: {'; '.join(why)}")
+        hint = _conversion_hint(results, resample, downmix)
+        if hint:
+            click.echo(hint)
+    if not proceed:
         raise SystemExit(1)
