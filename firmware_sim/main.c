@@ -13,6 +13,8 @@ typedef struct {
 static const fw_component components[] = {
     {"frontend", fw_frontend_run},
     {"frontend-cost", fw_frontend_cost},
+    {"validate", fw_validate_run},
+    {"dtw", fw_dtw_run},
 };
 
 /* The job file lives here; large enough for minutes of 16 kHz audio. */

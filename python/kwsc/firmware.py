@@ -23,8 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from kwsc._kwsc_c import ffi
 from kwsc.config import FrontendConfig
 from kwsc.frontend import QuantParams, to_int16
+from kwsc.validate import DTW_DIMS, DTW_FIRST, ValidateConfig
 
 QEMU = "qemu-system-arm"
 CC = "arm-none-eabi-gcc"
@@ -238,3 +240,143 @@ def measure_frontend_cost(
         for stage, count in zip(COST_STAGES, ticks, strict=False)
     }
     return FrontendCost(frames, per_frame, config.hop_samples, config.sample_rate_hz)
+
+
+#: Blocks the device validator holds (FW_VALIDATE_MAX_FRAMES in firmware_sim/fw_validate.c):
+#: the default max_frames, 5 s of audio at the default 20 ms hop.
+VALIDATE_MAX_FRAMES = 250
+#: Largest Sakoe-Chiba band and row stride the device "dtw" component takes (fw_validate.c).
+DTW_MAX_BAND = 200
+DTW_MAX_STRIDE = 256
+DTW_MAX_TAKES = 16
+
+
+def _c_fields(ctype: str) -> list[tuple[str, str]]:
+    """(name, struct format "i" or "I") of each field of a C struct, in declaration order."""
+    return [(name, "I" if field.type.cname.startswith("u") else "i") for name, field in ffi.typeof(ctype).fields]
+
+
+def _validate_c_config(config: ValidateConfig | None) -> object:
+    # The device carries the default frontend tables only, so band indexes come from the default config.
+    return (config or ValidateConfig()).to_c(FrontendConfig())
+
+
+def validate_job(pcm: np.ndarray, config: ValidateConfig | None = None, chunk_samples: int = 320) -> bytes:
+    """The job file for the "validate" component (layout: fw_validate.c): every kwsc_validate_config
+    field in struct order, then the PCM, pushed in chunks of ``chunk_samples``."""
+    if chunk_samples < 1:
+        raise ValueError("chunk_samples must be >= 1")
+    samples = to_int16(pcm, allow_empty=True)
+    c = _validate_c_config(config)
+    fields = _c_fields("kwsc_validate_config")
+    return b"".join(
+        [
+            b"KWV1",
+            struct.pack("<I", chunk_samples),
+            struct.pack("<" + "".join(fmt for _, fmt in fields), *(getattr(c, name) for name, _ in fields)),
+            struct.pack("<I", samples.size),
+            _pad4(samples.astype("<i2").tobytes()),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class DeviceValidation:
+    """What the firmware's validator produced for one recording."""
+
+    metrics: dict[str, int]  # the kwsc_validate_metrics fields, as kwsc.validate.Validator.raw gives them
+    stack_bytes: int  # stack used below the component's frame (validator and frontend calls), bytes
+    memory_bytes: int  # kwsc_validate_memory_bytes of the config on the device
+
+
+def run_validator(
+    firmware: FirmwareBuild, pcm: np.ndarray, config: ValidateConfig | None = None, chunk_samples: int = 320
+) -> DeviceValidation:
+    """The device validator's metrics for ``pcm`` (fed in chunks of ``chunk_samples``), its stack
+    use and memory. The device runs the default frontend and holds VALIDATE_MAX_FRAMES blocks."""
+    c = _validate_c_config(config)
+    if c.max_frames > VALIDATE_MAX_FRAMES:
+        raise FirmwareError(
+            f"the device validator holds at most {VALIDATE_MAX_FRAMES} blocks "
+            f"({VALIDATE_MAX_FRAMES * c.hop_samples / 16000:g} s); this config needs {c.max_frames} "
+            "(lower max_duration_s)"
+        )
+    out = run(firmware, "validate", validate_job(pcm, config, chunk_samples))
+    fields = _c_fields("kwsc_validate_metrics")
+    layout = "<" + "".join(fmt for _, fmt in fields) + "II"
+    if len(out) != struct.calcsize(layout):
+        raise FirmwareError(
+            f"the validate component wrote {len(out)} bytes, expected {struct.calcsize(layout)}: "
+            "firmware_sim/fw_validate.c and kwsc_validate_metrics disagree"
+        )
+    *values, stack_bytes, memory_bytes = struct.unpack(layout, out)
+    metrics = {name: int(value) for (name, _), value in zip(fields, values, strict=True)}
+    return DeviceValidation(metrics, stack_bytes, memory_bytes)
+
+
+def run_validate(
+    firmware: FirmwareBuild, pcm: np.ndarray, config: ValidateConfig | None = None, chunk_samples: int = 320
+) -> dict[str, int]:
+    """The device validator's C metrics for ``pcm``: the same keys and integers as
+    ``kwsc.validate.Validator(config).raw(pcm)`` gives on the host."""
+    return run_validator(firmware, pcm, config, chunk_samples).metrics
+
+
+def dtw_job(
+    sequences: list[np.ndarray], first: int = DTW_FIRST, dims: int = DTW_DIMS, band: int = 50, ratio: float = 2.0
+) -> bytes:
+    """The job file for the "dtw" component (layout: fw_validate.c): 1..16 int16 sequences of
+    equal row width (frames, stride), e.g. the frontend's Q6 cepstra."""
+    seqs = [np.ascontiguousarray(s, dtype=np.int16) for s in sequences]
+    if not 1 <= len(seqs) <= DTW_MAX_TAKES:
+        raise ValueError(f"dtw needs 1..{DTW_MAX_TAKES} sequences, got {len(seqs)}")
+    if any(s.ndim != 2 or s.shape[1] != seqs[0].shape[1] for s in seqs):
+        raise ValueError("dtw sequences must be 2-D (frames, stride) with the same stride")
+    if any(s.shape[0] > 0xFFFF for s in seqs) or not 0 <= round(ratio * 256) <= 0xFFFF:
+        raise ValueError("dtw sequences must have < 65536 frames and ratio must be in [0, 256)")
+    if min(first, dims, band) < 0 or max(first, dims) > 0xFFFF:
+        raise ValueError("dtw first, dims and band must be non-negative 16-bit values")
+    stride = seqs[0].shape[1]
+    parts = [b"KWD1", struct.pack("<6I", stride, first, dims, band, round(ratio * 256), len(seqs))]
+    for s in seqs:
+        parts += [struct.pack("<I", s.shape[0]), _pad4(s.astype("<i2").tobytes())]
+    return b"".join(parts)
+
+
+@dataclass(frozen=True)
+class DeviceDtw:
+    """What the firmware's DTW produced: raw Q8 distances (INT32_MAX = no path in the band)."""
+
+    distances: np.ndarray  # int32 (n, n): kwsc_dtw_distance of sequence i against sequence j
+    nearest_q8: list[int] | None  # kwsc_enroll_consistency's nearest distances (None below 3 sequences)
+    outliers: int | None  # its outlier bit mask
+    stack_bytes: int
+
+
+def run_dtw(
+    firmware: FirmwareBuild,
+    sequences: list[np.ndarray],
+    first: int = DTW_FIRST,
+    dims: int = DTW_DIMS,
+    band: int = 50,
+    ratio: float = 2.0,
+) -> DeviceDtw:
+    """Every pairwise kwsc_dtw_distance between ``sequences`` on the device, and (with three or
+    more) kwsc_enroll_consistency's nearest distances and outliers, as kwsc.validate.check_enrollment
+    computes them on the host."""
+    if band > DTW_MAX_BAND:
+        raise FirmwareError(f"the device dtw scratch holds a band of at most {DTW_MAX_BAND} frames, got {band}")
+    job = dtw_job(sequences, first, dims, band, ratio)
+    if struct.unpack_from("<I", job, 4)[0] > DTW_MAX_STRIDE:
+        raise FirmwareError(f"the device dtw takes rows of at most {DTW_MAX_STRIDE} values")
+    out = run(firmware, "dtw", job)
+    n = len(sequences)
+    expected = 4 * (1 + n * n + 1 + n + 2)
+    if len(out) != expected or struct.unpack_from("<I", out, 0)[0] != n:
+        raise FirmwareError(f"the dtw component wrote {len(out)} bytes, expected {expected}")
+    distances = np.frombuffer(out, "<i4", n * n, 4).reshape(n, n).astype(np.int32)
+    offset = 4 + 4 * n * n
+    ran = struct.unpack_from("<I", out, offset)[0]
+    nearest = [int(v) for v in struct.unpack_from(f"<{n}i", out, offset + 4)]
+    outliers, stack_bytes = struct.unpack_from("<II", out, offset + 4 + 4 * n)
+    return DeviceDtw(distances, nearest if ran else None, outliers if ran else None, stack_bytes)

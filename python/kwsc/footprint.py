@@ -5,6 +5,10 @@ every input section is attributed to a component by the object file it came from
 .text + .rodata (+ the .data load image); RAM is .data + .bss + the component's declared
 buffers (its caller-owned state, e.g. ``kwsc_frontend_state``) + the stack high-water mark of
 a run. Instructions per frame are measured under QEMU (see :mod:`kwsc.firmware`).
+
+The validator (csrc/kwsc_validate.c, kwsc_dtw.c) reads log-mel energies from the frontend, so
+its RAM is what it needs beyond the frontend's: its .data + .bss, its declared state
+(``kwsc_validator_state``, sized for the default 5 s) and the stack of a validate run.
 """
 
 from __future__ import annotations
@@ -22,13 +26,25 @@ COMPONENT_OBJECTS: dict[str, tuple[str, ...]] = {
         "kwsc_window", "kwsc_fft", "kwsc_mel", "kwsc_log", "kwsc_dct", "kwsc_quant",
         "kwsc_frontend", "kwsc_frontend_tables_default",
     ),
+    "validator": ("kwsc_validate", "kwsc_dtw"),
 }  # fmt: skip
 #: Objects holding a component's generated tables (reported apart from its code).
 TABLE_OBJECTS = {"frontend": ("kwsc_frontend_tables_default",)}
 #: Buffers a harness declares on a component's behalf (its caller-owned state), by symbol.
-DECLARED_BUFFERS = {"frontend": ("kwsc_frontend_state",)}
+DECLARED_BUFFERS = {"frontend": ("kwsc_frontend_state",), "validator": ("kwsc_validator_state",)}
 HARNESS = "harness"
 LIBRARY = "runtime library"
+#: Functions of one component's objects that only another component (or the harness) calls, by
+#: symbol: a firmware without that caller drops them (--gc-sections), so they count to it, and
+#: the frontend's numbers stay those of a frontend-only device.
+FUNCTION_OWNERS = {
+    "kwsc_frontend_reset": "validator",
+    "kwsc_frontend_log_mel_q16": "validator",
+    "kwsc_frontend_config_default": HARNESS,  # the validate harness's default frontend
+}
+#: Target for the validator's RAM beyond the frontend's (BudgetConfig.validator_ram_target_bytes
+#: when the budget config has it).
+VALIDATOR_RAM_TARGET_BYTES = 4096
 
 
 @dataclass
@@ -88,9 +104,11 @@ def parse_map(map_text: str) -> dict[str, ComponentFootprint]:
         if size == 0 or not (obj.endswith(".o") or obj.endswith(")")):
             continue
         component = _component_of(obj)
-        entry = result.setdefault(component, ComponentFootprint())
         kind = section.split(".")[1] if section.startswith(".") else "bss"
         symbol = section.split(".", 2)[2] if section.count(".") >= 2 else ""
+        if kind in ("text", "rodata") and symbol in FUNCTION_OWNERS and component != LIBRARY:
+            component = FUNCTION_OWNERS[symbol]
+        entry = result.setdefault(component, ComponentFootprint())
         if kind == "bss" and symbol in declared:
             result.setdefault(declared[symbol], ComponentFootprint()).state_bytes += size
         elif kind == "bss" or section == "COMMON":
@@ -136,6 +154,12 @@ def check_budgets(components: dict[str, ComponentFootprint], budget: BudgetConfi
                 budget.frontend_instructions_target, False,
             )
         )  # fmt: skip
+    validator = components.get("validator")
+    if validator is not None:
+        limit = getattr(budget, "validator_ram_target_bytes", VALIDATOR_RAM_TARGET_BYTES)
+        checks.append(
+            BudgetCheck("validator", "RAM bytes beyond the frontend (target)", validator.ram_bytes, limit, False)
+        )
     return checks
 
 
@@ -154,6 +178,10 @@ def measure(
     fe.instructions_per_frame = cost.per_frame["frame"]
     fe.instructions_per_second = cost.per_second_of_audio
     fe.stages = {stage: round(value, 1) for stage, value in cost.per_frame.items() if stage != "frame"}
+    if "validator" in components:
+        # One enrollment-style take (0.5 s, a 0.6 s word, 0.5 s) through the device validator.
+        take = signals.take(signals.word_like(0.6, -20.0, seed=0), 0.5, 0.5, seed=1)
+        components["validator"].stack_bytes = firmware.run_validator(fw, take).stack_bytes
     return components
 
 
