@@ -431,7 +431,7 @@ def enroll(takes: tuple[Path, ...], config_path: Path | None, resample: bool, do
         failed[i] if i in failed else dataclasses.replace(checked[i][0], path=str(takes[i])) for i in range(len(takes))
     ]
     nearest = [checked[i][1] if i in checked else None for i in range(len(takes))]
-    compared = any(d is not None for d in nearest)
+    compared = check.compared
     rerecord = [i + 1 for i, r in enumerate(results) if not r.accepted]
     proceed = not rerecord and compared
 
@@ -440,14 +440,14 @@ def enroll(takes: tuple[Path, ...], config_path: Path | None, resample: bool, do
             "proceed": proceed,
             "consistency_checked": compared,
             "takes": [
-                {"take": i + 1, **r.to_record(), "explanation": r.explain(), "nearest_distance": d}
+                {"take": i + 1, **r.to_record(), "explanation": r.explain(config), "nearest_distance": d}
                 for i, (r, d) in enumerate(zip(results, nearest, strict=True))
             ],
         }
         click.echo(json.dumps(document, indent=2))
     else:
         for i, r in enumerate(results):
-            verdict = "accepted" if r.accepted else "re-record: " + "; ".join(r.explain())
+            verdict = "accepted" if r.accepted else "re-record: " + "; ".join(r.explain(config))
             click.echo(f"take {i + 1}: {verdict}")
         if proceed:
             click.echo(f"enrollment can proceed: all {len(results)} takes accepted and the same phrase")

@@ -195,19 +195,23 @@ class Validation:
         row.update({f"v_{k}": v for k, v in self.metrics.items()})
         return row
 
-    def explain(self) -> list[str]:
-        """Plain-language sentences, one per failed reason."""
-        return [explain(reason, self.metrics, self.error) for reason in self.reasons]
+    def explain(self, config: ValidateConfig | None = None) -> list[str]:
+        """Plain-language sentences, one per failed reason, quoting ``config``'s thresholds."""
+        return [explain(reason, self.metrics, self.error, config) for reason in self.reasons]
 
 
-def explain(reason: str, metrics: dict[str, float], error: str | None = None) -> str:
-    """One sentence a user can act on, e.g. "too much background noise: SNR 12 dB, need 20 dB"."""
+def explain(
+    reason: str, metrics: dict[str, float], error: str | None = None, config: ValidateConfig | None = None
+) -> str:
+    """One sentence a user can act on, e.g. "too much background noise: SNR 12 dB, need 20 dB",
+    quoting the thresholds of ``config`` (the defaults when None)."""
     m = metrics
-    defaults = ValidateConfig()
+    defaults = config or ValidateConfig()
     text = {
         "too_quiet": f"too quiet: speech at {m.get('speech_dbfs', 0):.0f} dBFS, need at least "
         f"{defaults.min_speech_dbfs:.0f} dBFS; speak up or move closer",
-        "too_loud": f"too loud: speech at {m.get('speech_dbfs', 0):.0f} dBFS; move back a little",
+        "too_loud": f"too loud: speech at {m.get('speech_dbfs', 0):.0f} dBFS, at most "
+        f"{defaults.max_speech_dbfs:.0f} dBFS; move back a little",
         "clipped": f"distorted: {100 * m.get('clipped_fraction', 0):.2f} % of samples at full scale "
         f"(longest run {m.get('max_clip_run', 0):.0f}); speak softer or lower the gain",
         "dc_offset": f"microphone offset: the signal sits {100 * m.get('dc_offset', 0):.1f} % off zero",
@@ -221,15 +225,15 @@ def explain(reason: str, metrics: dict[str, float], error: str | None = None) ->
         "truncated_end": f"cut off at the end: only {m.get('trail_ms', 0):.0f} ms after the speech; "
         "wait a moment before stopping",
         "low_snr": f"too much background noise: SNR {m.get('snr_db', 0):.0f} dB, need {defaults.min_snr_db:.0f} dB",
-        "band_limited": f"sounds band-limited (phone or 8 kHz audio): nothing above 4 kHz "
-        f"({m.get('high_band_db', 0):.0f} dB)",
+        "band_limited": f"sounds band-limited (phone or 8 kHz audio): above {defaults.high_band_hz / 1000:.0f} kHz "
+        f"only {m.get('high_band_db', 0):.0f} dB, need {defaults.min_high_band_db:.0f} dB",
         "hum": f"mains hum in the background ({m.get('tonality_db', 0):.0f} dB above the rest)",
         "tonal_noise": f"a tone in the background ({m.get('tonality_db', 0):.0f} dB above the rest)",
         INCONSISTENT: "not the same phrase as the other takes",
         "unreadable": f"cannot read the file ({error})",
         "empty": "the file has no audio",
-        "wrong_sample_rate": f"wrong sample rate ({error})",
-        "multichannel": f"more than one channel ({error})",
+        "wrong_sample_rate": f"wrong sample rate: {error}",
+        "multichannel": f"more than one channel: {error}",
     }
     return text.get(reason, reason)
 
@@ -398,7 +402,8 @@ class EnrollmentCheck:
 
     takes: list[Validation]
     nearest_distance: list[float | None]  # DTW distance to the closest other take, log2 units
-    consistent: bool
+    consistent: bool  # compared, and no take is the odd one out
+    compared: bool  # at least three takes passed their own checks, so they could be compared
 
 
 def _speech_cepstra(frontend: Frontend, pcm: np.ndarray, result: Validation) -> np.ndarray:
@@ -433,9 +438,10 @@ def check_enrollment(
 ) -> EnrollmentCheck:
     """Validate each take (an array or a file path) and check they are the same phrase.
 
-    With three or more takes, a take whose DTW distance to its nearest other take exceeds
-    ``ratio`` times the median of those nearest distances is "inconsistent_take": the others
-    agree with each other, it agrees with none of them. Resampling and downmixing are off.
+    With three or more takes that pass their own checks, a take whose DTW distance to its
+    nearest other take exceeds ``ratio`` times the median of those nearest distances is
+    "inconsistent_take": the others agree with each other, it agrees with none of them.
+    Resampling and downmixing are off.
     """
     config = config or ValidateConfig()
     frontend_config = frontend_config or FrontendConfig()
@@ -458,7 +464,9 @@ def check_enrollment(
         results.append(result)
         cepstra.append(_speech_cepstra(validator.frontend, pcm, result))
     nearest: list[float | None] = [None] * len(results)
-    usable = [i for i, c in enumerate(cepstra) if c.shape[0] > 0]
+    # Only takes that pass their own checks are compared: a noisy or band-limited take's cepstra
+    # would make it look like another phrase, which is the wrong advice to give.
+    usable = [i for i, c in enumerate(cepstra) if c.shape[0] > 0 and results[i].accepted]
     if 3 <= len(usable) <= lib.KWSC_ENROLL_MAX_TAKES:
         seqs = [cepstra[i] for i in usable]
         ptrs = ffi.new("int16_t *[]", [ffi.from_buffer("int16_t[]", s) for s in seqs])
@@ -477,4 +485,5 @@ def check_enrollment(
             if outliers[0] >> k & 1:
                 r = results[i]
                 results[i] = Validation(r.path, "rejected", (*r.reasons, INCONSISTENT), r.metrics, r.raw, r.error)
-    return EnrollmentCheck(results, nearest, not any(INCONSISTENT in r.reasons for r in results))
+    compared = 3 <= len(usable) <= lib.KWSC_ENROLL_MAX_TAKES
+    return EnrollmentCheck(results, nearest, compared and not any(INCONSISTENT in r.reasons for r in results), compared)
