@@ -41,6 +41,14 @@ int32_t kwsc_dtw_distance(const int16_t *a, uint16_t na, const int16_t *b, uint1
         dims > KWSC_DTW_MAX_DIMS || (uint32_t)first + dims > stride) {
         return KWSC_DTW_INFINITE;
     }
+    if (nb > na) { /* rows walk the longer sequence: the result does not depend on the order */
+        const int16_t *swap_seq = a;
+        uint16_t swap_len = na;
+        a = b;
+        b = swap_seq;
+        na = nb;
+        nb = swap_len;
+    }
     sequence_mean(a, na, stride, first, dims, mean_a);
     sequence_mean(b, nb, stride, first, dims, mean_b);
     for (i = 0; i < na; i++) {
@@ -88,7 +96,10 @@ int32_t kwsc_dtw_distance(const int16_t *a, uint16_t na, const int16_t *b, uint1
             row = swap;
         }
     }
-    total = prev[(int32_t)(nb - 1u) - prev_lo];
+    {
+        int32_t last = (int32_t)(nb - 1u) - prev_lo; /* in the last row's band: its centre is nb - 1 */
+        total = (last >= 0 && last < width) ? prev[last] : DTW_INF;
+    }
     if (total >= DTW_INF) {
         return KWSC_DTW_INFINITE;
     }

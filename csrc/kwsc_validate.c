@@ -8,28 +8,6 @@
 #define NO_LEVEL_DB_Q8 (-200 * 256) /* "no energy": reported level of digital silence */
 #define SNR_LIMIT_DB_Q8 (99 * 256)
 
-struct kwsc_validator {
-    kwsc_validate_config config;
-    kwsc_frontend *frontend;
-    const int32_t *log2_lut_q16;
-    uint32_t *energy;        /* per block: sum of squares about the block mean, >> 8 */
-    int16_t *high_band_q8;   /* per block: (top band >= high_band_first) - (top band), log2 Q8 */
-    int16_t *tonality_q8;    /* per block: (top band) - (mean band), log2 Q8 */
-    uint8_t *peak_band;      /* per block: index of the top band */
-    uint16_t blocks;         /* completed blocks stored */
-    uint16_t spectra;        /* blocks with spectral values from the frontend */
-    uint32_t samples;
-    int32_t block_sum;       /* the open block: sum of samples and of squares, and its length */
-    uint64_t block_sum_sq;
-    uint16_t block_fill;
-    uint16_t overflow;       /* blocks beyond max_frames (not stored) */
-    int32_t peak;
-    int64_t total_sum;
-    uint64_t total_sum_sq;
-    uint32_t clipped;
-    uint32_t clip_run;
-    uint32_t max_clip_run;
-};
 
 void kwsc_validate_config_default(kwsc_validate_config *c)
 {
@@ -83,8 +61,7 @@ size_t kwsc_validate_memory_bytes(const kwsc_validate_config *c)
         return 0u;
     }
     n = c->max_frames;
-    return KWSC_ALIGN8(sizeof(kwsc_validator)) + KWSC_ALIGN8(4u * n) + KWSC_ALIGN8(2u * n) +
-           KWSC_ALIGN8(2u * n) + KWSC_ALIGN8(n);
+    return KWSC_VALIDATE_MEMORY_BYTES(n);
 }
 
 int32_t kwsc_db_q8_from_log2_q16(int32_t log2_q16)
@@ -114,7 +91,8 @@ int kwsc_validate_init(kwsc_validator **out, void *memory, size_t memory_bytes,
         return status;
     }
     if (config->hop_samples != frontend->config.hop_samples ||
-        config->high_band_first >= frontend->config.num_mel) {
+        config->high_band_first >= frontend->config.num_mel ||
+        frontend->config.num_mel > KWSC_VALIDATE_MAX_MEL || frontend->config.num_ceps > KWSC_VALIDATE_MAX_CEPS) {
         return KWSC_ERR_CONFIG;
     }
     if (((uintptr_t)memory & 7u) != 0u || memory_bytes < kwsc_validate_memory_bytes(config)) {
@@ -172,7 +150,7 @@ static void store_spectrum(kwsc_validator *v, uint16_t index)
     int32_t top = log_mel[0];
     int32_t top_high = log_mel[v->config.high_band_first];
     int32_t top_tonal = log_mel[1];
-    int32_t sorted[128];
+    int32_t sorted[KWSC_VALIDATE_MAX_MEL];
     uint16_t peak = 1;
     uint16_t m;
     for (m = 0; m < num_mel; m++) {
@@ -224,7 +202,7 @@ int kwsc_validate_push(kwsc_validator *v, const int16_t *pcm, size_t num_samples
     }
     while (i < num_samples) {
         /* Feed the frontend up to one frame at a time so every frame's log-mel is seen. */
-        int16_t ceps[128];
+        int16_t ceps[KWSC_VALIDATE_MAX_CEPS];
         size_t consumed = 0;
         size_t frames = kwsc_frontend_push(v->frontend, &pcm[i], num_samples - i, &consumed, ceps, 1u);
         size_t k;
@@ -344,7 +322,7 @@ int kwsc_validate_finish(kwsc_validator *v, kwsc_validate_metrics *out)
     uint32_t high_band_count = 0;
     int64_t tonality_sum = 0;
     uint32_t tonality_count = 0;
-    uint16_t band_votes[128];
+    uint16_t band_votes[KWSC_VALIDATE_MAX_MEL];
 
     if (v == NULL || out == NULL) {
         return KWSC_ERR_NULL;
@@ -513,7 +491,7 @@ int kwsc_validate_finish(kwsc_validator *v, kwsc_validate_metrics *out)
     if (tonality_count > 0u) {
         uint16_t m;
         uint16_t best = 0;
-        for (m = 1; m < 128u; m++) {
+        for (m = 1; m < KWSC_VALIDATE_MAX_MEL; m++) {
             if (band_votes[m] > band_votes[best]) {
                 best = m;
             }

@@ -51,6 +51,10 @@ enum {
 };
 #define KWSC_REASON_ALL_RECORDING 0x3FFFu    /* every check of a single recording */
 
+/* Largest frontend the validator accepts (its per-frame scratch lives on the stack). */
+#define KWSC_VALIDATE_MAX_MEL 64u
+#define KWSC_VALIDATE_MAX_CEPS 32u
+
 typedef struct {
     uint32_t checks;               /* reasons to evaluate; others never fire (KWSC_REASON_ALL_RECORDING) */
     uint16_t max_frames;           /* 250: blocks analysed (5 s at 20 ms); longer is TOO_LONG */
@@ -101,8 +105,36 @@ typedef struct {
     uint32_t tonal_band;         /* background: the band most often loudest */
 } kwsc_validate_metrics;
 
-/* Opaque validator state, in caller memory. */
+/* Validator state; lives at the start of the caller's memory block. Treat as opaque. */
 typedef struct kwsc_validator kwsc_validator;
+struct kwsc_validator {
+    /* (fields are private to kwsc_validate.c) */
+    kwsc_validate_config config;
+    kwsc_frontend *frontend;
+    const int32_t *log2_lut_q16;
+    uint32_t *energy;        /* per block: sum of squares about the block mean, >> 8 */
+    int16_t *high_band_q8;   /* per block: (top band >= high_band_first) - (top band), log2 Q8 */
+    int16_t *tonality_q8;    /* per block: (top band but band 0) - (median band), log2 Q8 */
+    uint8_t *peak_band;      /* per block: index of the top band */
+    uint16_t blocks;         /* completed blocks stored */
+    uint16_t spectra;        /* blocks with spectral values from the frontend */
+    uint32_t samples;
+    int32_t block_sum;       /* the open block: sum of samples and of squares, and its length */
+    uint64_t block_sum_sq;
+    uint16_t block_fill;
+    uint32_t overflow;       /* blocks beyond max_frames (not stored) */
+    int32_t peak;
+    int64_t total_sum;
+    uint64_t total_sum_sq;
+    uint32_t clipped;
+    uint32_t clip_run;
+    uint32_t max_clip_run;
+};
+
+/* Bytes of caller memory for a validator of max_frames blocks, usable in a static declaration. */
+#define KWSC_VALIDATE_MEMORY_BYTES(max_frames)                                              \
+    (KWSC_ALIGN8(sizeof(kwsc_validator)) + KWSC_ALIGN8(4u * (size_t)(max_frames)) +         \
+     2u * KWSC_ALIGN8(2u * (size_t)(max_frames)) + KWSC_ALIGN8((size_t)(max_frames)))
 
 void kwsc_validate_config_default(kwsc_validate_config *config);
 int kwsc_validate_config_check(const kwsc_validate_config *config);

@@ -36,18 +36,8 @@
 
 /* Blocks the device validator holds: the default max_frames (5 s at a 20 ms hop). */
 #define FW_VALIDATE_MAX_FRAMES 250u
-/*
- * sizeof(struct kwsc_validator) on the Cortex-M4 (the struct is opaque). The buffer below must
- * hold kwsc_validate_memory_bytes() of the config; a job needing more is refused (FW_ERR_JOB),
- * so a validator struct that grows shows up as a failing default-config run, never an overrun.
- */
-#define FW_VALIDATOR_STRUCT_BYTES 160u
-#define FW_VALIDATOR_BYTES(frames)                                                      \
-    (KWSC_ALIGN8(FW_VALIDATOR_STRUCT_BYTES) + KWSC_ALIGN8(4u * (frames)) +               \
-     2u * KWSC_ALIGN8(2u * (frames)) + KWSC_ALIGN8(frames))
-
 /* The validator's state: the declared buffer `kwsc footprint` attributes to it. */
-static uint64_t kwsc_validator_state[FW_VALIDATOR_BYTES(FW_VALIDATE_MAX_FRAMES) / 8u];
+static uint64_t kwsc_validator_state[KWSC_VALIDATE_MEMORY_BYTES(FW_VALIDATE_MAX_FRAMES) / 8u];
 /* The frontend the validator reads (on a device: the one frontend instance, shared). */
 static uint64_t validate_frontend_state[KWSC_FRONTEND_MEMORY_BYTES(480, 512, 40) / 8u];
 

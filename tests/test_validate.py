@@ -183,7 +183,10 @@ def test_dtw_distance_properties() -> None:
     other = frontend.process(signals.word_like(0.6, seed=5))
     assert validate.dtw_distance(a, a) == 0
     assert validate.dtw_distance(a, slower) < validate.dtw_distance(a, other) / 2
-    # The band follows the line from the first to the last frame pair, so other lengths align;
-    # a band narrower than that line's steps leaves no path.
-    assert validate.dtw_distance(a, np.concatenate([a] * 5), band=5) is not None
-    assert validate.dtw_distance(a, np.concatenate([a] * 5), band=0) is None
+    # The band follows the line from the first to the last frame pair, so other lengths align,
+    # and the distance does not depend on the argument order.
+    longer = np.concatenate([a] * 5)
+    assert validate.dtw_distance(a, longer, band=0) is not None
+    assert validate.dtw_distance(a, longer, band=3) == validate.dtw_distance(longer, a, band=3)
+    assert validate.dtw_distance(a[:1], other, band=1) == validate.dtw_distance(other, a[:1], band=1)
+    assert validate.dtw_distance(a[:0], other) is None
