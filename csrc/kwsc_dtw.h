@@ -24,15 +24,17 @@ extern "C" {
 /* Most coefficients compared, most takes in a consistency check. */
 #define KWSC_DTW_MAX_DIMS 32u
 #define KWSC_ENROLL_MAX_TAKES 16u
-/* Distance for an empty sequence or invalid arguments. */
+/* Distance for an empty sequence, invalid arguments, or a path cost beyond int32's range. */
 #define KWSC_DTW_INFINITE INT32_MAX
 
 /*
  * Path-normalised DTW distance: (sum of L1 costs along the best path) * 256 / (na + nb), i.e.
  * symmetric (the longer sequence is walked row by row whatever the argument order),
- * Q8 in the features' units (Q6 log2 for cepstra). KWSC_DTW_INFINITE if na or nb is 0 or dims
- * is out of range. Walking the longer sequence, the line's slope is at most one frame per row,
- * so a path always fits, even in a band of 0 (the line itself).
+ * Q8 in the features' units (Q6 log2 for cepstra). KWSC_DTW_INFINITE if na or nb is 0, dims
+ * is out of range, or the path's total cost reaches 2^30 (costs are int32; with 12 full-range
+ * coefficients that takes over 1,300 path steps, far beyond an enrollment take). Walking the
+ * longer sequence, the line's slope is at most one frame per row, so a path always fits, even
+ * in a band of 0 (the line itself).
  */
 int32_t kwsc_dtw_distance(const int16_t *a, uint16_t na, const int16_t *b, uint16_t nb,
                           uint16_t stride, uint16_t first, uint16_t dims, uint16_t band,

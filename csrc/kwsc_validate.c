@@ -47,7 +47,8 @@ int kwsc_validate_config_check(const kwsc_validate_config *c)
     }
     if (c->max_frames < 8u || c->max_frames > 30000u || c->hop_samples < 16u || c->hop_samples > 512u ||
         c->clip_level < 1 || c->max_clip_run < 1u || c->vad_floor_percentile > 100u ||
-        c->vad_rise_q15 > 32768u || c->vad_min_rise_db_q8 < 0 || c->min_speech_ms > c->max_speech_ms ||
+        c->vad_rise_q15 > 32768u || c->vad_min_rise_db_q8 < 0 || c->vad_min_rise_db_q8 > 200 * 256 ||
+        c->min_speech_ms > c->max_speech_ms ||
         c->hum_band_last >= c->high_band_first || c->high_band_first > 255u) {
         return KWSC_ERR_CONFIG;
     }
@@ -280,6 +281,9 @@ static int32_t level_dbfs(const kwsc_validator *v, uint64_t energy_sum, uint32_t
         return NO_LEVEL_DB_Q8;
     }
     per_block = energy_sum / count; /* sum of squares over one block, / 256 */
+    if (per_block == 0u) {
+        return NO_LEVEL_DB_Q8; /* below the resolution of the stored energies */
+    }
     /* mean square = per_block * 256 / hop; full scale = 2^30. */
     return kwsc_db_q8_from_log2_q16(log2_of(v, per_block) + 8 * 65536 -
                                     kwsc_log2_q16(v->config.hop_samples, v->log2_lut_q16) -

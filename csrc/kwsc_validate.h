@@ -72,7 +72,7 @@ typedef struct {
     uint16_t vad_merge_ms;         /* 200: gaps shorter than this are inside one utterance */
     uint16_t vad_min_run_ms;       /* 60: shorter speech runs are clicks */
     uint16_t vad_floor_percentile; /* 10 */
-    int32_t vad_min_rise_db_q8;    /* 6 dB */
+    int32_t vad_min_rise_db_q8;    /* 6 dB; 0..200 dB */
     uint16_t vad_rise_q15;         /* 0.3 (9830) of the range from floor to loudest block */
     int32_t min_snr_db_q8;         /* 20 dB */
     uint16_t high_band_first;      /* 31: first mel band centred >= 4 kHz (default frontend) */

@@ -8,6 +8,13 @@ path, checks the init/push/quantize error paths and reset + re-run, and writes t
 int8 features. Each run must exit 0 with no sanitizer report, and its output must be
 bit-identical to the cffi binding (``kwsc.Frontend().process`` / ``.quantize``) on the same input.
 
+tests/c/validate_harness.c (built the same way) covers the recording validator and DTW: it
+runs kwsc_validate_* over a PCM file (static caller memory, fixed or LCG-random chunks, error
+paths, reset / re-init determinism) and writes every kwsc_validate_metrics field, which must
+equal ``kwsc.validate.Validator().raw``; runs extreme but valid validator configs; and writes
+kwsc_dtw_distance (scratch of exactly KWSC_DTW_SCRATCH_WORDS(band) int32 on the heap) and
+kwsc_enroll_consistency over cepstra, which must equal the cffi calls.
+
 The module is skipped only when there is no C compiler or it cannot link -fsanitize=address.
 """
 
@@ -25,10 +32,13 @@ import numpy as np
 import pytest
 
 import kwsc
+from kwsc import signals, validate
+from kwsc._kwsc_c import ffi, lib
 
 ROOT = Path(__file__).resolve().parents[1]
 CSRC = ROOT / "csrc"
 HARNESS_SRC = Path(__file__).resolve().parent / "c" / "frontend_harness.c"
+VALIDATE_HARNESS_SRC = Path(__file__).resolve().parent / "c" / "validate_harness.c"
 
 SANITIZE_FLAGS = [
     "-std=c99",
@@ -97,6 +107,16 @@ def harness(sanitizer_cc: str, tmp_path_factory: pytest.TempPathFactory) -> Path
     """tests/c/frontend_harness.c + csrc/*.c under ASan + UBSan, compiled once per session."""
     exe = tmp_path_factory.mktemp("sanitizer_build") / "frontend_harness"
     sources = [HARNESS_SRC, *sorted(CSRC.glob("*.c"))]
+    result = _compile(sanitizer_cc, sources, exe)
+    assert result.returncode == 0, f"sanitizer build failed:\n{result.stdout}{result.stderr}"
+    return exe
+
+
+@pytest.fixture(scope="session")
+def validate_harness(sanitizer_cc: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/c/validate_harness.c + csrc/*.c under ASan + UBSan, compiled once per session."""
+    exe = tmp_path_factory.mktemp("sanitizer_build_validate") / "validate_harness"
+    sources = [VALIDATE_HARNESS_SRC, *sorted(CSRC.glob("*.c"))]
     result = _compile(sanitizer_cc, sources, exe)
     assert result.returncode == 0, f"sanitizer build failed:\n{result.stdout}{result.stderr}"
     return exe
@@ -268,6 +288,298 @@ def test_empty_input(harness: Path, tmp_path: Path) -> None:
     ceps, features = run_harness(harness, tmp_path, np.zeros(0, np.int16), chunk=5)
     assert ceps.shape == (0, NUM_CEPS)
     assert features.shape == (0, NUM_CEPS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording validator and DTW (tests/c/validate_harness.c)
+
+#: kwsc_validate_metrics fields in struct order, and whether each is signed: the harness writes
+#: them as 32-bit words in this order.
+METRIC_FIELDS = [(name, not f.type.cname.startswith("uint")) for name, f in ffi.typeof("kwsc_validate_metrics").fields]
+#: Extreme validator configs (validate_harness.c variant_config) and dtw-stress cases.
+NUM_VARIANTS = 15
+NUM_DTW_STRESS = 7
+#: kwsc_dtw_distance's Q8 result over Q6 cepstra: kwsc.validate.dtw_distance divides by this.
+DTW_SCALE = 256 * 2**6
+DTW_SPANS = [(1, 12), (0, 13)]  # (first, dims): kwsc.validate's c1..c12, and all 13
+DTW_BANDS = [0, 1, 5, 50]
+ENROLL_BANDS = [5, 50]
+ENROLL_RATIO_Q8 = 512
+VALIDATE_CHUNKS = [1, 7, 320, 333, 4096, "whole", "random"]
+
+def _random_pcm(n: int, seed: int, std: float | None = None) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if std is None:
+        return rng.integers(-32768, 32768, n, dtype=np.int64).astype(np.int16)
+    return _to_int16(rng.normal(0.0, std, n))
+
+
+def _near_silence() -> np.ndarray:
+    """Sparse +-1 samples (every block energy rounds to 0) around a burst of noise."""
+    x = np.zeros(2 * RATE, np.int16)
+    x[::97] = 1
+    x[::193] = -1
+    x[RATE // 2 : RATE // 2 + 8000] = _random_pcm(8000, 9, 2000.0)
+    return x
+
+
+def _sub_lsb_background() -> np.ndarray:
+    """A few background blocks of energy ~1 among zeros: mean background energy per block 0."""
+    x = np.zeros(3 * RATE, np.int16)
+    x[: 5 * 320] = np.clip(_random_pcm(5 * 320, 11, 1.2), -5, 5)
+    x[RATE : RATE + 8000] = _random_pcm(8000, 12, 2000.0)
+    return x
+
+
+def _burst_long() -> np.ndarray:
+    """5.5 s (275 blocks > max_frames 250) of quiet noise around a clipped burst."""
+    x = _random_pcm(int(5.5 * RATE), 10, 30.0)
+    x[40000:52000] = _to_int16(50000 * np.sin(np.arange(12000) * 0.05))
+    return x
+
+
+@functools.cache
+def _defects() -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
+    return signals.recording_defects(1)
+
+
+def _defect(name: str) -> np.ndarray:
+    return _defects()[name][0]
+
+
+RECORDINGS: dict[str, Callable[[], np.ndarray]] = {
+    **{f"defect {name}": functools.partial(_defect, name) for name in sorted(_defects())},
+    "empty": lambda: np.zeros(0, np.int16),
+    "one sample": lambda: np.array([-32768], np.int16),
+    "one sample short of a block": lambda: _random_pcm(319, 3),
+    "one window": lambda: _random_pcm(WINDOW, 4, 3000.0),
+    "uniform 1 s": lambda: _random_pcm(RATE, 5),
+    "exactly max_frames blocks": lambda: _random_pcm(250 * 320, 6, 3000.0),
+    "max_frames blocks + 1 sample": lambda: _random_pcm(250 * 320 + 1, 7, 3000.0),
+    "longer than 5 s": _burst_long,
+    "near silence": _near_silence,
+    "sub-LSB background": _sub_lsb_background,
+    "dc min": lambda: np.full(RATE // 2, -32768, np.int16),
+}  # fmt: skip
+
+
+@functools.cache
+def _recording(name: str) -> np.ndarray:
+    pcm = np.ascontiguousarray(RECORDINGS[name](), dtype=np.int16)
+    pcm.setflags(write=False)
+    return pcm
+
+
+@functools.cache
+def _validator(hop_samples: int = 320, max_frames: int = 250) -> validate.Validator:
+    frontend_config = kwsc.FrontendConfig(hop_samples=hop_samples)
+    config = validate.ValidateConfig(max_duration_s=max_frames * hop_samples / RATE)
+    assert config.to_c(frontend_config).max_frames == max_frames
+    return validate.Validator(config, frontend_config)
+
+
+def run_validate_harness(
+    exe: Path, tmp_path: Path, pcm: np.ndarray, chunk: int, seed: int = 1, hop_max: tuple[int, int] | None = None
+) -> dict[str, int]:
+    """Run ``validate_harness validate`` on ``pcm``; returns its metrics by field name."""
+    pcm_path = tmp_path / "in.pcm"
+    out_path = tmp_path / "metrics.bin"
+    np.ascontiguousarray(pcm, dtype="<i2").tofile(pcm_path)
+    args = ["validate", str(pcm_path), str(chunk), str(out_path), str(seed), *map(str, hop_max or ())]
+    result = _run(exe, args)
+    _assert_clean(result, f"validate_harness {' '.join(args[2:3] + args[4:])} on {pcm.size} samples")
+    data = out_path.read_bytes()
+    assert len(data) == 4 * len(METRIC_FIELDS), f"{len(data)} bytes for {len(METRIC_FIELDS)} metrics"
+    signed = np.frombuffer(data, "<i4")
+    unsigned = np.frombuffer(data, "<u4")
+    return {name: int(signed[k] if is_signed else unsigned[k]) for k, (name, is_signed) in enumerate(METRIC_FIELDS)}
+
+
+def test_harness_default_config_is_the_bindings() -> None:
+    """The harness uses kwsc_validate_config_default; Validator() converts ValidateConfig(): same fields."""
+    c_default = ffi.new("kwsc_validate_config *")
+    lib.kwsc_validate_config_default(c_default)
+    converted = validate.ValidateConfig().to_c(kwsc.FrontendConfig())
+    for name, _ in ffi.typeof("kwsc_validate_config").fields:
+        assert getattr(converted, name) == getattr(c_default, name), name
+
+
+@pytest.mark.parametrize("chunk", VALIDATE_CHUNKS)
+@pytest.mark.parametrize("name", sorted(RECORDINGS))
+def test_validator_matches_binding(validate_harness: Path, tmp_path: Path, name: str, chunk: int | str) -> None:
+    pcm = _recording(name)
+    size = {"random": 0, "whole": max(pcm.size, 1)}.get(str(chunk), chunk)
+    seed = 7 + sorted(RECORDINGS).index(name)
+    metrics = run_validate_harness(validate_harness, tmp_path, pcm, int(size), seed)
+    assert metrics == _validator().raw(pcm), "(if csrc/ changed, is the installed binding stale?)"
+
+
+@pytest.mark.parametrize(
+    ("name", "hop_samples", "max_frames"),
+    [
+        ("defect clean", 160, 500),
+        ("defect two words", 480, 100),
+        ("defect tone", 256, 312),
+        ("longer than 5 s", 16, 30000),
+        ("longer than 5 s", 400, 8),
+    ],
+)
+def test_validator_hop_overrides(
+    validate_harness: Path, tmp_path: Path, name: str, hop_samples: int, max_frames: int
+) -> None:
+    """Another hop (frontend and validator) and max_frames, random chunking."""
+    pcm = _recording(name)
+    metrics = run_validate_harness(validate_harness, tmp_path, pcm, 0, 5, (hop_samples, max_frames))
+    assert metrics == _validator(hop_samples, max_frames).raw(pcm)
+
+
+def _run_extremes(exe: Path, tmp_path: Path, pcm: np.ndarray, variant: int) -> None:
+    pcm_path = tmp_path / "in.pcm"
+    np.ascontiguousarray(pcm, dtype="<i2").tofile(pcm_path)
+    _assert_clean(_run(exe, ["extremes", str(pcm_path), str(variant), "3"]), f"extremes variant {variant}")
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        v for v in range(NUM_VARIANTS)
+    ],
+)
+@pytest.mark.parametrize(
+    "name", ["defect clean", "defect two words", "defect clipped", "longer than 5 s", "one sample short of a block"]
+)
+def test_validator_extreme_configs(validate_harness: Path, tmp_path: Path, name: str, variant: int) -> None:
+    """Extreme but valid configs: no undefined behaviour, metrics independent of the chunking."""
+    _run_extremes(validate_harness, tmp_path, _recording(name), variant)
+
+
+@pytest.mark.parametrize("variant", range(NUM_VARIANTS))
+@pytest.mark.parametrize("name", ["empty", "one sample"])
+def test_validator_extreme_configs_tiny_input(validate_harness: Path, tmp_path: Path, name: str, variant: int) -> None:
+    """No samples, or one (a block of energy 0): the noise floor is 0, so variant 14 cannot overflow."""
+    _run_extremes(validate_harness, tmp_path, _recording(name), variant)
+
+
+def test_harness_variant_counts(validate_harness: Path, tmp_path: Path) -> None:
+    """NUM_VARIANTS and NUM_DTW_STRESS match the harness."""
+    pcm_path = tmp_path / "in.pcm"
+    pcm_path.write_bytes(b"")
+    result = _run(validate_harness, ["extremes", str(pcm_path), str(NUM_VARIANTS)])
+    assert result.returncode == 2 and f"(there are {NUM_VARIANTS})" in result.stderr, result.stderr
+    result = _run(validate_harness, ["dtw-stress", str(NUM_DTW_STRESS)])
+    assert result.returncode == 2 and f"(there are {NUM_DTW_STRESS})" in result.stderr, result.stderr
+
+
+def _dtw_raw(a: np.ndarray, b: np.ndarray, first: int, dims: int, band: int) -> int:
+    scratch = np.zeros(2 * (2 * band + 1), np.int32)
+    return int(
+        lib.kwsc_dtw_distance(
+            ffi.from_buffer("int16_t[]", a), a.shape[0], ffi.from_buffer("int16_t[]", b), b.shape[0],
+            NUM_CEPS, first, dims, band, ffi.from_buffer("int32_t[]", scratch),
+        )
+    )  # fmt: skip
+
+
+def _enroll_raw(seqs: list[np.ndarray], band: int) -> list[int]:
+    """nearest_q8 of every take, then the outlier mask, from the binding."""
+    ptrs = ffi.new("int16_t *[]", [ffi.from_buffer("int16_t[]", s) for s in seqs])
+    frames = ffi.new("uint16_t[]", [s.shape[0] for s in seqs])
+    scratch = np.zeros(2 * (2 * band + 1), np.int32)
+    nearest = ffi.new("int32_t[]", len(seqs))
+    outliers = ffi.new("uint32_t *")
+    status = lib.kwsc_enroll_consistency(
+        ffi.cast("const int16_t *const *", ptrs), frames, len(seqs), NUM_CEPS, 1, 12, band, ENROLL_RATIO_Q8,
+        ffi.from_buffer("int32_t[]", scratch), nearest, outliers,
+    )  # fmt: skip
+    assert status == 0
+    return [int(nearest[i]) for i in range(len(seqs))] + [int(outliers[0])]
+
+
+def expected_dtw_words(seqs: list[np.ndarray]) -> list[int]:
+    """What ``validate_harness dtw`` writes, from the cffi binding."""
+    words = []
+    for first, dims in DTW_SPANS:
+        for band in DTW_BANDS:
+            for i, a in enumerate(seqs):
+                for j, b in enumerate(seqs):
+                    if i == j:
+                        continue
+                    raw = _dtw_raw(a, b, first, dims, band)
+                    if (first, dims) == (validate.DTW_FIRST, validate.DTW_DIMS):
+                        value = validate.dtw_distance(a, b, band)
+                        assert (lib.KWSC_DTW_INFINITE if value is None else value * DTW_SCALE) == raw
+                    words.append(raw)
+    if len(seqs) >= 3:
+        for band in ENROLL_BANDS:
+            words.extend(_enroll_raw(seqs, band))
+    return words
+
+
+def run_dtw_harness(exe: Path, tmp_path: Path, seqs: list[np.ndarray]) -> list[int]:
+    paths = []
+    for k, seq in enumerate(seqs):
+        assert seq.ndim == 2 and seq.shape[1] == NUM_CEPS
+        path = tmp_path / f"seq{k}.i16"
+        np.ascontiguousarray(seq, dtype="<i2").tofile(path)
+        paths.append(str(path))
+    out_path = tmp_path / "dtw.bin"
+    result = _run(exe, ["dtw", str(out_path), *paths])
+    _assert_clean(result, f"validate_harness dtw on {[s.shape[0] for s in seqs]} frames")
+    data = np.frombuffer(out_path.read_bytes(), "<i4")
+    n = len(seqs)
+    assert data.size == 2 * len(DTW_BANDS) * n * (n - 1) + (len(ENROLL_BANDS) * (n + 1) if n >= 3 else 0)
+    return [int(w) for w in data]  # outlier masks use bits 0..15 only: int32 reads them unchanged
+
+
+@functools.cache
+def _cepstra(duration_s: float, level_dbfs: float, seed: int, noise_dbfs: float | None = None) -> np.ndarray:
+    pcm = signals.word_like(duration_s, level_dbfs, seed=seed)
+    if noise_dbfs is not None:
+        pcm = signals.take(pcm, 0.05, 0.05, noise_dbfs, seed=seed + 50)
+    ceps = _frontend().process(pcm)
+    ceps.setflags(write=False)
+    return ceps
+
+
+DTW_SETS: dict[str, Callable[[], list[np.ndarray]]] = {
+    "two words": lambda: [_cepstra(0.6, -20, 1), _cepstra(0.5, -20, 2)],
+    # Four takes of one word (levels, lengths via noise padding) and one other word: an outlier.
+    "five takes, one outlier": lambda: [
+        _cepstra(0.6, -20, 1), _cepstra(0.6, -26, 1), _cepstra(0.6, -14, 1, -60.0), _cepstra(0.6, -20, 1, -50.0),
+        _cepstra(0.8, -20, 3),
+    ],
+    "three different words": lambda: [_cepstra(0.4, -20, 4), _cepstra(0.7, -30, 5), _cepstra(0.9, -10, 6)],
+    "sixteen takes": lambda: [_cepstra(0.3 + 0.04 * k, -20 - k % 5, 10 + k % 4) for k in range(16)],
+    "empty and two-frame sequences": lambda: [
+        _cepstra(0.6, -20, 1), np.zeros((0, NUM_CEPS), np.int16), _cepstra(0.6, -20, 1)[:2], _cepstra(0.5, -20, 2),
+    ],
+    "one-frame sequences": lambda: [
+        _cepstra(0.6, -20, 2)[10:11], _cepstra(0.6, -20, 1), _cepstra(0.6, -20, 3)[:1], _cepstra(0.5, -20, 4)[:2],
+    ],
+    "full-scale cepstra": lambda: [
+        np.where(np.arange(40 * NUM_CEPS).reshape(40, NUM_CEPS) % 2 == 0, -32768, 32767).astype(np.int16),
+        np.where(np.arange(30 * NUM_CEPS).reshape(30, NUM_CEPS) % 3 == 0, 32767, -32768).astype(np.int16),
+        _cepstra(0.6, -20, 1),
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(DTW_SETS))
+def test_dtw_matches_binding(validate_harness: Path, tmp_path: Path, name: str) -> None:
+    seqs = DTW_SETS[name]()
+    words = run_dtw_harness(validate_harness, tmp_path, seqs)
+    assert words == expected_dtw_words(seqs)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        c for c in range(NUM_DTW_STRESS)
+    ],
+)
+def test_dtw_stress(validate_harness: Path, case: int) -> None:
+    """Synthetic sequences at the limits (full scale, 32 dims, 65535 frames, one frame, widest band)."""
+    _assert_clean(_run(validate_harness, ["dtw-stress", str(case)]), f"dtw-stress {case}")
 
 
 CANARY = r"""
