@@ -364,9 +364,10 @@ def test_noise_items_are_deterministic_with_configured_durations_and_levels(tmp_
     items = noise.items(section, ctx)
     assert items == noise.items(section, ctx)
     assert len(items) == 13 and {i.label for i in items} == {NOISE} and {i.kind for i in items} == {"noise"}
-    assert {i.group for i in items} == {
+    assert {i.group.rsplit(":", 1)[0] for i in items} == {
         f"noise:{t}" for t in ("silence", "dither", "white", "pink", "brown", "hum", "tone", "beep")
     }
+    assert len({i.group for i in items}) == len(items)  # one group per clip
     for item in items:
         audio = load_item(item)
         assert np.array_equal(audio.samples, load_item(item).samples)
@@ -410,7 +411,7 @@ def test_babble_mixes_overlapped_speech(tmp_path: Path) -> None:
     section = {**zero, "babble": 3, "duration_s": 1.5, "level_dbfs": -25}
     pool = [{"loader": "test-speech", "seed": k} for k in range(8)]
     items = noise.items(section, ctx, speech=pool)
-    assert [i.group for i in items] == ["noise:babble"] * 3
+    assert [i.group for i in items] == [f"noise:babble:{k:04d}" for k in range(3)]
     for item in items:
         assert 3 <= len(item.recipe["parts"]) <= 6 and all(p in pool for p in item.recipe["parts"])
         audio = load_item(item)

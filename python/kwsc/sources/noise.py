@@ -3,7 +3,8 @@
 Every item is generated from its recipe alone, with a seed derived from content (type, index and
 the section seed), so the same config gives the same audio in any process, in any order.
 
-Types (the section gives a count per type; group ``"noise:<type>"``):
+Types (the section gives a count per type; group ``"noise:<type>:<index>"``, one per clip, since
+noise has no speaker to keep together and per-type groups would leave splits without a type):
 
 * ``silence``: digital silence (all zeros);
 * ``dither``: near-silent white noise at ``dither_dbfs`` (default -96..-80 dBFS), like an idle
@@ -168,7 +169,7 @@ def items(
                     source=name,
                     kind="noise",
                     label=NOISE,
-                    group=f"noise:{kind}",
+                    group=f"noise:{kind}:{index:04d}",  # each clip its own group: balanced splits
                     origin=f"noise:{kind}",
                     recipe=recipe,
                     meta=meta,
