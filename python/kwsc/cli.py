@@ -463,3 +463,101 @@ def enroll(takes: tuple[Path, ...], config_path: Path | None, resample: bool, do
             click.echo(hint)
     if not proceed:
         raise SystemExit(1)
+
+
+@main.command("build")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), envvar="KWSC_STORE",
+              help="Dataset store (default: $KWSC_STORE, else ./kwsc-store).")  # fmt: skip
+@click.option("--workers", type=click.IntRange(1, 256), help="Worker processes (default: one per CPU).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages; only the version id.")
+def build_command(config_path: Path, store_dir: Path | None, workers: int | None, quiet: bool) -> None:
+    """Compile the project CONFIG into a dataset version; prints the version id last.
+
+    The same inputs and config give the same id and reuse every cached step; an interrupted
+    build resumes. Exit code 1 when the leakage audit fails, 2 for a bad config.
+    """
+    from kwsc.build import BuildError, build
+    from kwsc.config import ConfigError, load_project
+    from kwsc.store import Store
+
+    try:
+        config = load_project(config_path)
+    except ConfigError as exc:
+        raise InputError(str(exc)) from exc
+
+    def say(message: str) -> None:
+        if not quiet:
+            click.echo(message, err=True)
+
+    try:
+        result = build(config, Store(store_dir), workers, progress=None if not quiet else False, log=say)
+    except BuildError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from exc
+    except (ValueError, ConfigError) as exc:  # a source section the source rejected
+        raise InputError(str(exc)) from exc
+    if not quiet:
+        c = result.counts
+        click.echo(f"{c['inputs']} inputs = {c['accepted']} accepted + {c['rejected']} rejected + "
+                   f"{c['duplicate']} duplicates; {result.path}", err=True)  # fmt: skip
+    click.echo(result.version_id)
+
+
+@main.group("dataset")
+def dataset_group() -> None:
+    """Inspect dataset versions in the store: list, show, diff."""
+
+
+_store_option = click.option(
+    "--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), envvar="KWSC_STORE",
+    help="Dataset store (default: $KWSC_STORE, else ./kwsc-store).",
+)  # fmt: skip
+
+
+@dataset_group.command("list")
+@_store_option
+def dataset_list(store_dir: Path | None) -> None:
+    """One line per dataset version: id, project, inputs and statuses."""
+    from kwsc.store import Store
+
+    store = Store(store_dir)
+    versions = store.versions()
+    if not versions:
+        click.echo(f"no dataset versions in {store.datasets}")
+        return
+    for version in versions:
+        lineage = store.lineage(version)
+        c = lineage["counts"]
+        click.echo(f"{version}  {lineage['project']:<20} {c['inputs']:>6} inputs  {c['accepted']:>6} accepted  "
+                   f"{c['rejected']:>5} rejected  {c['duplicate']:>5} duplicates")  # fmt: skip
+
+
+@dataset_group.command("show")
+@click.argument("version")
+@_store_option
+def dataset_show(version: str, store_dir: Path | None) -> None:
+    """Print a version's report (VERSION may be a unique prefix of the id)."""
+    from kwsc.store import Store, StoreError
+
+    try:
+        path = Store(store_dir).resolve(version)
+    except StoreError as exc:
+        raise InputError(str(exc)) from exc
+    click.echo((path / "report.md").read_text())
+
+
+@dataset_group.command("diff")
+@click.argument("base")
+@click.argument("current")
+@_store_option
+def dataset_diff(base: str, current: str, store_dir: Path | None) -> None:
+    """What changed from BASE to CURRENT: examples, label and group counts, config."""
+    from kwsc.dataset_diff import diff_versions, format_diff
+    from kwsc.store import Store, StoreError
+
+    store = Store(store_dir)
+    try:
+        click.echo(format_diff(diff_versions(store, base, current)))
+    except StoreError as exc:
+        raise InputError(str(exc)) from exc

@@ -123,10 +123,173 @@ class BudgetConfig:
         return cls(**data)
 
 
-def load_project_config(path: str | Path) -> dict[str, Any]:
-    """Read a project TOML file into {"frontend": FrontendConfig, "budget": BudgetConfig}.
+#: Checks applied by default per source kind (see kwsc.validate.RECORDING_REASONS): TTS output
+#: is complete by construction and sentences are long, real corpora clips are often cut close,
+#: noise has no speech to check. Enrollment takes get every check.
+DEFAULT_KIND_CHECKS: dict[str, tuple[str, ...]] = {
+    "tts": ("too_quiet", "too_loud", "clipped", "dc_offset", "no_speech", "low_snr", "band_limited", "hum",
+            "tonal_noise"),
+    "real": ("too_quiet", "too_loud", "clipped", "dc_offset", "no_speech", "low_snr", "band_limited"),
+    "noise": ("clipped", "dc_offset"),
+}  # fmt: skip
+DEFAULT_KIND_OVERRIDES: dict[str, dict[str, Any]] = {
+    "tts": {"max_duration_s": 10.0},
+    "real": {"max_duration_s": 10.0, "min_snr_db": 10.0},
+    "noise": {"max_duration_s": 10.0},
+}
 
-    Sections not known yet are an error rather than silently ignored.
+KNOWN_SECTIONS = ("project", "keyword", "sources", "negatives", "validate", "split", "dedup", "ingest",
+                  "frontend", "budget")  # fmt: skip
+
+
+def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    return value
+
+
+def _check_keys(table: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"unknown field(s) in [{where}]: {', '.join(unknown)}")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Group-hash splits: each group's hash of ``salt + group`` picks its split by ``fractions``
+    (in order). A corpus source can pin its items to the corpus's own split instead
+    (``official_split = true`` in its section)."""
+
+    fractions: tuple[tuple[str, float], ...] = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
+    salt: str = "kwsc"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SplitConfig:
+        """From a ``[split]`` table: fractions (table name -> fraction), salt."""
+        _check_keys(data, {"fractions", "salt"}, "split")
+        fractions = tuple((str(k), float(v)) for k, v in data.get("fractions", dict(cls.fractions)).items())
+        if not fractions or abs(sum(v for _, v in fractions) - 1.0) > 1e-9 or min(v for _, v in fractions) < 0:
+            raise ConfigError("split.fractions must be non-negative and sum to 1")
+        return cls(fractions, str(data.get("salt", cls.salt)))
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """Duplicate detection: exact (same PCM) always; near duplicates (re-encoded, re-gained,
+    trimmed copies) when ``near`` is on: C-frontend fingerprints closer than
+    ``fingerprint_distance`` (log2 units) are candidates, confirmed when the waveforms' peak
+    correlation is at least ``min_correlation`` (see kwsc.dedup for the measurements)."""
+
+    near: bool = True
+    fingerprint_distance: float = 0.6
+    min_correlation: float = 0.9
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DedupConfig:
+        """From a ``[dedup]`` table."""
+        _check_keys(data, {f.name for f in fields(cls)}, "dedup")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """A whole project file (see ARCHITECTURE.md): keyword, sources, negatives, validation,
+    splits, dedup, frontend and budgets. ``raw`` keeps the parsed TOML for lineage."""
+
+    name: str
+    seed: int
+    phrases: tuple[str, ...]
+    labels: tuple[str, ...]
+    sources: dict[str, dict[str, Any]]
+    negatives: dict[str, Any]
+    validate: dict[str, Any]
+    split: SplitConfig
+    dedup: DedupConfig
+    ingest: dict[str, Any]
+    frontend: FrontendConfig
+    budget: BudgetConfig
+    project_dir: str
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], project_dir: str = ".") -> ProjectConfig:
+        """Validate and build; an unknown section or field is an error."""
+        _check_keys(data, set(KNOWN_SECTIONS), "top level")
+        project = _table(data, "project")
+        _check_keys(project, {"name", "seed"}, "project")
+        keyword = _table(data, "keyword")
+        _check_keys(keyword, {"phrases", "labels"}, "keyword")
+        phrases = tuple(str(p) for p in keyword.get("phrases", ()))
+        if not phrases:
+            raise ConfigError("[keyword] phrases must list at least one phrase")
+        labels = tuple(str(x) for x in keyword.get("labels", [p.lower().replace(" ", "_") for p in phrases]))
+        if len(labels) != len(phrases) or len(set(labels)) != len(labels):
+            raise ConfigError("[keyword] labels must be unique, one per phrase")
+        sources = _table(data, "sources")
+        for name, section in sources.items():
+            if not isinstance(section, dict) or "type" not in section:
+                raise ConfigError(f"[sources.{name}] must be a table with a type")
+        validate = _table(data, "validate")
+        from kwsc.validate import ValidateConfig  # late import: validate imports this module
+
+        base = {k: v for k, v in validate.items() if not isinstance(v, dict)}
+        for kind, table in validate.items():
+            if isinstance(table, dict) and kind not in ("tts", "real", "noise", "enroll"):
+                raise ConfigError(f"[validate.{kind}]: kind must be tts, real, noise or enroll")
+        ValidateConfig.from_dict({**base})  # fail early on unknown keys
+        config = cls(
+            name=str(project.get("name", "kwsc-project")),
+            seed=int(project.get("seed", 0)),
+            phrases=phrases,
+            labels=labels,
+            sources={name: dict(section) for name, section in sources.items()},
+            negatives=_table(data, "negatives"),
+            validate=validate,
+            split=SplitConfig.from_dict(_table(data, "split")),
+            dedup=DedupConfig.from_dict(_table(data, "dedup")),
+            ingest=_table(data, "ingest"),
+            frontend=FrontendConfig.from_dict(_table(data, "frontend")),
+            budget=BudgetConfig.from_dict(_table(data, "budget")),
+            project_dir=str(project_dir),
+            raw=data,
+        )
+        for kind in ("tts", "real", "noise", "enroll"):
+            config.validate_config(kind)
+        return config
+
+    def validate_config(self, kind: str) -> Any:
+        """The ValidateConfig for a source kind: kind defaults, then [validate], then [validate.<kind>]."""
+        from kwsc.validate import ValidateConfig
+
+        base = {k: v for k, v in self.validate.items() if not isinstance(v, dict)}
+        values: dict[str, Any] = dict(DEFAULT_KIND_OVERRIDES.get(kind, {}))
+        if kind in DEFAULT_KIND_CHECKS:
+            values["checks"] = DEFAULT_KIND_CHECKS[kind]
+        values.update(base)
+        values.update(self.validate.get(kind, {}))
+        return ValidateConfig.from_dict(values)
+
+
+def load_project(path: str | Path) -> ProjectConfig:
+    """Read and validate a project TOML file; relative paths in it resolve against its folder."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    try:
+        return ProjectConfig.from_dict(data, str(Path(path).resolve().parent))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def load_project_config(path: str | Path) -> dict[str, Any]:
+    """The [frontend] and [budget] of a project file, as {"frontend": ..., "budget": ...}.
+
+    Other sections are checked too (an unknown one is an error), but only these two returned.
     """
     import tomllib
 
@@ -135,8 +298,8 @@ def load_project_config(path: str | Path) -> dict[str, Any]:
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    known = {"frontend": FrontendConfig, "budget": BudgetConfig}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
-    return {name: cls.from_dict(data.get(name, {})) for name, cls in known.items()}
+    _check_keys(data, set(KNOWN_SECTIONS), "top level")
+    return {
+        "frontend": FrontendConfig.from_dict(_table(data, "frontend")),
+        "budget": BudgetConfig.from_dict(_table(data, "budget")),
+    }

@@ -1,0 +1,292 @@
+"""The dataset compiler: a project config in, an immutable dataset version out.
+
+    collect items (sources/) -> ingest + validate (ingest.py, cached per item) -> dedup (exact,
+    near) -> group-hash splits (split.py) -> leakage audit -> manifest + lineage + report (store.py)
+
+The version id is a hash of the config and of every input's content key, so the same inputs
+and config give the same id, and an existing version is returned without recomputation. Every
+per-item stage is cached by content, so an interrupted build resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import kwsc
+from kwsc import dedup as dedup_stage
+from kwsc import executor, lineage, quality, split
+from kwsc.config import ProjectConfig
+from kwsc.ingest import INGEST_VERSION, IngestParams, IngestResult, ingest_call, load_pcm
+from kwsc.sources import NEGATIVE, SourceContext, SourceItem, canonical_json
+from kwsc.store import Store
+
+
+class BuildError(RuntimeError):
+    """The build cannot produce a valid dataset (e.g. the leakage audit failed)."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Where the version is, whether it already existed, and its counts per status."""
+
+    version_id: str
+    path: Path
+    reused: bool
+    counts: dict[str, int]
+
+
+def collect_items(config: ProjectConfig) -> list[SourceItem]:
+    """Every input of the project, from each [sources.*] section, in a deterministic order.
+
+    TTS sections come first: their negative-speech recipes are the talkers of babble noise.
+    """
+    context = SourceContext(config.phrases, config.labels, config.project_dir, config.seed)
+    sections = sorted(config.sources.items(), key=lambda kv: (kv[1].get("type") != "tts", kv[0]))
+    items: list[SourceItem] = []
+    for name, section in sections:
+        talkers = [i.recipe for i in items if i.kind == "tts" and i.label == NEGATIVE]
+        items.extend(_source_items(name, dict(section), config, context, talkers))
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise BuildError(f"two inputs share the id {item.id!r}; give the sources distinct names")
+        seen.add(item.id)
+    return sorted(items, key=lambda item: item.id)
+
+
+def _source_items(
+    name: str, section: dict[str, Any], config: ProjectConfig, context: SourceContext, talkers: list[dict]
+) -> list[SourceItem]:
+    kind = section.pop("type")
+    section.pop("downmix", None)  # an ingest option, read in ingest_params
+    if kind == "tts":
+        from kwsc.sources import negatives, tts
+
+        texts = list(zip(config.phrases, config.labels, strict=True))
+        if section.pop("negatives", True) and config.negatives:
+            texts += negatives.items(dict(config.negatives), context)
+        return tts.items(texts, {**section, "name": name}, context)
+    if kind == "corpus":
+        from kwsc.sources import corpora
+
+        return corpora.items({**section, "name": name}, context)
+    if kind == "noise":
+        from kwsc.sources import noise
+
+        return noise.items({**section, "name": name}, context, speech=talkers or None)
+    if kind == "enroll":
+        from kwsc.sources import enroll
+
+        return enroll.items({**section, "name": name}, context)
+    raise BuildError(f"[sources.{name}]: unknown type {kind!r} (tts, corpus, noise, enroll)")
+
+
+def ingest_params(config: ProjectConfig, item: SourceItem) -> IngestParams:
+    """Ingest parameters of an item: the frontend's rate; downmix if its source allows it."""
+    section = config.sources.get(item.source, {})
+    return IngestParams(config.frontend.sample_rate_hz, bool(section.get("downmix", False)))
+
+
+def version_id(config: ProjectConfig, items: list[SourceItem]) -> str:
+    """Hash of the config and the inputs' content keys (and of the ingest format version)."""
+    payload = {
+        "config": config.raw,
+        "inputs": [(item.id, item.input_key()) for item in items],
+        "ingest_version": INGEST_VERSION,
+    }
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
+
+
+def build(
+    config: ProjectConfig,
+    store: Store | None = None,
+    workers: int | None = None,
+    progress: bool | None = None,
+    log: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Compile the project into a dataset version (or return the existing identical one)."""
+    store = store or Store()
+    say = log or (lambda _message: None)
+    items = collect_items(config)
+    vid = version_id(config, items)
+    if store.has(vid):
+        rows = store.manifest(vid)
+        say(f"dataset {vid} already built: reused")
+        return BuildResult(vid, store.resolve(vid), True, _status_counts(rows))
+    say(f"{len(items)} inputs from {len(config.sources)} source(s)")
+
+    jobs = [
+        (item, str(store.root), ingest_params(config, item), config.validate_config(item.kind), config.frontend)
+        for item in items
+    ]
+    results = executor.map_items(ingest_call, jobs, workers, "ingest + validate", progress)
+    by_id = {result.id: result for result in results}
+
+    accepted = [item for item in items if by_id[item.id].status == "accepted"]
+    duplicates = dedup_stage.exact_duplicates([i.id for i in accepted], [by_id[i.id].sha256 for i in accepted])
+    exact_ids = {d.id for d in duplicates}
+    remaining = [item for item in accepted if item.id not in exact_ids]
+    if config.dedup.near and len(remaining) > 1:
+        say(f"near-duplicate check over {len(remaining)} clips")
+        prints = np.array(
+            executor.map_items(
+                dedup_stage.fingerprint_item, [_fingerprint_job(store, config, by_id[i.id]) for i in remaining],
+                workers, "fingerprints", progress,
+            )
+        )  # fmt: skip
+        load = _cached_loader(store, [by_id[i.id].sha256 or "" for i in remaining])
+        duplicates += dedup_stage.near_duplicates([i.id for i in remaining], load, prints, config.dedup)
+    dup_of = {d.id: d for d in duplicates}
+
+    rows = [_row(item, by_id[item.id], dup_of.get(item.id), config) for item in items]
+    cross = _cross_split_duplicates(rows)
+    leaks = split.groups_in_several_splits([r for r in rows if r["status"] == "accepted"])
+    leaks += _duplicate_leaks(rows, store, config)
+    report = quality.report_markdown(vid, config.name, rows, cross, leaks, lineage.code_version())
+    if leaks:
+        raise BuildError("leakage audit failed:\n" + "\n".join(f"- {f.kind}: {f.detail}" for f in leaks[:20])
+                         + f"\n\n{report}")  # fmt: skip
+    files = {
+        "manifest.parquet": _parquet(rows),
+        "lineage.json": json.dumps(_lineage(vid, config, items, results, rows), indent=2, sort_keys=True).encode(),
+        "report.md": report.encode(),
+    }
+    path = store.write_version(vid, files)
+    say(f"dataset {vid}: {_status_counts(rows)}")
+    return BuildResult(vid, path, False, _status_counts(rows))
+
+
+def _fingerprint_job(store: Store, config: ProjectConfig, result: IngestResult) -> tuple:
+    return (str(store.root), result.sha256, result.metrics.get("speech_start_ms", 0.0),
+            result.metrics.get("speech_end_ms", 0.0), config.frontend)  # fmt: skip
+
+
+def _cached_loader(store: Store, hashes: list[str]) -> Callable[[int], np.ndarray]:
+    @lru_cache(maxsize=2048)
+    def load(index: int) -> np.ndarray:
+        return load_pcm(store.root, hashes[index])
+
+    return load
+
+
+def _row(
+    item: SourceItem, result: IngestResult, duplicate: dedup_stage.Duplicate | None, config: ProjectConfig
+) -> dict:
+    status = result.status
+    reason = ";".join(result.reasons)
+    if duplicate is not None:
+        status, reason = "duplicate", f"duplicate:{duplicate.kind}"
+    # A source may pin an item's split (a corpus's official split, when asked for); else the group's hash.
+    group_split = item.meta.get("split") or split.split_of(item.group, config.split)
+    row: dict[str, Any] = {
+        "id": item.id,
+        "source": item.source,
+        "kind": item.kind,
+        "origin": item.origin,
+        "group": item.group,
+        "label": item.label,
+        "text": item.text or "",
+        "split": group_split,
+        "sha256": result.sha256 or "",
+        "input_sha256": item.input_key(),
+        "duration_s": float(result.duration_s),
+        "status": status,
+        "reason": reason,
+        "error": result.error or "",
+        "dup_of": duplicate.of if duplicate else "",
+        "dup_distance": float(duplicate.distance) if duplicate else 0.0,
+        "meta": canonical_json(item.meta),
+    }
+    for name in ("speech_dbfs", "snr_db", "speech_start_ms", "speech_end_ms", "clipped_fraction", "high_band_db",
+                 "tonality_db", "peak_dbfs", "background_dbfs"):  # fmt: skip
+        row[f"v_{name}"] = float(result.metrics.get(name, np.nan))
+    return row
+
+
+def _cross_split_duplicates(rows: list[dict]) -> list[tuple[str, str, str, str]]:
+    split_of = {r["id"]: r["split"] for r in rows}
+    return [
+        (r["id"], r["dup_of"], r["split"], split_of[r["dup_of"]])
+        for r in rows
+        if r["status"] == "duplicate" and split_of[r["dup_of"]] != r["split"]
+    ]
+
+
+def _duplicate_leaks(rows: list[dict], store: Store, config: ProjectConfig) -> list[split.LeakageFinding]:
+    """Copies among the accepted clips that sit in different splits: exact by hash, near by the
+    same test as dedup (fingerprint candidates confirmed by correlation), across splits only."""
+    accepted = [r for r in rows if r["status"] == "accepted"]
+    findings: list[split.LeakageFinding] = []
+    by_hash: dict[str, list[dict]] = {}
+    for row in accepted:
+        by_hash.setdefault(row["sha256"], []).append(row)
+    for members in by_hash.values():
+        if len({m["split"] for m in members}) > 1:
+            findings.append(split.LeakageFinding("exact", "identical audio in several splits",
+                                                 tuple(m["id"] for m in members)))  # fmt: skip
+    if config.dedup.near:
+        return findings  # near copies were removed by dedup with the same test
+    prints = np.array([
+        dedup_stage.fingerprint_item((str(store.root), r["sha256"], r["v_speech_start_ms"], r["v_speech_end_ms"],
+                                      config.frontend))
+        for r in accepted
+    ])  # fmt: skip
+    load = _cached_loader(store, [r["sha256"] for r in accepted])
+    for i, j in dedup_stage.candidate_pairs(prints, config.dedup.fingerprint_distance):
+        if accepted[i]["split"] != accepted[j]["split"]:
+            correlation = dedup_stage.peak_correlation(load(i), load(j))
+            if correlation >= config.dedup.min_correlation:
+                findings.append(split.LeakageFinding("near", f"correlation {correlation:.3f} across splits",
+                                                     (accepted[i]["id"], accepted[j]["id"])))  # fmt: skip
+    return findings
+
+
+def _status_counts(rows: list[dict]) -> dict[str, int]:
+    counts = {status: 0 for status in quality.STATUSES}
+    for row in rows:
+        counts[row["status"]] += 1
+    counts["inputs"] = len(rows)
+    return counts
+
+
+def _parquet(rows: list[dict]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(rows)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def _lineage(
+    vid: str, config: ProjectConfig, items: list[SourceItem], results: list[IngestResult], rows: list[dict]
+) -> dict:
+    return {
+        "version_id": vid,
+        "project": config.name,
+        "config": config.raw,
+        "inputs": [
+            {"id": i.id, "input_key": i.input_key(), "sha256": r.sha256} for i, r in zip(items, results, strict=True)
+        ],
+        "frontend": {"config": config.frontend.to_dict(), "hash": config.frontend.content_hash()},
+        "validate": {kind: config.validate_config(kind).to_dict() for kind in ("tts", "real", "noise", "enroll")},
+        "split": asdict(config.split),
+        "dedup": asdict(config.dedup),
+        "ingest_version": INGEST_VERSION,
+        "code_version": lineage.code_version(),
+        "kwsc_version": kwsc.__version__,
+        "packages": lineage.package_versions(),
+        "tools": lineage.tool_versions(),
+        "counts": _status_counts(rows),
+        "labels": {"keyword": list(config.labels), "negative": NEGATIVE},
+    }

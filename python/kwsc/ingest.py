@@ -1,0 +1,182 @@
+"""Ingestion: an item's audio -> 16 kHz mono int16 -> content-addressed FLAC -> validator verdict.
+
+For every :class:`~kwsc.sources.SourceItem`: produce its audio (decode a file or synthesize),
+downmix if the source allows it, resample to 16 kHz with soxr (VHQ) when needed, convert to
+int16 (x * 32768, rounded to nearest with ties to even, saturated), store it as FLAC under
+``<store>/cache/audio/<sha256 of the int16 samples>.flac`` and run the C validator with the
+thresholds of the item's kind. An item that cannot be produced or decoded is a rejected record
+with its error (reasons "unreadable", "source_error", "empty", "multichannel"), never a crash.
+
+Every result is cached under a key of (input content, ingest parameters, validator config,
+frontend config, INGEST_VERSION), written atomically, so a rebuild reuses it and an
+interrupted build resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kwsc.config import FrontendConfig
+from kwsc.sources import SourceItem, canonical_json, load_item
+from kwsc.validate import ValidateConfig, validate_array
+
+#: Bump when ingest's output for the same input and config changes (invalidates the cache).
+INGEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IngestParams:
+    """How audio is normalised: target rate (Hz) and whether multichannel input is downmixed."""
+
+    sample_rate_hz: int = 16000
+    downmix: bool = False
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """One item's ingestion: PCM hash (None if no audio), duration (s), verdict and metrics."""
+
+    id: str
+    input_key: str
+    cache_key: str
+    sha256: str | None
+    duration_s: float
+    status: str
+    reasons: tuple[str, ...]
+    metrics: dict[str, float] = field(default_factory=dict)
+    raw: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and rename: readers never see half a file,
+    and two writers of the same content cannot corrupt it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def audio_path(store: Path, sha256: str) -> Path:
+    """Where the FLAC with this PCM hash lives in the store's cache."""
+    return store / "cache" / "audio" / sha256[:2] / f"{sha256}.flac"
+
+
+def load_pcm(store: Path, sha256: str) -> np.ndarray:
+    """The cached int16 samples with this hash (FLAC is lossless, so they are exact)."""
+    import soundfile
+
+    data, _ = soundfile.read(str(audio_path(store, sha256)), dtype="int16")
+    return data
+
+
+def to_int16(samples: np.ndarray) -> np.ndarray:
+    """float in [-1, 1) -> int16: * 32768, round half to even, saturate."""
+    return np.clip(np.rint(samples * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def cache_key(item: SourceItem, params: IngestParams, validate: ValidateConfig, frontend: FrontendConfig) -> str:
+    """Key of an item's ingest result: its input content and everything that shapes the result."""
+    parts = {
+        "input": item.input_key(),
+        "params": asdict(params),
+        "validate": validate.to_dict(),
+        "frontend": frontend.to_dict(),
+        "version": INGEST_VERSION,
+    }
+    return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
+
+
+def _result_path(store: Path, key: str) -> Path:
+    return store / "cache" / "ingest" / key[:2] / f"{key}.json"
+
+
+def _rejected(item: SourceItem, key: str, reason: str, error: str) -> IngestResult:
+    return IngestResult(item.id, item.input_key(), key, None, 0.0, "rejected", (reason,), error=error)
+
+
+def ingest_item(
+    item: SourceItem,
+    store: str | Path,
+    params: IngestParams,
+    validate: ValidateConfig,
+    frontend: FrontendConfig,
+) -> IngestResult:
+    """Ingest one item (pure and cached: a second call with the same inputs reads the cache)."""
+    store = Path(store)
+    key = cache_key(item, params, validate, frontend)
+    cached = _result_path(store, key)
+    if cached.is_file():
+        data = json.loads(cached.read_text())
+        data["reasons"] = tuple(data["reasons"])
+        return IngestResult(**{**data, "id": item.id})
+    result = _ingest_uncached(item, store, key, params, validate, frontend)
+    record = asdict(result)
+    atomic_write_bytes(cached, json.dumps(record, sort_keys=True).encode())
+    return result
+
+
+def _ingest_uncached(
+    item: SourceItem, store: Path, key: str, params: IngestParams, validate: ValidateConfig, frontend: FrontendConfig
+) -> IngestResult:
+    import soundfile
+    import soxr
+
+    try:
+        audio = load_item(item)
+    except ValueError as exc:
+        reason, _, detail = str(exc).partition(": ")
+        if reason in ("unreadable", "empty", "multichannel"):
+            return _rejected(item, key, reason, detail)
+        return _rejected(item, key, "source_error", str(exc))
+    except Exception as exc:  # a failing engine or a broken recipe: recorded, never a crash
+        return _rejected(item, key, "source_error", f"{type(exc).__name__}: {exc}")
+    samples = np.asarray(audio.samples, dtype=np.float64)
+    if samples.ndim == 1:
+        samples = samples[:, None]
+    if samples.shape[0] == 0:
+        return _rejected(item, key, "empty", "no samples")
+    if samples.shape[1] > 1:
+        if not params.downmix:
+            return _rejected(item, key, "multichannel", f"{samples.shape[1]} channels (downmix not enabled)")
+        samples = samples.mean(axis=1, keepdims=True)
+    mono = samples[:, 0]
+    if audio.sample_rate_hz != params.sample_rate_hz:
+        mono = soxr.resample(mono, audio.sample_rate_hz, params.sample_rate_hz, quality="VHQ")
+    pcm = to_int16(mono)
+    sha = hashlib.sha256(pcm.astype("<i2").tobytes()).hexdigest()
+    flac = audio_path(store, sha)
+    if not flac.is_file():
+        flac.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=flac.parent, prefix=f".{sha}.", suffix=".flac")
+        os.close(fd)
+        try:
+            soundfile.write(tmp, pcm, params.sample_rate_hz, format="FLAC", subtype="PCM_16")
+            os.replace(tmp, flac)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    verdict = validate_array(pcm, validate, frontend)
+    metrics = {k: float(v) for k, v in verdict.metrics.items()}
+    return IngestResult(
+        item.id, item.input_key(), key, sha, pcm.size / params.sample_rate_hz, verdict.status, verdict.reasons,
+        metrics, verdict.raw,
+    )  # fmt: skip
+
+
+def ingest_call(args: tuple[SourceItem, str, IngestParams, ValidateConfig, FrontendConfig]) -> IngestResult:
+    """ingest_item on a tuple of arguments: the picklable unit of work for kwsc.executor."""
+    return ingest_item(*args)

@@ -1,0 +1,102 @@
+"""Dataset quality report: counts that add up, splits, rejects by reason, duplicates, leakage."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from kwsc.split import LeakageFinding
+
+STATUSES = ("accepted", "rejected", "duplicate")
+
+
+def counts_by_source(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """source -> {"inputs", "accepted", "rejected", "duplicate"}; inputs always equals the sum."""
+    table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("inputs", *STATUSES), 0))
+    for row in rows:
+        entry = table[row["source"]]
+        entry["inputs"] += 1
+        entry[row["status"]] += 1
+    for source, entry in table.items():
+        if entry["inputs"] != sum(entry[s] for s in STATUSES):
+            raise AssertionError(f"counts of {source} do not add up: {entry}")
+    return dict(sorted(table.items()))
+
+
+def report_markdown(
+    version_id: str,
+    project_name: str,
+    rows: list[dict[str, Any]],
+    cross_split_duplicates: list[tuple[str, str, str, str]],
+    leaks: list[LeakageFinding],
+    code_version: str,
+) -> str:
+    """The report.md of a dataset version."""
+    lines = [f"# Dataset {version_id}", "", f"Project `{project_name}`, built by kwsc {code_version}.", ""]
+    counts = counts_by_source(rows)
+    total = dict.fromkeys(("inputs", *STATUSES), 0)
+    lines += ["## Counts", "", "| source | inputs | accepted | rejected | duplicate |", "|---|--:|--:|--:|--:|"]
+    for source, entry in counts.items():
+        lines.append(f"| {source} | {entry['inputs']} | {entry['accepted']} | {entry['rejected']} | "
+                     f"{entry['duplicate']} |")  # fmt: skip
+        for key in total:
+            total[key] += entry[key]
+    lines.append(f"| **total** | **{total['inputs']}** | **{total['accepted']}** | **{total['rejected']}** | "
+                 f"**{total['duplicate']}** |")  # fmt: skip
+    adds_up = total["inputs"] == total["accepted"] + total["rejected"] + total["duplicate"]
+    lines += ["", f"inputs = accepted + rejected + duplicates, per source and in total: {'yes' if adds_up else 'NO'}",
+              ""]  # fmt: skip
+
+    accepted = [r for r in rows if r["status"] == "accepted"]
+    by_split: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in accepted:
+        by_split[(row["split"], row["label"])].append(row)
+    lines += ["## Splits (accepted clips)", "", "| split | label | clips | groups | hours |", "|---|---|--:|--:|--:|"]
+    for (split, label), members in sorted(by_split.items()):
+        hours = sum(r["duration_s"] for r in members) / 3600
+        lines.append(f"| {split} | {label} | {len(members)} | {len({r['group'] for r in members})} | {hours:.3f} |")
+    split_totals = Counter(r["split"] for r in accepted)
+    lines += ["", "per split: " + ", ".join(f"{k} {v}" for k, v in sorted(split_totals.items())) +
+              f" = {sum(split_totals.values())} accepted", ""]  # fmt: skip
+
+    rejected = [r for r in rows if r["status"] == "rejected"]
+    reasons: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rejected:
+        for reason in row["reason"].split(";"):
+            reasons[reason].append(row)
+    lines += ["## Rejects by reason", ""]
+    if reasons:
+        lines += ["A clip can fail several checks; each is counted.", "", "| reason | clips | sources | e.g. |",
+                  "|---|--:|---|---|"]  # fmt: skip
+        for reason, members in sorted(reasons.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            sources = ", ".join(sorted({m["source"] for m in members}))
+            lines.append(f"| {reason} | {len(members)} | {sources} | {members[0]['id']} |")
+    else:
+        lines.append("none")
+    lines.append("")
+
+    duplicates = [r for r in rows if r["status"] == "duplicate"]
+    kinds = Counter(r["reason"] for r in duplicates)
+    lines += ["## Duplicates", "", f"exact {kinds.get('duplicate:exact', 0)}, near {kinds.get('duplicate:near', 0)}"
+              " (each kept once; the copies are in the manifest with `dup_of`)", ""]  # fmt: skip
+    for row in duplicates[:20]:
+        lines.append(f"- {row['id']} = {row['dup_of']} ({row['reason'].split(':')[1]}, "
+                     f"1 - correlation {row['dup_distance']:.4f})")  # fmt: skip
+    if len(duplicates) > 20:
+        lines.append(f"- ... and {len(duplicates) - 20} more")
+    if cross_split_duplicates:
+        lines += ["", f"**Error: {len(cross_split_duplicates)} copies whose group would have put them in another "
+                  "split than their kept original** (dropped as duplicates, so they do not leak; check the "
+                  "group labels of these sources):", ""]  # fmt: skip
+        for dup, original, split_dup, split_original in cross_split_duplicates[:20]:
+            lines.append(f"- {dup} ({split_dup}) = {original} ({split_original})")
+    lines.append("")
+
+    lines += ["## Leakage audit", ""]
+    lines.append("- no group in two splits: " + ("yes" if not any(f.kind == "group" for f in leaks) else "**NO**"))
+    lines.append("- no exact copy across splits: " + ("yes" if not any(f.kind == "exact" for f in leaks) else "**NO**"))
+    lines.append("- no near copy across splits: " + ("yes" if not any(f.kind == "near" for f in leaks) else "**NO**"))
+    for finding in leaks[:50]:
+        lines.append(f"  - {finding.kind}: {finding.detail} ({', '.join(finding.ids)})")
+    lines += ["", f"Result: {'PASS' if not leaks else 'FAIL'}", ""]
+    return "\n".join(lines)
