@@ -108,8 +108,8 @@ int32_t kwsc_dtw_distance(const int16_t *a, uint16_t na, const int16_t *b, uint1
 
 int kwsc_enroll_consistency(const int16_t *const *takes, const uint16_t *frames,
                             uint16_t num_takes, uint16_t stride, uint16_t first, uint16_t dims,
-                            uint16_t band, uint16_t ratio_q8, int32_t *scratch,
-                            int32_t *nearest_q8, uint32_t *outliers)
+                            uint16_t band, uint16_t ratio_q8, int32_t min_distance_q8,
+                            int32_t *scratch, int32_t *nearest_q8, uint32_t *outliers)
 {
     int32_t sorted[KWSC_ENROLL_MAX_TAKES];
     int32_t median;
@@ -147,7 +147,7 @@ int kwsc_enroll_consistency(const int16_t *const *takes, const uint16_t *frames,
     median = sorted[(num_takes - 1u) / 2u];
     *outliers = 0;
     for (i = 0; i < num_takes; i++) {
-        if ((int64_t)nearest_q8[i] * 256 > (int64_t)median * ratio_q8) {
+        if ((int64_t)nearest_q8[i] * 256 > (int64_t)median * ratio_q8 && nearest_q8[i] > min_distance_q8) {
             *outliers |= 1u << i;
         }
     }

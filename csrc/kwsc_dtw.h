@@ -43,13 +43,15 @@ int32_t kwsc_dtw_distance(const int16_t *a, uint16_t na, const int16_t *b, uint1
 /*
  * Enrollment consistency over num_takes (3..KWSC_ENROLL_MAX_TAKES) sequences: for each take,
  * the DTW distance to its nearest other take (nearest_q8[i]). Take i is an outlier (bit i of
- * *outliers) when nearest_q8[i] > ratio_q8 / 256 times the median of all nearest distances: the
- * other takes agree with each other, this one agrees with none of them.
+ * *outliers) when nearest_q8[i] > ratio_q8 / 256 times the median of all nearest distances and
+ * also > min_distance_q8: the other takes agree with each other, this one agrees with none of
+ * them, and by more than takes of one phrase can differ (the floor keeps a set of very similar
+ * takes, whose median is tiny, from flagging the one that is merely ordinary).
  */
 int kwsc_enroll_consistency(const int16_t *const *takes, const uint16_t *frames,
                             uint16_t num_takes, uint16_t stride, uint16_t first, uint16_t dims,
-                            uint16_t band, uint16_t ratio_q8, int32_t *scratch,
-                            int32_t *nearest_q8, uint32_t *outliers);
+                            uint16_t band, uint16_t ratio_q8, int32_t min_distance_q8,
+                            int32_t *scratch, int32_t *nearest_q8, uint32_t *outliers);
 
 #ifdef __cplusplus
 }

@@ -14,7 +14,8 @@
  *   u32 stack bytes used below this component's frame (validator + frontend calls),
  *   u32 kwsc_validate_memory_bytes of the config.
  *
- * "dtw" job: u32 magic "KWD1", u32 stride, first, dims, band, ratio_q8, num_takes (1..16),
+ * "dtw" job: u32 magic "KWD1", u32 stride, first, dims, band, ratio_q8, i32 min_distance_q8,
+ *   u32 num_takes (1..16),
  *   then per take: u32 frames, i16 rows[frames * stride].
  * "dtw" output: u32 num_takes, i32 distance[num_takes][num_takes] (kwsc_dtw_distance of take i
  *   against take j, row-major), u32 consistency run (1 when num_takes >= 3), i32
@@ -190,6 +191,7 @@ int fw_dtw_run(fw_reader *r, fw_writer *out)
     uint32_t dims;
     uint32_t band;
     uint32_t ratio_q8;
+    int32_t min_distance_q8;
     uint32_t num_takes;
     uint32_t outliers = 0;
     uint32_t consistency = 0;
@@ -205,6 +207,7 @@ int fw_dtw_run(fw_reader *r, fw_writer *out)
     dims = read_u(r, UINT16_MAX);
     band = read_u(r, FW_DTW_MAX_BAND);
     ratio_q8 = read_u(r, UINT16_MAX);
+    min_distance_q8 = fw_read_i32(r);
     num_takes = read_u(r, KWSC_ENROLL_MAX_TAKES);
     for (i = 0; i < num_takes && !r->failed; i++) {
         frames[i] = (uint16_t)read_u(r, UINT16_MAX);
@@ -226,7 +229,7 @@ int fw_dtw_run(fw_reader *r, fw_writer *out)
     }
     if (num_takes >= 3u) {
         if (kwsc_enroll_consistency(takes, frames, (uint16_t)num_takes, (uint16_t)stride, (uint16_t)first,
-                                    (uint16_t)dims, (uint16_t)band, (uint16_t)ratio_q8, dtw_scratch,
+                                    (uint16_t)dims, (uint16_t)band, (uint16_t)ratio_q8, min_distance_q8, dtw_scratch,
                                     nearest_q8, &outliers) != KWSC_OK) {
             return FW_ERR_KWSC;
         }

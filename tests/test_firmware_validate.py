@@ -155,7 +155,7 @@ def _host_consistency(seqs: list[np.ndarray], first: int, dims: int, band: int, 
     outliers = ffi.new("uint32_t *")
     status = lib.kwsc_enroll_consistency(
         ffi.cast("const int16_t *const *", ptrs), frames, len(seqs), seqs[0].shape[1], first, dims, band,
-        round(ratio * 256), ffi.from_buffer("int32_t[]", scratch), near, outliers,
+        round(ratio * 256), round(12.0 * 256 * 64), ffi.from_buffer("int32_t[]", scratch), near, outliers,
     )  # fmt: skip
     assert status == 0
     return list(near), int(outliers[0])

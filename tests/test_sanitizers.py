@@ -488,7 +488,7 @@ def _enroll_raw(seqs: list[np.ndarray], band: int) -> list[int]:
     nearest = ffi.new("int32_t[]", len(seqs))
     outliers = ffi.new("uint32_t *")
     status = lib.kwsc_enroll_consistency(
-        ffi.cast("const int16_t *const *", ptrs), frames, len(seqs), NUM_CEPS, 1, 12, band, ENROLL_RATIO_Q8,
+        ffi.cast("const int16_t *const *", ptrs), frames, len(seqs), NUM_CEPS, 1, 12, band, ENROLL_RATIO_Q8, 0,
         ffi.from_buffer("int32_t[]", scratch), nearest, outliers,
     )  # fmt: skip
     assert status == 0

@@ -141,8 +141,8 @@ int32_t kwsc_dtw_distance(const int16_t *a, uint16_t na, const int16_t *b, uint1
                           int32_t *scratch);
 int kwsc_enroll_consistency(const int16_t *const *takes, const uint16_t *frames,
                             uint16_t num_takes, uint16_t stride, uint16_t first, uint16_t dims,
-                            uint16_t band, uint16_t ratio_q8, int32_t *scratch,
-                            int32_t *nearest_q8, uint32_t *outliers);
+                            uint16_t band, uint16_t ratio_q8, int32_t min_distance_q8,
+                            int32_t *scratch, int32_t *nearest_q8, uint32_t *outliers);
 
 int kwsc_quant_check(const kwsc_quant_params *params);
 int kwsc_quantize_int8(const int16_t *ceps_q6, size_t num_frames,

@@ -25,7 +25,7 @@ import numpy as np
 
 from kwsc._kwsc_c import ffi
 from kwsc.config import FrontendConfig
-from kwsc.frontend import QuantParams, to_int16
+from kwsc.frontend import CEPS_Q, QuantParams, to_int16
 from kwsc.validate import DTW_DIMS, DTW_FIRST, ValidateConfig
 
 QEMU = "qemu-system-arm"
@@ -323,7 +323,12 @@ def run_validate(
 
 
 def dtw_job(
-    sequences: list[np.ndarray], first: int = DTW_FIRST, dims: int = DTW_DIMS, band: int = 50, ratio: float = 2.0
+    sequences: list[np.ndarray],
+    first: int = DTW_FIRST,
+    dims: int = DTW_DIMS,
+    band: int = 50,
+    ratio: float = 2.0,
+    min_distance: float = 12.0,
 ) -> bytes:
     """The job file for the "dtw" component (layout: fw_validate.c): 1..16 int16 sequences of
     equal row width (frames, stride), e.g. the frontend's Q6 cepstra."""
@@ -337,7 +342,8 @@ def dtw_job(
     if min(first, dims, band) < 0 or max(first, dims) > 0xFFFF:
         raise ValueError("dtw first, dims and band must be non-negative 16-bit values")
     stride = seqs[0].shape[1]
-    parts = [b"KWD1", struct.pack("<6I", stride, first, dims, band, round(ratio * 256), len(seqs))]
+    min_distance_q8 = round(min_distance * 256 * 2**CEPS_Q)  # log2 units -> Q8 of Q6 cepstra
+    parts = [b"KWD1", struct.pack("<5IiI", stride, first, dims, band, round(ratio * 256), min_distance_q8, len(seqs))]
     for s in seqs:
         parts += [struct.pack("<I", s.shape[0]), _pad4(s.astype("<i2").tobytes())]
     return b"".join(parts)
@@ -360,13 +366,14 @@ def run_dtw(
     dims: int = DTW_DIMS,
     band: int = 50,
     ratio: float = 2.0,
+    min_distance: float = 12.0,
 ) -> DeviceDtw:
     """Every pairwise kwsc_dtw_distance between ``sequences`` on the device, and (with three or
     more) kwsc_enroll_consistency's nearest distances and outliers, as kwsc.validate.check_enrollment
     computes them on the host."""
     if band > DTW_MAX_BAND:
         raise FirmwareError(f"the device dtw scratch holds a band of at most {DTW_MAX_BAND} frames, got {band}")
-    job = dtw_job(sequences, first, dims, band, ratio)
+    job = dtw_job(sequences, first, dims, band, ratio, min_distance)
     if struct.unpack_from("<I", job, 4)[0] > DTW_MAX_STRIDE:
         raise FirmwareError(f"the device dtw takes rows of at most {DTW_MAX_STRIDE} values")
     out = run(firmware, "dtw", job)

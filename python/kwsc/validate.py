@@ -435,13 +435,16 @@ def check_enrollment(
     frontend_config: FrontendConfig | None = None,
     band: int = 50,
     ratio: float = 2.0,
+    min_distance: float = 12.0,
 ) -> EnrollmentCheck:
     """Validate each take (an array or a file path) and check they are the same phrase.
 
     With three or more takes that pass their own checks, a take whose DTW distance to its
     nearest other take exceeds ``ratio`` times the median of those nearest distances is
-    "inconsistent_take": the others agree with each other, it agrees with none of them.
-    Resampling and downmixing are off.
+    "inconsistent_take": the others agree with each other, it agrees with none of them; it must
+    also be more than ``min_distance`` log2 units away (DTW per path step over c1..c12): two
+    takes of one word by one voice measure 5-10, another word 20-45. Resampling and downmixing
+    are off.
     """
     config = config or ValidateConfig()
     frontend_config = frontend_config or FrontendConfig()
@@ -476,7 +479,8 @@ def check_enrollment(
         outliers = ffi.new("uint32_t *")
         status = lib.kwsc_enroll_consistency(
             ffi.cast("const int16_t *const *", ptrs), frames, len(seqs), seqs[0].shape[1], DTW_FIRST, DTW_DIMS,
-            band, round(ratio * 256), ffi.from_buffer("int32_t[]", scratch), near, outliers,
+            band, round(ratio * 256), round(min_distance * 256 * 2**CEPS_Q), ffi.from_buffer("int32_t[]", scratch),
+            near, outliers,
         )  # fmt: skip
         if status != 0:
             raise FrontendError(f"kwsc_enroll_consistency failed with status {status}")

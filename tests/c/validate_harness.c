@@ -795,6 +795,7 @@ static const uint16_t enroll_bands[] = {5u, 50u};
 #define NUM_DTW_BANDS (sizeof(dtw_bands) / sizeof(dtw_bands[0]))
 #define NUM_ENROLL_BANDS (sizeof(enroll_bands) / sizeof(enroll_bands[0]))
 #define ENROLL_RATIO_Q8 512u
+#define ENROLL_MIN_DISTANCE_Q8 0 /* no floor: the ratio rule alone decides, as in the binding call */
 
 static uint32_t junk_state = 12345u;
 
@@ -858,22 +859,22 @@ static void check_dtw_errors(const int16_t *a, uint16_t na, const int16_t *b, ui
         takes[k] = (k % 2u == 0u) ? a : b;
         frames[k] = (k % 2u == 0u) ? na : nb;
     }
-    CHECK_STATUS(kwsc_enroll_consistency(NULL, frames, 3u, NUM_CEPS, 1u, 12u, 5u, 512u, s,
+    CHECK_STATUS(kwsc_enroll_consistency(NULL, frames, 3u, NUM_CEPS, 1u, 12u, 5u, 512u, ENROLL_MIN_DISTANCE_Q8, s,
                                          nearest, &outliers),
                  KWSC_ERR_NULL);
-    CHECK_STATUS(kwsc_enroll_consistency(takes, NULL, 3u, NUM_CEPS, 1u, 12u, 5u, 512u, s, nearest,
+    CHECK_STATUS(kwsc_enroll_consistency(takes, NULL, 3u, NUM_CEPS, 1u, 12u, 5u, 512u, ENROLL_MIN_DISTANCE_Q8, s, nearest,
                                          &outliers),
                  KWSC_ERR_NULL);
-    CHECK_STATUS(kwsc_enroll_consistency(takes, frames, 3u, NUM_CEPS, 1u, 12u, 5u, 512u, NULL,
+    CHECK_STATUS(kwsc_enroll_consistency(takes, frames, 3u, NUM_CEPS, 1u, 12u, 5u, 512u, ENROLL_MIN_DISTANCE_Q8, NULL,
                                          nearest, &outliers),
                  KWSC_ERR_NULL);
-    CHECK_STATUS(kwsc_enroll_consistency(takes, frames, 3u, NUM_CEPS, 1u, 12u, 5u, 512u, s, NULL,
+    CHECK_STATUS(kwsc_enroll_consistency(takes, frames, 3u, NUM_CEPS, 1u, 12u, 5u, 512u, ENROLL_MIN_DISTANCE_Q8, s, NULL,
                                          &outliers),
                  KWSC_ERR_NULL);
-    CHECK_STATUS(kwsc_enroll_consistency(takes, frames, 3u, NUM_CEPS, 1u, 12u, 5u, 512u, s,
+    CHECK_STATUS(kwsc_enroll_consistency(takes, frames, 3u, NUM_CEPS, 1u, 12u, 5u, 512u, ENROLL_MIN_DISTANCE_Q8, s,
                                          nearest, NULL),
                  KWSC_ERR_NULL);
-    CHECK_STATUS(kwsc_enroll_consistency(NULL, NULL, 0u, 0u, 0u, 0u, 0u, 0u, NULL, NULL, NULL),
+    CHECK_STATUS(kwsc_enroll_consistency(NULL, NULL, 0u, 0u, 0u, 0u, 0u, 0u, 0, NULL, NULL, NULL),
                  KWSC_ERR_NULL);
     {
         static const uint16_t bad_counts[] = {0u, 1u, 2u, KWSC_ENROLL_MAX_TAKES + 1u, 65535u};
@@ -881,7 +882,7 @@ static void check_dtw_errors(const int16_t *a, uint16_t na, const int16_t *b, ui
             /* Only KWSC_ENROLL_MAX_TAKES + 1 entries exist: a count past them must be refused
              * before anything is read. */
             CHECK_STATUS(kwsc_enroll_consistency(takes, frames, bad_counts[k], NUM_CEPS, 1u, 12u,
-                                                 5u, 512u, s, nearest, &outliers),
+                                                 5u, 512u, ENROLL_MIN_DISTANCE_Q8, s, nearest, &outliers),
                          KWSC_ERR_ARGUMENT);
         }
     }
@@ -889,7 +890,7 @@ static void check_dtw_errors(const int16_t *a, uint16_t na, const int16_t *b, ui
     {
         int32_t *near_heap = (int32_t *)xmalloc(KWSC_ENROLL_MAX_TAKES * sizeof(int32_t));
         CHECK_STATUS(kwsc_enroll_consistency(takes, frames, KWSC_ENROLL_MAX_TAKES, NUM_CEPS, 1u,
-                                             12u, 5u, 512u, s, near_heap, &outliers),
+                                             12u, 5u, 512u, ENROLL_MIN_DISTANCE_Q8, s, near_heap, &outliers),
                      KWSC_OK);
         free(near_heap);
     }
@@ -899,7 +900,7 @@ static void check_dtw_errors(const int16_t *a, uint16_t na, const int16_t *b, ui
         for (k = 0u; k < sizeof(bad_dims) / sizeof(bad_dims[0]); k++) {
             size_t t;
             status = kwsc_enroll_consistency(takes, frames, 3u, NUM_CEPS, bad_dims[k][0],
-                                             bad_dims[k][1], 5u, 512u, s, nearest, &outliers);
+                                             bad_dims[k][1], 5u, 512u, ENROLL_MIN_DISTANCE_Q8, s, nearest, &outliers);
             CHECK(status == KWSC_OK || status == KWSC_ERR_ARGUMENT);
             for (t = 0u; status == KWSC_OK && t < 3u; t++) {
                 CHECK_EQ32(nearest[t], KWSC_DTW_INFINITE);
@@ -972,7 +973,7 @@ static int main_dtw(int argc, char **argv)
             uint32_t outliers = 0xFFFFFFFFu;
             const int16_t *const *takes = (const int16_t *const *)seqs;
             CHECK_STATUS(kwsc_enroll_consistency(takes, frames, (uint16_t)num, NUM_CEPS, 1u, 12u,
-                                                 enroll_bands[b], ENROLL_RATIO_Q8, scratch,
+                                                 enroll_bands[b], ENROLL_RATIO_Q8, ENROLL_MIN_DISTANCE_Q8, scratch,
                                                  nearest, &outliers),
                          KWSC_OK);
             CHECK((outliers >> num) == 0u);
