@@ -42,6 +42,7 @@ class BuildResult:
     path: Path
     reused: bool
     counts: dict[str, int]
+    cache_hits: int = 0  # items whose ingest result came from the cache
 
 
 def collect_items(config: ProjectConfig) -> list[SourceItem]:
@@ -161,8 +162,9 @@ def build(
         "report.md": report.encode(),
     }
     path = store.write_version(vid, files)
-    say(f"dataset {vid}: {_status_counts(rows)}")
-    return BuildResult(vid, path, False, _status_counts(rows))
+    hits = sum(result.from_cache for result in results)
+    say(f"dataset {vid}: {_status_counts(rows)}; {hits} of {len(results)} items from the cache")
+    return BuildResult(vid, path, False, _status_counts(rows), hits)
 
 
 def _fingerprint_job(store: Store, config: ProjectConfig, result: IngestResult) -> tuple:

@@ -53,6 +53,7 @@ class IngestResult:
     metrics: dict[str, float] = field(default_factory=dict)
     raw: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    from_cache: bool = field(default=False, compare=False)  # read from the cache, not computed
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -122,9 +123,10 @@ def ingest_item(
     if cached.is_file():
         data = json.loads(cached.read_text())
         data["reasons"] = tuple(data["reasons"])
-        return IngestResult(**{**data, "id": item.id})
+        return IngestResult(**{**data, "id": item.id, "from_cache": True})
     result = _ingest_uncached(item, store, key, params, validate, frontend)
     record = asdict(result)
+    record.pop("from_cache")
     atomic_write_bytes(cached, json.dumps(record, sort_keys=True).encode())
     return result
 
