@@ -11,7 +11,10 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES=(build-essential cmake make python3-dev python3-venv
               gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-              espeak-ng)
+              espeak-ng flite festival festlex-cmu festlex-ifd
+              festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festvox-ca-ona-hts
+              festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph
+              festvox-italp16k festvox-itapc16k festvox-ru festvox-suopuhe-lj festvox-suopuhe-mv)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -237,3 +237,25 @@ def test_config_errors() -> None:
         ProjectConfig.from_dict({"keyword": {}})
     with pytest.raises(ConfigError, match="sum to 1"):
         ProjectConfig.from_dict({"keyword": {"phrases": ["a"]}, "split": {"fractions": {"train": 0.5}}})
+
+
+def test_tiny_example_from_tts(tmp_path: Path) -> None:
+    """examples/tiny.toml end to end: real espeak-ng and flite voices, cmudict negatives, noise."""
+    config = load_project(Path(__file__).resolve().parents[1] / "examples" / "tiny.toml")
+    store = Store(tmp_path / "store")
+    result = build(config, store, workers=2, progress=False)
+    rows = store.manifest(result.version_id)
+    accepted = [r for r in rows if r["status"] == "accepted"]
+    assert {r["label"] for r in accepted} == {"alexa", "_negative", "_noise"}
+    assert {r["kind"] for r in rows} == {"tts", "noise"}
+    by_group: dict[str, set[str]] = {}
+    for row in accepted:
+        by_group.setdefault(row["group"], set()).add(row["split"])
+    assert all(len(splits) == 1 for splits in by_group.values())
+    assert {r["split"] for r in accepted} == {"train", "validation", "test"}
+    engines = {__import__("json").loads(r["meta"]).get("engine") for r in rows if r["kind"] == "tts"}
+    assert engines == {"espeak-ng", "flite"}
+    lineage = store.lineage(result.version_id)
+    assert "espeak-ng" in lineage["tools"] and lineage["counts"] == result.counts
+    assert lineage["frontend"]["hash"] == config.frontend.content_hash()
+    assert build(config, store, workers=1, progress=False).reused

@@ -72,8 +72,12 @@ def _source_items(
     if kind == "tts":
         from kwsc.sources import negatives, tts
 
-        texts = list(zip(config.phrases, config.labels, strict=True))
-        if section.pop("negatives", True) and config.negatives:
+        # "texts": what this section says: "keyword" (the phrases), "negatives" ([negatives]) or "all".
+        which = section.pop("texts", "all")
+        if which not in ("all", "keyword", "negatives"):
+            raise BuildError(f"[sources.{name}]: texts must be all, keyword or negatives, got {which!r}")
+        texts = list(zip(config.phrases, config.labels, strict=True)) if which != "negatives" else []
+        if which != "keyword" and config.negatives:
             texts += negatives.items(dict(config.negatives), context)
         return tts.items(texts, {**section, "name": name}, context)
     if kind == "corpus":
@@ -97,10 +101,22 @@ def ingest_params(config: ProjectConfig, item: SourceItem) -> IngestParams:
     return IngestParams(config.frontend.sample_rate_hz, bool(section.get("downmix", False)))
 
 
+def effective_config(config: ProjectConfig) -> dict[str, Any]:
+    """The config as the build applies it: the file's text and every resolved default (validator
+    thresholds per kind, frontend, splits, dedup), so a changed default changes the version."""
+    return {
+        "file": config.raw,
+        "validate": {kind: config.validate_config(kind).to_dict() for kind in ("tts", "real", "noise", "enroll")},
+        "frontend": config.frontend.to_dict(),
+        "split": asdict(config.split),
+        "dedup": asdict(config.dedup),
+    }
+
+
 def version_id(config: ProjectConfig, items: list[SourceItem]) -> str:
-    """Hash of the config and the inputs' content keys (and of the ingest format version)."""
+    """Hash of the effective config and the inputs' content keys (and of the ingest format version)."""
     payload = {
-        "config": config.raw,
+        "config": effective_config(config),
         "inputs": [(item.id, item.input_key()) for item in items],
         "ingest_version": INGEST_VERSION,
     }
@@ -125,11 +141,7 @@ def build(
         return BuildResult(vid, store.resolve(vid), True, _status_counts(rows))
     say(f"{len(items)} inputs from {len(config.sources)} source(s)")
 
-    jobs = [
-        (item, str(store.root), ingest_params(config, item), config.validate_config(item.kind), config.frontend)
-        for item in items
-    ]
-    results = executor.map_items(ingest_call, jobs, workers, "ingest + validate", progress)
+    results = _ingest(items, config, store, workers, progress)
     by_id = {result.id: result for result in results}
 
     accepted = [item for item in items if by_id[item.id].status == "accepted"]
@@ -165,6 +177,32 @@ def build(
     hits = sum(result.from_cache for result in results)
     say(f"dataset {vid}: {_status_counts(rows)}; {hits} of {len(results)} items from the cache")
     return BuildResult(vid, path, False, _status_counts(rows), hits)
+
+
+#: Items per unit of ingest work: batch loaders (festival) amortise a process over a batch.
+INGEST_BATCH = 32
+
+
+def _ingest(
+    items: list[SourceItem], config: ProjectConfig, store: Store, workers: int | None, progress: bool | None
+) -> list[IngestResult]:
+    """Ingest every item, in batches of items that share a recipe loader, engine and voice (so a
+    batch loader can synthesize them in one process); results come back in item order."""
+    order = sorted(range(len(items)), key=lambda k: (
+        str(items[k].recipe.get("loader")), str(items[k].recipe.get("engine", "")),
+        str(items[k].recipe.get("voice", "")), items[k].id))  # fmt: skip
+    batches = [order[start : start + INGEST_BATCH] for start in range(0, len(order), INGEST_BATCH)]
+    jobs = [
+        ([items[k] for k in batch], str(store.root), [ingest_params(config, items[k]) for k in batch],
+         [config.validate_config(items[k].kind) for k in batch], config.frontend)
+        for batch in batches
+    ]  # fmt: skip
+    done = executor.map_items(ingest_call, jobs, workers, f"ingest + validate ({len(items)} items, batches)", progress)
+    results: list[IngestResult | None] = [None] * len(items)
+    for batch, batch_results in zip(batches, done, strict=True):
+        for k, result in zip(batch, batch_results, strict=True):
+            results[k] = result
+    return [r for r in results if r is not None]
 
 
 def _fingerprint_job(store: Store, config: ProjectConfig, result: IngestResult) -> tuple:

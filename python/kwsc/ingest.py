@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from kwsc.config import FrontendConfig
-from kwsc.sources import SourceItem, canonical_json, load_item
+from kwsc.sources import Audio, SourceItem, canonical_json, load_items
 from kwsc.validate import ValidateConfig, validate_array
 
 #: Bump when ingest's output for the same input and config changes (invalidates the cache).
@@ -117,35 +117,59 @@ def ingest_item(
     frontend: FrontendConfig,
 ) -> IngestResult:
     """Ingest one item (pure and cached: a second call with the same inputs reads the cache)."""
+    return ingest_batch([item], store, [params], [validate], frontend)[0]
+
+
+def ingest_batch(
+    items: list[SourceItem],
+    store: str | Path,
+    params: list[IngestParams],
+    validate: list[ValidateConfig],
+    frontend: FrontendConfig,
+) -> list[IngestResult]:
+    """Ingest several items: cached ones are read back; the others' audio is produced together
+    (batch loaders, e.g. one festival process per voice) and each is finished and cached."""
     store = Path(store)
-    key = cache_key(item, params, validate, frontend)
-    cached = _result_path(store, key)
-    if cached.is_file():
-        data = json.loads(cached.read_text())
-        data["reasons"] = tuple(data["reasons"])
-        return IngestResult(**{**data, "id": item.id, "from_cache": True})
-    result = _ingest_uncached(item, store, key, params, validate, frontend)
-    record = asdict(result)
-    record.pop("from_cache")
-    atomic_write_bytes(cached, json.dumps(record, sort_keys=True).encode())
-    return result
+    keys = [cache_key(i, p, v, frontend) for i, p, v in zip(items, params, validate, strict=True)]
+    results: list[IngestResult | None] = []
+    for item, key in zip(items, keys, strict=True):
+        cached = _result_path(store, key)
+        if cached.is_file():
+            data = json.loads(cached.read_text())
+            data["reasons"] = tuple(data["reasons"])
+            results.append(IngestResult(**{**data, "id": item.id, "from_cache": True}))
+        else:
+            results.append(None)
+    todo = [k for k, r in enumerate(results) if r is None]
+    for k, audio in zip(todo, load_items([items[k] for k in todo]), strict=True):
+        result = _finish(items[k], audio, store, keys[k], params[k], validate[k], frontend)
+        record = asdict(result)
+        record.pop("from_cache")
+        atomic_write_bytes(_result_path(store, keys[k]), json.dumps(record, sort_keys=True).encode())
+        results[k] = result
+    return [r for r in results if r is not None]
 
 
-def _ingest_uncached(
-    item: SourceItem, store: Path, key: str, params: IngestParams, validate: ValidateConfig, frontend: FrontendConfig
+def _finish(
+    item: SourceItem,
+    audio: Audio | Exception,
+    store: Path,
+    key: str,
+    params: IngestParams,
+    validate: ValidateConfig,
+    frontend: FrontendConfig,
 ) -> IngestResult:
+    """Normalise produced audio (or record why there is none), store it, validate it."""
     import soundfile
     import soxr
 
-    try:
-        audio = load_item(item)
-    except ValueError as exc:
-        reason, _, detail = str(exc).partition(": ")
+    if isinstance(audio, ValueError):
+        reason, _, detail = str(audio).partition(": ")
         if reason in ("unreadable", "empty", "multichannel"):
             return _rejected(item, key, reason, detail)
-        return _rejected(item, key, "source_error", str(exc))
-    except Exception as exc:  # a failing engine or a broken recipe: recorded, never a crash
-        return _rejected(item, key, "source_error", f"{type(exc).__name__}: {exc}")
+        return _rejected(item, key, "source_error", str(audio))
+    if isinstance(audio, Exception):  # a failing engine or a broken recipe: recorded, never a crash
+        return _rejected(item, key, "source_error", f"{type(audio).__name__}: {audio}")
     samples = np.asarray(audio.samples, dtype=np.float64)
     if samples.ndim == 1:
         samples = samples[:, None]
@@ -179,6 +203,8 @@ def _ingest_uncached(
     )  # fmt: skip
 
 
-def ingest_call(args: tuple[SourceItem, str, IngestParams, ValidateConfig, FrontendConfig]) -> IngestResult:
-    """ingest_item on a tuple of arguments: the picklable unit of work for kwsc.executor."""
-    return ingest_item(*args)
+def ingest_call(
+    args: tuple[list[SourceItem], str, list[IngestParams], list[ValidateConfig], FrontendConfig],
+) -> list[IngestResult]:
+    """ingest_batch on a tuple of arguments: the picklable unit of work for kwsc.executor."""
+    return ingest_batch(*args)

@@ -99,6 +99,9 @@ def seed_from(*parts: Any) -> int:
 
 #: loader name -> function producing the audio of a recipe; filled by the source modules.
 LOADERS: dict[str, Callable[[SourceItem], Audio]] = {}
+#: loader name -> function producing many items' audio at once (e.g. one festival process per
+#: voice), giving the same audio as the per-item loader.
+BATCH_LOADERS: dict[str, Callable[[list[SourceItem]], list[Audio]]] = {}
 
 
 def register_loader(name: str) -> Callable[[Callable[[SourceItem], Audio]], Callable[[SourceItem], Audio]]:
@@ -109,6 +112,43 @@ def register_loader(name: str) -> Callable[[Callable[[SourceItem], Audio]], Call
         return function
 
     return wrap
+
+
+def register_batch_loader(
+    name: str,
+) -> Callable[[Callable[[list[SourceItem]], list[Audio]]], Callable[[list[SourceItem]], list[Audio]]]:
+    """Decorator: a faster way to produce many items of loader ``name`` at once (same audio)."""
+
+    def wrap(function: Callable[[list[SourceItem]], list[Audio]]) -> Callable[[list[SourceItem]], list[Audio]]:
+        BATCH_LOADERS[name] = function
+        return function
+
+    return wrap
+
+
+def load_items(items: list[SourceItem]) -> list[Audio | Exception]:
+    """Produce many items' audio, through batch loaders where registered; an item that fails
+    gives its exception in its place (a failing batch is retried item by item, so one bad recipe
+    cannot take the others down)."""
+    _import_source_modules()
+    results: list[Audio | Exception | None] = [None] * len(items)
+    by_loader: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        by_loader.setdefault(str(item.recipe.get("loader")), []).append(index)
+    for loader, indexes in by_loader.items():
+        if loader in BATCH_LOADERS and len(indexes) > 1:
+            try:
+                for index, audio in zip(indexes, BATCH_LOADERS[loader]([items[i] for i in indexes]), strict=True):
+                    results[index] = audio
+                continue
+            except Exception:  # fall back to one by one, which reports per item
+                pass
+        for index in indexes:
+            try:
+                results[index] = load_item(items[index])
+            except Exception as exc:  # returned to the caller, per item
+                results[index] = exc
+    return [r if r is not None else RuntimeError("no audio produced") for r in results]
 
 
 def load_item(item: SourceItem) -> Audio:

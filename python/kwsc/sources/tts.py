@@ -1,0 +1,784 @@
+# ruff: noqa: RUF001, RUF003  (IPA and Cyrillic letters in the respelling tables are intended)
+"""Synthetic speech from Debian's offline TTS engines: espeak-ng, flite and festival.
+
+Voices
+    :func:`available_voices` probes what is installed (a missing engine is skipped with a logged
+    warning) and keeps the voices that give usable English keyword audio on Debian 12:
+
+    * espeak-ng: the English dialects x the voice variants (``espeak-ng -v en-us+m3``). Every
+      dialect+variant pair is its own voice, and so its own speaker group: a variant changes the
+      formants, pitch range, voicing and breathiness, i.e. it is a different synthetic speaker.
+      Variants that are whispered, heavily echoed or otherwise hard to understand are left out
+      (:data:`ESPEAK_SKIPPED_VARIANTS`, with the reason for each).
+    * flite: its built-in 16 kHz voices kal16, awb, rms and slt (``kal`` is 8 kHz, too band-limited;
+      ``awb_time`` only says times of day).
+    * festival: kal_diphone, ked_diphone, cmu_us_slt_arctic_hts, and non-English voices (Italian,
+      Czech, Finnish, Catalan, Russian) reading a *respelling* of the English text in their own
+      orthography (made from espeak-ng's en-us phonemes, see :func:`respell`), for accent variety.
+
+Prosody
+    Each sample draws a speaking-rate factor ``tempo`` (0.85-1.2, > 1 is faster) and a pitch shift
+    ``pitch_semitones`` from ``seed_from(seed, engine, voice, text, index)``, and maps them onto what
+    the engine controls natively: espeak-ng ``-s`` (words/min) and ``-p``; flite ``duration_stretch``
+    and ``int_f0_target_mean``; festival ``Duration_Stretch`` (or the HTS ``-r`` speed) and the f0
+    targets of the voices whose intonation module reads them (kal, ked, the Czech voices). Voices
+    without a native pitch control (flite rms, festival slt/Italian/Finnish/Catalan/Russian) get a
+    smaller shift by resampling after synthesis (pitch, formants and duration move together, like a
+    speed change; the engine's rate is compensated so the drawn tempo still holds). The Russian
+    unit-selection voice ignores Duration_Stretch: its tempo is the resampling factor.
+
+Groups
+    An item's group is ``engine:voice``. espeak-ng dialect+variant pairs are separate groups: the
+    variants are different synthetic speakers, and two dialects of one variant differ in accent.
+
+Determinism
+    A recipe holds everything that determines the audio (engine settings, the text as spoken,
+    the engine's and the voice package's versions, so the cache key changes when Debian updates an
+    engine). All three engines are bit-deterministic here: the same recipe gives the same bytes.
+    Festival is made so: the Czech voices draw random pause lengths and contours from ``rand``,
+    and not every voice resets Duration_Stretch, so each item resets it and seeds ``srand`` from
+    its recipe. Batched synthesis (:func:`load_batch`, one festival process per voice over a
+    Scheme script) then gives the same bytes as synthesizing the item alone (the per-item path
+    runs the same script with one item). Measured throughput on one core: espeak-ng ~100
+    utterances/s, flite ~65, festival batched 50 (HTS voices) to 300 (diphone voices), festival
+    one process per item ~5.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import logging
+import math
+import re
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kwsc.sources import Audio, SourceContext, SourceItem, register_batch_loader, register_loader, seed_from
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("espeak-ng", "flite", "festival")
+
+#: Section keys accepted by :func:`items` (anything else is a ValueError).
+SECTION_KEYS = ("name", "engines", "voices", "max_voices", "samples_per_voice")
+
+#: Ranges prosody is drawn from: speaking-rate factor (log-uniform) and pitch shift in semitones.
+TEMPO_RANGE = (0.85, 1.2)
+PITCH_RANGE_NATIVE = (-3.0, 3.0)  # engine-native pitch control: the engine synthesizes at that pitch
+PITCH_RANGE_RESAMPLED = (-1.5, 1.5)  # resampling also moves formants: kept within ~ +-8 %
+
+#: Bumped when the mapping from a recipe to audio changes in this module (part of every recipe).
+RECIPE_VERSION = 1
+
+# --------------------------------------------------------------------------------------- voices
+
+#: espeak-ng English dialects with distinct pronunciations (en-us-nyc only adds an intrusive r).
+ESPEAK_DIALECTS = ("en-us", "en-gb", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-gb-scotland", "en-029")
+
+#: espeak-ng variants (file names under voices/!v) left out, with the reason. "Unintelligible" ones
+#: were measured: 20-30 one-word commands per variant (en-us, two prosody draws), recognized in a
+#: closed set by pocketsphinx's en-us model; the default en-us voice scores 0.57-0.65 and flite's
+#: voices 0.95-1.0, the variants below < 0.30 (mean of the two runs, in brackets).
+ESPEAK_SKIPPED_VARIANTS = {
+    "whisper": "whispered (voicing 17, breath only)",
+    "whisperf": "whispered (female)",
+    "caleb": "voicing 0, breath 100: a whisper",
+    "fast": "fast_test: a test variant, not a speaker",
+    "kaukovalta": "unintelligible (0.02)",
+    "zac": "unintelligible (0.14)",
+    "Demonic": "unintelligible (0.15)",
+    "Lee": "unintelligible (0.16)",
+    "marcelo": "unintelligible (0.17)",
+    "norbert": "unintelligible (0.20)",
+    "Alicia": "unintelligible (0.24)",
+    "Andrea": "unintelligible (0.24)",
+    "boris": "unintelligible (0.25)",
+    "Annie": "unintelligible (0.27)",
+    "gustave": "unintelligible (0.27)",
+    "shelby": "unintelligible (0.28)",
+    "AnxiousAndy": "unintelligible (0.29)",
+}
+
+#: Reference pitch of espeak-ng's ``-p`` (0-99, 50 = the variant's own pitch); measured on en-us:
+#: 10 units ~ 1.75 semitones around 50.
+ESPEAK_PITCH_UNITS_PER_SEMITONE = 5.7
+ESPEAK_DEFAULT_WPM = 175
+
+
+@dataclass(frozen=True)
+class _FliteSpec:
+    sample_rate_hz: int
+    f0_mean_hz: float | None  # the voice's median f0 (measured); None: it ignores pitch settings
+
+
+#: flite voices kept (``flite -lv``) and their measured median f0 (int_f0_target_mean sets it).
+FLITE_VOICES = {
+    "kal16": _FliteSpec(16000, 93.0),
+    "awb": _FliteSpec(16000, 126.0),
+    "rms": _FliteSpec(16000, None),  # rms ignores int_f0_target_mean: pitch is shifted by resampling
+    "slt": _FliteSpec(16000, 179.0),
+}
+
+
+@dataclass(frozen=True)
+class _FestivalSpec:
+    language: str  # "en", or the language the respelling is written for
+    sample_rate_hz: int
+    package: str  # Debian package holding the voice (its version goes into recipes)
+    tempo: str  # "duration_stretch" (Duration_Stretch), "hts_speed" (hts_engine -r) or "none"
+    pitch: str  # "int_lr" (int_lr_params), "int_general" (Czech f0_mean) or "resample"
+
+
+#: festival voices kept, in a stable order (English first). Rates are the voices' own.
+FESTIVAL_VOICES = {
+    "kal_diphone": _FestivalSpec("en", 16000, "festvox-kallpc16k", "duration_stretch", "int_lr"),
+    "ked_diphone": _FestivalSpec("en", 16000, "festvox-kdlpc16k", "duration_stretch", "int_lr"),
+    "cmu_us_slt_arctic_hts": _FestivalSpec("en", 32000, "festvox-us-slt-hts", "hts_speed", "resample"),
+    "lp_diphone": _FestivalSpec("it", 16000, "festvox-italp16k", "duration_stretch", "resample"),
+    "pc_diphone": _FestivalSpec("it", 16000, "festvox-itapc16k", "duration_stretch", "resample"),
+    "czech_dita": _FestivalSpec("cs", 32000, "festvox-czech-dita", "duration_stretch", "int_general"),
+    "czech_krb": _FestivalSpec("cs", 32000, "festvox-czech-krb", "duration_stretch", "int_general"),
+    "czech_machac": _FestivalSpec("cs", 32000, "festvox-czech-machac", "duration_stretch", "int_general"),
+    "czech_ph": _FestivalSpec("cs", 44100, "festvox-czech-ph", "duration_stretch", "int_general"),
+    "hy_fi_mv_diphone": _FestivalSpec("fi", 22050, "festvox-suopuhe-mv", "duration_stretch", "resample"),
+    "suo_fi_lj_diphone": _FestivalSpec("fi", 22050, "festvox-suopuhe-lj", "duration_stretch", "resample"),
+    "upc_ca_ona_hts": _FestivalSpec("ca", 16000, "festvox-ca-ona-hts", "hts_speed", "resample"),
+    # Unit selection keeps the units' own durations: Duration_Stretch has no effect (measured).
+    "msu_ru_nsh_clunits": _FestivalSpec("ru", 16000, "festvox-ru", "none", "resample"),
+}
+
+#: Text encoding festival expects per language (the Czech voices read ISO-8859-2).
+FESTIVAL_ENCODING = {"cs": "iso-8859-2"}
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One synthetic speaker.
+
+    Attributes:
+        engine: "espeak-ng", "flite" or "festival".
+        voice: the engine's voice id ("en-us+m3", "slt", "kal_diphone").
+        group: speaker group, ``engine:voice`` (splits keep a group in one split).
+        sample_rate_hz: the rate the engine produces for this voice.
+        controls: prosody the voice takes: "tempo", and "pitch" (native) or "pitch_resample".
+        language: "en", or the language of the respelling this voice reads ("it", "cs", ...).
+        family: what the voice is a variant of, for spreading a capped selection (espeak dialect,
+            festival language, flite "flite").
+    """
+
+    engine: str
+    voice: str
+    group: str
+    sample_rate_hz: int
+    controls: tuple[str, ...]
+    language: str = "en"
+    family: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.engine}:{self.voice}"
+
+
+def _run(cmd: Sequence[str], *, input_bytes: bytes | None = None, timeout: float = 60.0) -> subprocess.CompletedProcess:
+    return subprocess.run(list(cmd), input=input_bytes, capture_output=True, timeout=timeout, check=False)
+
+
+def _installed(engine: str) -> bool:
+    program = "text2wave" if engine == "festival" else engine
+    return shutil.which(engine) is not None and shutil.which(program) is not None
+
+
+def _require(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown TTS engine {engine!r} (known: {', '.join(ENGINES)})")
+    if not _installed(engine):
+        raise RuntimeError(f"TTS engine {engine!r} is not installed (Debian: apt-get install {engine})")
+
+
+@functools.cache
+def _espeak_data_dir() -> Path | None:
+    proc = _run(["espeak-ng", "--version"])
+    match = re.search(r"Data at:\s*(\S+)", proc.stdout.decode(errors="replace"))
+    return Path(match.group(1)) if match else None
+
+
+@functools.cache
+def _espeak_voices() -> tuple[Voice, ...]:
+    listed = _run(["espeak-ng", "--voices=en"]).stdout.decode(errors="replace")
+    # Columns: Pty Language Age/Gender VoiceName File ...; MBROLA voices (mb/...) need non-free data.
+    dialects = {fields[1] for fields in (line.split() for line in listed.splitlines()[1:]) if len(fields) > 4}
+    data = _espeak_data_dir()
+    variant_dir = data / "voices" / "!v" if data else None
+    if variant_dir is None or not variant_dir.is_dir():
+        log.warning("espeak-ng: no variant directory found; using the dialects' default voices only")
+        variants: list[str | None] = [None]
+    else:
+        kept = sorted(p.name for p in variant_dir.iterdir() if p.is_file() and p.name not in ESPEAK_SKIPPED_VARIANTS)
+        variants = [None, *kept]  # None: the dialect's own default voice
+    found = []
+    for dialect in ESPEAK_DIALECTS:
+        if dialect not in dialects:
+            continue
+        for variant in variants:
+            voice = dialect if variant is None else f"{dialect}+{variant}"
+            found.append(Voice("espeak-ng", voice, f"espeak-ng:{voice}", 22050, ("tempo", "pitch"), "en", dialect))
+    return tuple(found)
+
+
+@functools.cache
+def _flite_voices() -> tuple[Voice, ...]:
+    proc = _run(["flite", "-lv"])
+    text = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
+    listed = set(text.split(":", 1)[-1].split())
+    found = []
+    for name, spec in FLITE_VOICES.items():
+        if name in listed:
+            pitch = "pitch" if spec.f0_mean_hz is not None else "pitch_resample"
+            found.append(Voice("flite", name, f"flite:{name}", spec.sample_rate_hz, ("tempo", pitch), "en", "flite"))
+    return tuple(found)
+
+
+@functools.cache
+def _festival_voices() -> tuple[Voice, ...]:
+    proc = _run(["festival", "--batch", "(print (voice.list))"], timeout=120)
+    listed = set(re.findall(r"[A-Za-z0-9_]+", proc.stdout.decode(errors="replace")))
+    found = []
+    for name, spec in FESTIVAL_VOICES.items():
+        if name not in listed:
+            continue
+        if spec.language != "en" and not _installed("espeak-ng"):
+            log.warning("festival: skipping %s: reading English needs espeak-ng for the respelling", name)
+            continue
+        pitch = "pitch_resample" if spec.pitch == "resample" else "pitch"
+        controls = (pitch,) if spec.tempo == "none" else ("tempo", pitch)
+        group = f"festival:{name}"
+        found.append(Voice("festival", name, group, spec.sample_rate_hz, controls, spec.language, spec.language))
+    return tuple(found)
+
+
+def available_voices(engines: Iterable[str] | None = None) -> list[Voice]:
+    """The usable voices of the installed engines (all of :data:`ENGINES` by default), in a stable
+    order. A missing engine is skipped with a logged warning; an unknown engine is a ValueError."""
+    chosen = list(ENGINES if engines is None else engines)
+    for engine in chosen:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown TTS engine {engine!r} (known: {', '.join(ENGINES)})")
+    probes = {"espeak-ng": _espeak_voices, "flite": _flite_voices, "festival": _festival_voices}
+    voices: list[Voice] = []
+    for engine in chosen:
+        if not _installed(engine):
+            log.warning(
+                "TTS engine %s is not installed: skipping its voices (Debian: apt-get install %s)", engine, engine
+            )
+            continue
+        try:
+            voices.extend(probes[engine]())
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("TTS engine %s could not be probed (%s): skipping its voices", engine, exc)
+    return voices
+
+
+def _spread(voices: Sequence[Voice], count: int | None) -> list[Voice]:
+    """A deterministic spread of at most ``count`` voices: round-robin over engines, and within an
+    engine over families (espeak dialects, festival languages), each family in a fixed hash order
+    (independent of the build seed, so changing the seed keeps the voice set)."""
+    if count is None or count >= len(voices):
+        return list(voices)
+    per_engine: list[list[Voice]] = []
+    for engine in dict.fromkeys(v.engine for v in voices):
+        families: dict[str, list[Voice]] = {}
+        for voice in voices:
+            if voice.engine == engine:
+                families.setdefault(voice.family, []).append(voice)
+        for members in families.values():
+            members.sort(key=lambda v: seed_from("kwsc.tts.voice-order", v.key))
+        per_engine.append(_round_robin(list(families.values())))
+    return _round_robin(per_engine)[:count]
+
+
+def _round_robin(lists: list[list[Voice]]) -> list[Voice]:
+    out: list[Voice] = []
+    for depth in range(max((len(x) for x in lists), default=0)):
+        out.extend(x[depth] for x in lists if depth < len(x))
+    return out
+
+
+# ------------------------------------------------------------------------------------ respelling
+
+
+@functools.cache
+def english_phonemes(text: str) -> tuple[tuple[str, ...], ...]:
+    """espeak-ng's en-us phonemes of ``text`` (IPA, stress and length marks removed), per word."""
+    _require("espeak-ng")
+    proc = _run(["espeak-ng", "-q", "-v", "en-us", "--ipa=1", "--stdin"], input_bytes=text.encode())
+    if proc.returncode != 0:
+        raise RuntimeError(f"espeak-ng failed on {text!r}: {proc.stderr.decode(errors='replace').strip()}")
+    words = []
+    for word in proc.stdout.decode().split():
+        phones = tuple(p for p in (re.sub("[ˈˌː]", "", q) for q in word.split("_")) if p)
+        if phones:
+            words.append(phones)
+    return tuple(words)
+
+
+# IPA (as espeak-ng writes it) -> simple phones. Vowels: a e i o u; consonants: p b t d k g f v s z
+# m n l r h w j + sh zh ch dj ng.
+_IPA = {
+    "ɐ": "a", "ə": "e", "ᵻ": "i", "ɪ": "i", "i": "i", "iə": "i", "ɛ": "e", "e": "e", "æ": "e", "a": "a",
+    "ɑ": "o", "ɑɹ": "a r", "ɒ": "o", "ɔ": "o", "ɔɹ": "o r", "ʌ": "a", "ʊ": "u", "u": "u", "ɜ": "e r",
+    "ɚ": "e r", "əl": "e l", "eɪ": "e i", "aɪ": "a i", "ɔɪ": "o i", "aʊ": "a u", "oʊ": "o", "əʊ": "o",
+    "o": "o", "ɛɹ": "e r", "ɪɹ": "i r", "ʊɹ": "u r", "aɪɚ": "a i e r", "aɪə": "a i a", "aʊɚ": "a u e r",
+    "p": "p", "b": "b", "t": "t", "d": "d", "k": "k", "ɡ": "g", "g": "g", "f": "f", "v": "v", "s": "s",
+    "z": "z", "m": "m", "n": "n", "l": "l", "h": "h", "w": "w", "j": "j", "ɹ": "r", "r": "r", "ɾ": "t",
+    "ʔ": "t", "θ": "t", "ð": "d", "ŋ": "ng", "ʃ": "sh", "ʒ": "zh", "tʃ": "ch", "dʒ": "dj", "x": "h",
+    "n̩": "e n", "l̩": "e l", "ɬ": "l",
+}  # fmt: skip
+_VOWELS = frozenset("aeiou")
+
+
+def _simple_phones(word: Sequence[str]) -> list[str]:
+    """Simple phones of one word; a word-final schwa is "a" ("alexa"), elsewhere "e" ("seven")."""
+    out: list[str] = []
+    for position, phone in enumerate(word):
+        if phone == "ə" and position == len(word) - 1:
+            out.append("a")
+            continue
+        mapped = _IPA.get(phone)
+        if mapped is None:  # an unlisted symbol: its base letters, if they are simple phones
+            base = unicodedata.normalize("NFD", phone)
+            mapped = " ".join(_IPA.get(c, "") for c in base)
+        out.extend(mapped.split())
+    return out
+
+
+def _spell_latin(phones: list[str], table: dict[str, str], soft: dict[str, tuple[str, str]], glide: str = "i") -> str:
+    """Spell phones with ``table``; ``soft[p] = (before e/i, elsewhere)`` for spellings that
+    depend on the next vowel (Italian c/ch, Catalan c/qu); ``glide`` spells the second half of a
+    diphthong like "ei" (Czech "j": "okej")."""
+    out = []
+    for i, phone in enumerate(phones):
+        nxt = phones[i + 1] if i + 1 < len(phones) else ""
+        if phone == "i" and i > 0 and phones[i - 1] in _VOWELS and nxt not in _VOWELS:
+            out.append(glide)
+        elif phone in soft:
+            front, other = soft[phone]
+            out.append(front if nxt in ("e", "i") else other)
+        else:
+            out.append(table.get(phone, phone))
+    return "".join(out)
+
+
+_CZECH = {"sh": "š", "zh": "ž", "ch": "č", "dj": "dž", "w": "v", "h": "h"}
+_FINNISH = {"sh": "s", "zh": "s", "ch": "ts", "dj": "ts", "w": "v", "z": "s", "b": "b", "g": "g"}
+_ITALIAN = {"j": "i", "w": "u", "h": "", "z": "s", "sh": "sci", "zh": "gi", "ng": "ng"}
+_ITALIAN_SOFT = {"k": ("ch", "c"), "g": ("gh", "g"), "ch": ("c", "ci"), "dj": ("g", "gi"), "sh": ("sc", "sci")}
+_CATALAN = {"j": "i", "w": "u", "h": "", "sh": "x", "zh": "j", "ch": "tx", "dj": "tj"}
+_CATALAN_SOFT = {"k": ("qu", "c"), "g": ("gu", "g")}
+_RUSSIAN = {
+    "a": "а", "e": "э", "i": "и", "o": "о", "u": "у", "p": "п", "b": "б", "t": "т", "d": "д", "k": "к",
+    "g": "г", "f": "ф", "v": "в", "s": "с", "z": "з", "m": "м", "n": "н", "l": "л", "r": "р", "h": "х",
+    "w": "у", "j": "й", "sh": "ш", "zh": "ж", "ch": "ч", "dj": "дж", "ng": "нг",
+}  # fmt: skip
+_RUSSIAN_IOTATED = {"a": "я", "u": "ю", "e": "е", "o": "ё"}
+
+
+def _spell_russian(phones: list[str]) -> str:
+    out = []
+    i = 0
+    while i < len(phones):
+        phone, nxt = phones[i], phones[i + 1] if i + 1 < len(phones) else ""
+        if phone == "j" and nxt in _RUSSIAN_IOTATED:
+            out.append(_RUSSIAN_IOTATED[nxt])
+            i += 2
+            continue
+        if phone == "i" and i > 0 and phones[i - 1] in _VOWELS and nxt not in _VOWELS:
+            out.append("й")  # second half of a diphthong: "хэй"
+        elif phone == "e" and i > 0 and phones[i - 1] not in _VOWELS:
+            out.append("е")  # after a consonant: е (э there reads as foreign)
+        else:
+            out.append(_RUSSIAN.get(phone, ""))
+        i += 1
+    return "".join(out)
+
+
+def respell(text: str, language: str) -> str:
+    """``text`` respelled so that a ``language`` voice reads it as (accented) English: espeak-ng's
+    en-us phonemes written in that language's orthography ("alexa" -> it "alecsa", cs "aleksa",
+    ru "алекса"). English (``"en"``) returns the text unchanged."""
+    if language == "en":
+        return text
+    words = []
+    for word in english_phonemes(text):
+        phones = _simple_phones(word)
+        if language == "cs":
+            words.append(_spell_latin(phones, _CZECH, {}, glide="j"))
+        elif language == "fi":
+            words.append(_spell_latin(phones, _FINNISH, {}))
+        elif language == "it":
+            words.append(_spell_latin(phones, _ITALIAN, _ITALIAN_SOFT))
+        elif language == "ca":
+            words.append(_spell_latin(phones, _CATALAN, _CATALAN_SOFT))
+        elif language == "ru":
+            words.append(_spell_russian(phones))
+        else:
+            raise ValueError(f"no respelling for language {language!r}")
+    return " ".join(w for w in words if w)
+
+
+# --------------------------------------------------------------------------------------- versions
+
+
+@functools.cache
+def _deb_version(package: str) -> str | None:
+    if shutil.which("dpkg-query") is None:
+        return None
+    proc = _run(["dpkg-query", "-W", "-f=${Version}", package])
+    version = proc.stdout.decode().strip()
+    return version if proc.returncode == 0 and version else None
+
+
+@functools.cache
+def engine_version(engine: str) -> str:
+    """The engine's own version string, plus its Debian package version when dpkg knows it
+    (e.g. "eSpeak NG 1.51; deb 1.51+dfsg-10"). Part of every recipe, so caches follow upgrades."""
+    _require(engine)
+    if engine == "espeak-ng":
+        out = _run(["espeak-ng", "--version"]).stdout.decode(errors="replace")
+        version = re.sub(r"\s+Data at:.*", "", out.splitlines()[0] if out else "").strip()
+    elif engine == "flite":
+        out = _run(["flite", "--version"]).stdout.decode(errors="replace")
+        match = re.search(r"version:\s*(.+?)\s*\(", out)
+        version = match.group(1) if match else out.strip()
+    else:
+        out = _run(["festival", "--version"]).stdout.decode(errors="replace")
+        version = out.strip().removeprefix("festival: ")
+    deb = _deb_version(engine)
+    return f"{version}; deb {deb}" if deb else version
+
+
+# ------------------------------------------------------------------------------------------ items
+
+
+def _text_slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", unicodedata.normalize("NFKD", text).lower()).strip("_")
+    return slug or "text"
+
+
+def _voice_slug(voice: str) -> str:
+    return re.sub(r"[^A-Za-z0-9+._-]+", "_", voice)
+
+
+def _draw_prosody(voice: Voice, seed: int) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    tempo = math.exp(rng.uniform(math.log(TEMPO_RANGE[0]), math.log(TEMPO_RANGE[1])))
+    low, high = PITCH_RANGE_NATIVE if "pitch" in voice.controls else PITCH_RANGE_RESAMPLED
+    semitones = round(float(rng.uniform(low, high)), 2)
+    if "tempo" not in voice.controls:  # no rate control: the resampling sets the tempo too
+        tempo = 2.0 ** (semitones / 12.0)
+    return {"tempo": round(tempo, 3), "pitch_semitones": semitones}
+
+
+def engine_args(voice: Voice, prosody: dict[str, float]) -> dict[str, Any]:
+    """The engine settings that realize ``prosody`` on ``voice`` (stored in the recipe).
+
+    ``resample_pitch`` (a frequency factor) is applied after synthesis, with the engine's rate
+    divided by it so the drawn tempo still holds."""
+    tempo, semitones = prosody["tempo"], prosody["pitch_semitones"]
+    factor = 2.0 ** (semitones / 12.0)
+    args: dict[str, Any] = {}
+    if "pitch_resample" in voice.controls:
+        args["resample_pitch"] = round(factor, 5)
+        tempo = tempo / factor
+    if voice.engine == "espeak-ng":
+        args["wpm"] = round(ESPEAK_DEFAULT_WPM * tempo)
+        args["pitch"] = int(np.clip(round(50 + ESPEAK_PITCH_UNITS_PER_SEMITONE * semitones), 0, 99))
+    elif voice.engine == "flite":
+        args["duration_stretch"] = round(1.0 / tempo, 4)
+        f0 = FLITE_VOICES[voice.voice].f0_mean_hz
+        if f0 is not None:
+            args["int_f0_target_mean"] = round(f0 * factor, 1)
+    else:
+        spec = FESTIVAL_VOICES[voice.voice]
+        if spec.tempo == "hts_speed":
+            args["hts_speed"] = round(tempo, 4)
+        elif spec.tempo == "duration_stretch":
+            args["duration_stretch_factor"] = round(1.0 / tempo, 4)
+        if spec.pitch in ("int_lr", "int_general"):
+            args[f"{spec.pitch}_f0_factor"] = round(factor, 5)
+    return args
+
+
+def _voice_version(voice: Voice) -> str | None:
+    if voice.engine == "festival":
+        return _deb_version(FESTIVAL_VOICES[voice.voice].package)
+    return None
+
+
+def items(texts: Sequence[tuple[str, str]] | None, section: dict[str, Any], context: SourceContext) -> list[SourceItem]:
+    """Records for every (text, label) x selected voice x ``samples_per_voice`` prosody draws.
+
+    ``texts`` defaults to the keyword phrases and labels of ``context``. Section keys:
+    ``name`` (source name, default "tts"), ``engines`` (default all), ``voices`` (fnmatch patterns
+    matched against "engine:voice" and the voice id; default all), ``max_voices`` (a deterministic
+    spread over engines and dialects/languages), ``samples_per_voice`` (default 2).
+    The group of an item is ``engine:voice`` (every espeak-ng dialect+variant is its own speaker).
+    """
+    unknown = sorted(set(section) - set(SECTION_KEYS))
+    if unknown:
+        raise ValueError(f"tts: unknown key {unknown[0]!r} (allowed: {', '.join(SECTION_KEYS)})")
+    source = str(section.get("name", "tts"))
+    engines = section.get("engines", list(ENGINES))
+    if isinstance(engines, str) or not all(isinstance(e, str) for e in engines):
+        raise ValueError("tts: 'engines' must be a list of engine names")
+    patterns = section.get("voices")
+    if patterns is not None and (isinstance(patterns, str) or not all(isinstance(p, str) for p in patterns)):
+        raise ValueError("tts: 'voices' must be a list of patterns")
+    max_voices = section.get("max_voices")
+    if max_voices is not None and (not isinstance(max_voices, int) or isinstance(max_voices, bool) or max_voices < 1):
+        raise ValueError("tts: 'max_voices' must be a positive integer")
+    samples = section.get("samples_per_voice", 2)
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+        raise ValueError("tts: 'samples_per_voice' must be a positive integer")
+    if texts is None:
+        texts = list(zip(context.phrases, context.labels, strict=True))
+
+    voices = available_voices(engines)
+    if patterns is not None:
+        voices = [
+            v for v in voices if any(fnmatch.fnmatchcase(v.key, p) or fnmatch.fnmatchcase(v.voice, p) for p in patterns)
+        ]
+    voices = _spread(voices, max_voices)
+
+    labels: dict[str, str] = {}
+    for text, label in texts:
+        if labels.setdefault(text, label) != label:
+            raise ValueError(f"tts: text {text!r} given with two labels ({labels[text]!r}, {label!r})")
+    slugs: dict[str, list[str]] = {}
+    for text in labels:
+        slugs.setdefault(_text_slug(text), []).append(text)
+    text_ids = {}
+    for slug, members in slugs.items():
+        for text in members:
+            suffix = "-" + seed_from(text).to_bytes(8, "little").hex()[:8] if len(members) > 1 else ""
+            text_ids[text] = slug + suffix
+
+    out = []
+    for voice in voices:
+        version = engine_version(voice.engine)
+        voice_version = _voice_version(voice)
+        for text, label in labels.items():
+            say = respell(text, voice.language)
+            for index in range(samples):
+                prosody = _draw_prosody(voice, seed_from(context.seed, voice.engine, voice.voice, text, index))
+                recipe: dict[str, Any] = {
+                    "loader": "tts",
+                    "engine": voice.engine,
+                    "voice": voice.voice,
+                    "text": text,
+                    "say": say,
+                    "prosody": prosody,
+                    "args": engine_args(voice, prosody),
+                    "engine_version": version,
+                    "recipe_version": RECIPE_VERSION,
+                }
+                if voice_version is not None:
+                    recipe["voice_version"] = voice_version
+                meta = {"engine": voice.engine, "voice": voice.voice, "language": voice.language, "prosody": prosody}
+                if say != text:
+                    meta["say"] = say
+                out.append(
+                    SourceItem(
+                        id=f"{source}/{voice.engine}/{_voice_slug(voice.voice)}/{text_ids[text]}/{index:04d}",
+                        source=source,
+                        kind="tts",
+                        label=label,
+                        group=voice.group,
+                        origin=f"{voice.key}:{text}",
+                        recipe=recipe,
+                        text=text,
+                        meta=meta,
+                    )
+                )
+    return out
+
+
+# ---------------------------------------------------------------------------------------- loading
+
+
+def _read_wav(path: Path, what: str) -> Audio:
+    import soundfile
+
+    try:
+        samples, rate = soundfile.read(str(path), dtype="float64", always_2d=True)
+    except Exception as exc:  # soundfile raises several types
+        raise RuntimeError(f"{what}: the engine wrote no readable audio ({exc})") from exc
+    if samples.shape[0] == 0:
+        raise RuntimeError(f"{what}: the engine produced no audio")
+    return Audio(samples, int(rate))
+
+
+def _resample_pitch(audio: Audio, factor: float) -> Audio:
+    """Scale every frequency (and the duration's inverse) by ``factor``, keeping the rate."""
+    if factor == 1.0:
+        return audio
+    import soxr
+
+    shifted = np.asarray(
+        soxr.resample(audio.samples, audio.sample_rate_hz, audio.sample_rate_hz / factor, quality="VHQ"), np.float64
+    )
+    peak = float(np.max(np.abs(shifted), initial=0.0))
+    if peak > 1.0:  # the resampler's overshoot on a near-full-scale voice: scale, never clip
+        shifted = shifted / peak
+    return Audio(shifted, audio.sample_rate_hz)
+
+
+def _finish(item: SourceItem, audio: Audio) -> Audio:
+    factor = item.recipe.get("args", {}).get("resample_pitch")
+    return _resample_pitch(audio, float(factor)) if factor is not None else audio
+
+
+def _check_recipe(item: SourceItem) -> None:
+    engine = item.recipe.get("engine")
+    _require(engine)
+    current = engine_version(engine)
+    if item.recipe.get("engine_version") != current:
+        log.warning(
+            "%s: recipe made with %s %r, installed is %r: the audio may differ",
+            item.id,
+            engine,
+            item.recipe.get("engine_version"),
+            current,
+        )
+
+
+def _espeak(item: SourceItem, workdir: Path) -> Audio:
+    recipe, args = item.recipe, item.recipe["args"]
+    out = workdir / "out.wav"
+    cmd = ["espeak-ng", "-v", recipe["voice"], "-s", str(args["wpm"]), "-p", str(args["pitch"]), "-w", str(out)]
+    proc = _run([*cmd, "--stdin"], input_bytes=recipe["say"].encode())
+    if proc.returncode != 0:
+        raise RuntimeError(f"{item.id}: espeak-ng failed: {proc.stderr.decode(errors='replace').strip()}")
+    return _read_wav(out, item.id)
+
+
+def _flite(item: SourceItem, workdir: Path) -> Audio:
+    recipe, args = item.recipe, item.recipe["args"]
+    out = workdir / "out.wav"
+    cmd = ["flite", "-voice", recipe["voice"], "--setf", f"duration_stretch={args['duration_stretch']}"]
+    if "int_f0_target_mean" in args:
+        cmd += ["--setf", f"int_f0_target_mean={args['int_f0_target_mean']}"]
+    proc = _run([*cmd, "-t", recipe["say"], "-o", str(out)])
+    if proc.returncode != 0:
+        raise RuntimeError(f"{item.id}: flite failed: {proc.stderr.decode(errors='replace').strip()}")
+    return _read_wav(out, item.id)
+
+
+def _scheme_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_FESTIVAL_PRELUDE = """
+(define (kwsc_scale_param name factor)
+  (let ((value (Parameter.get name)))
+    (Parameter.set name (* factor (if value value 1.0)))))
+(define (kwsc_say text out)
+  (let ((utt (eval (list 'Utterance 'Text text))))
+    (utt.synth utt)
+    (utt.save.wave utt out 'riff)))
+"""
+
+
+def _festival_commands(item: SourceItem, out: Path) -> str:
+    """Scheme for one item. Duration_Stretch is reset (not every voice sets it) and the voice is
+    selected (that resets its intonation and HTS parameters), so nothing carries over from the
+    previous item; then the prosody, then the text (``Utterance`` does not evaluate its
+    arguments, hence the ``eval``)."""
+    recipe, args = item.recipe, item.recipe["args"]
+    lines = ["(Parameter.set 'Duration_Stretch 1.0)", f"(voice_{recipe['voice']})"]
+    if FESTIVAL_VOICES[recipe["voice"]].language == "cs":
+        lines.append("(czech-rand)")  # its first call draws 100 numbers to size its range: do that now
+    # Some voices draw random numbers (the Czech ones vary pause lengths and contours): seed them
+    # from the recipe, so an item sounds the same whatever precedes it in the process.
+    lines.append(f"(srand {seed_from(recipe) % 2_147_483_647})")
+    if "duration_stretch_factor" in args:
+        lines.append(f"(kwsc_scale_param 'Duration_Stretch {args['duration_stretch_factor']!r})")
+    if "hts_speed" in args:
+        lines.append(f'(set! hts_engine_params (cons (list "-r" {args["hts_speed"]!r}) hts_engine_params))')
+    if "int_lr_f0_factor" in args:
+        lines.append(
+            f"(set! int_lr_params (cons (list 'target_f0_mean (* {args['int_lr_f0_factor']!r} "
+            "(cadr (assoc 'target_f0_mean int_lr_params)))) int_lr_params))"
+        )
+    if "int_general_f0_factor" in args:
+        lines.append(
+            f"(set! int_general_params (cons (list 'f0_mean (* {args['int_general_f0_factor']!r} "
+            "(cadr (assoc 'f0_mean int_general_params)))) int_general_params))"
+        )
+    lines.append(f"(kwsc_say {_scheme_string(recipe['say'])} {_scheme_string(str(out))})")
+    return "\n".join(lines) + "\n"
+
+
+def _festival_batch(batch: Sequence[SourceItem], workdir: Path) -> list[Audio]:
+    """Synthesize festival items of one voice in one festival process."""
+    voice = batch[0].recipe["voice"]
+    if voice not in FESTIVAL_VOICES:
+        raise ValueError(f"{batch[0].id}: unknown festival voice {voice!r}")
+    encoding = FESTIVAL_ENCODING.get(FESTIVAL_VOICES[voice].language, "utf-8")
+    outs = [workdir / f"{i:06d}.wav" for i in range(len(batch))]
+    script = _FESTIVAL_PRELUDE + "".join(_festival_commands(it, out) for it, out in zip(batch, outs, strict=True))
+    path = workdir / "script.scm"
+    path.write_bytes(script.encode(encoding, errors="replace"))
+    proc = _run(["festival", "--batch", str(path)], timeout=120 + 5.0 * len(batch))
+    results = []
+    for it, out in zip(batch, outs, strict=True):
+        if not out.exists():
+            detail = proc.stderr.decode(errors="replace").strip()[-500:]
+            raise RuntimeError(f"{it.id}: festival produced no audio (exit {proc.returncode}): {detail}")
+        results.append(_finish(it, _read_wav(out, it.id)))
+    return results
+
+
+#: Items per festival process in :func:`load_batch` (bounds temporary space and one failure's cost).
+FESTIVAL_CHUNK = 500
+
+
+@register_loader("tts")
+def load(item: SourceItem) -> Audio:
+    """Synthesize one item: float64 samples at the voice's native rate, shape (samples, 1)."""
+    _check_recipe(item)
+    engine = item.recipe["engine"]
+    with tempfile.TemporaryDirectory(prefix="kwsc-tts-") as tmp:
+        if engine == "festival":
+            return _festival_batch([item], Path(tmp))[0]
+        audio = _espeak(item, Path(tmp)) if engine == "espeak-ng" else _flite(item, Path(tmp))
+    return _finish(item, audio)
+
+
+@register_batch_loader("tts")
+def load_batch(batch: Sequence[SourceItem]) -> list[Audio]:
+    """Synthesize many items: festival items in one festival process per voice (per-utterance
+    processes are ~100x slower), the others one by one. Same result as :func:`load` per item."""
+    results: list[Audio | None] = [None] * len(batch)
+    festival: dict[str, list[int]] = {}
+    for i, item in enumerate(batch):
+        if item.recipe.get("engine") == "festival":
+            festival.setdefault(item.recipe["voice"], []).append(i)
+        else:
+            results[i] = load(item)
+    for indexes in festival.values():
+        _check_recipe(batch[indexes[0]])
+        for start in range(0, len(indexes), FESTIVAL_CHUNK):
+            chunk = indexes[start : start + FESTIVAL_CHUNK]
+            with tempfile.TemporaryDirectory(prefix="kwsc-tts-") as tmp:
+                for i, audio in zip(chunk, _festival_batch([batch[i] for i in chunk], Path(tmp)), strict=True):
+                    results[i] = audio
+    return [a for a in results if a is not None]

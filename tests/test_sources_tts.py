@@ -1,0 +1,168 @@
+"""Synthetic speech sources (kwsc.sources.tts): voices, deterministic records, real syntheses."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from kwsc.sources import SourceContext, SourceItem, load_item, tts
+
+CONTEXT = SourceContext(phrases=("alexa",), labels=("alexa",), project_dir=".", seed=7)
+TEXTS = [("alexa", "alexa"), ("election", "_negative")]
+
+
+def _need(engine: str) -> None:
+    if not tts._installed(engine):
+        pytest.fail(f"{engine} is missing: scripts/setup.sh installs it")
+
+
+def _items(section: dict, texts: list[tuple[str, str]] | None = None, seed: int = 7) -> list[SourceItem]:
+    context = SourceContext(CONTEXT.phrases, CONTEXT.labels, CONTEXT.project_dir, seed)
+    return tts.items(TEXTS if texts is None else texts, section, context)
+
+
+def _speech_ok(audio, item: SourceItem) -> None:
+    """Non-silent mono float64 audio of a plausible duration for a short word."""
+    samples = audio.samples
+    assert samples.dtype == np.float64 and samples.ndim == 2 and samples.shape[1] == 1, item.id
+    assert np.abs(samples).max() <= 1.0, item.id
+    duration = samples.shape[0] / audio.sample_rate_hz
+    assert 0.3 < duration < 3.0, (item.id, duration)
+    frame = audio.sample_rate_hz // 50
+    frames = samples[: samples.shape[0] // frame * frame, 0].reshape(-1, frame)
+    loud = np.sqrt(np.mean(frames**2, axis=1)) > 0.01
+    assert loud.sum() * 0.02 > 0.15, (item.id, "less than 150 ms of speech")
+
+
+@pytest.mark.parametrize(("engine", "at_least"), [("espeak-ng", 500), ("flite", 4), ("festival", 13)])
+def test_voices_found_for_each_engine(engine: str, at_least: int) -> None:
+    _need(engine)
+    voices = tts.available_voices([engine])
+    assert len(voices) >= at_least
+    assert all(v.engine == engine and v.group == f"{engine}:{v.voice}" for v in voices)
+    assert len({v.key for v in voices}) == len(voices)
+    names = {v.voice for v in voices}
+    if engine == "espeak-ng":
+        assert {"en-us", "en-us+m3", "en-gb-scotland+f2"} <= names
+        assert not any(n.endswith(("+whisper", "+whisperf")) for n in names)
+        assert {v.family for v in voices} == set(tts.ESPEAK_DIALECTS)
+    elif engine == "flite":
+        assert names == {"kal16", "awb", "rms", "slt"}  # kal (8 kHz) and awb_time left out
+    else:
+        assert {"kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts"} <= names
+        assert {v.language for v in voices} == {"en", "it", "cs", "fi", "ca", "ru"}
+
+
+def test_missing_engine_is_skipped_with_a_warning(monkeypatch, caplog) -> None:
+    _need("espeak-ng")
+    real_which = shutil.which
+    monkeypatch.setattr(tts.shutil, "which", lambda name: None if name == "flite" else real_which(name))
+    with caplog.at_level(logging.WARNING, logger="kwsc.sources.tts"):
+        voices = tts.available_voices(["flite", "espeak-ng"])
+    assert voices and {v.engine for v in voices} == {"espeak-ng"}
+    assert "flite is not installed" in caplog.text
+    item = SourceItem("x", "tts", "tts", "alexa", "flite:slt", "o", {"loader": "tts", "engine": "flite"})
+    with pytest.raises(RuntimeError, match="'flite' is not installed"):
+        tts.load(item)
+    with pytest.raises(ValueError, match="unknown TTS engine"):
+        tts.available_voices(["mbrola"])
+
+
+def test_items_are_deterministic_with_prosody_varying_per_index() -> None:
+    _need("espeak-ng")
+    section = {"engines": ["espeak-ng", "flite", "festival"], "max_voices": 12, "samples_per_voice": 3}
+    first, second = _items(section), _items(section)
+    assert [(i.id, i.recipe, i.group, i.label) for i in first] == [(i.id, i.recipe, i.group, i.label) for i in second]
+    assert len(first) == 12 * len(TEXTS) * 3 and len({i.id for i in first}) == len(first)
+    assert {i.recipe["engine"] for i in first} == set(tts.ENGINES)  # the spread covers every engine
+    by_voice_text: dict[tuple[str, str], list[SourceItem]] = {}
+    for item in first:
+        assert item.kind == "tts" and item.source == "tts"
+        assert item.group == f"{item.recipe['engine']}:{item.recipe['voice']}"
+        assert item.origin == f"{item.group}:{item.text}"
+        assert item.recipe["loader"] == "tts" and item.recipe["engine_version"]
+        assert item.meta["prosody"] == item.recipe["prosody"]
+        lo, hi = tts.TEMPO_RANGE
+        assert lo <= item.recipe["prosody"]["tempo"] <= hi
+        by_voice_text.setdefault((item.group, item.text), []).append(item)
+    for group in by_voice_text.values():  # each index draws its own prosody
+        assert len({tuple(sorted(i.recipe["prosody"].items())) for i in group}) == len(group)
+    other_seed = _items(section, seed=8)
+    assert [i.id for i in other_seed] == [i.id for i in first]  # same voices and ids ...
+    assert [i.recipe for i in other_seed] != [i.recipe for i in first]  # ... other prosody
+
+
+def test_section_keys_and_filters() -> None:
+    _need("espeak-ng")
+    with pytest.raises(ValueError, match="unknown key 'speed'"):
+        _items({"speed": 2})
+    with pytest.raises(ValueError, match="samples_per_voice"):
+        _items({"samples_per_voice": 0})
+    items = _items({"name": "tts_eval", "voices": ["espeak-ng:en-gb-x-rp+f*"], "samples_per_voice": 1}, TEXTS[:1])
+    assert items and all(i.recipe["voice"].startswith("en-gb-x-rp+f") for i in items)
+    assert all(i.source == "tts_eval" and i.id.startswith("tts_eval/espeak-ng/") for i in items)
+    defaults = tts.items(None, {"voices": ["flite:slt"]}, CONTEXT)  # texts default to the keyword phrases
+    assert [(i.text, i.label) for i in defaults] == [("alexa", "alexa")] * 2
+
+
+def test_non_english_festival_voices_read_a_respelling() -> None:
+    _need("espeak-ng")
+    assert tts.respell("alexa", "cs") == "aleksa"
+    assert tts.respell("alexa", "ru") == "алекса"
+    assert tts.respell("hey siri", "cs") == "hej siri"
+    assert tts.respell("alexa", "en") == "alexa"
+    _need("festival")
+    items = _items({"voices": ["festival:czech_ph", "festival:kal_diphone"], "samples_per_voice": 1}, TEXTS[:1])
+    say = {i.recipe["voice"]: i.recipe["say"] for i in items}
+    assert say == {"czech_ph": "aleksa", "kal_diphone": "alexa"}
+
+
+@pytest.mark.parametrize(
+    "voices",
+    [
+        ["espeak-ng:en-us", "espeak-ng:en-gb-scotland+klatt4", "espeak-ng:en-us+Mr serious"],
+        ["flite:slt", "flite:rms"],
+    ],
+)
+def test_real_syntheses_are_speech_and_bit_deterministic(voices: list[str]) -> None:
+    _need(voices[0].split(":")[0])
+    items = _items({"voices": voices, "samples_per_voice": 1}, TEXTS[:1])
+    assert len(items) == len(voices)
+    for item in items:
+        audio = load_item(item)  # through the loader registry
+        _speech_ok(audio, item)
+        again = tts.load(item)
+        assert again.sample_rate_hz == audio.sample_rate_hz
+        assert again.samples.tobytes() == audio.samples.tobytes(), item.id
+
+
+def test_prosody_changes_the_audio() -> None:
+    _need("espeak-ng")
+    base = _items({"voices": ["espeak-ng:en-us"], "samples_per_voice": 1}, TEXTS[:1])[0]
+    voice = tts.available_voices(["espeak-ng"])[0]
+
+    def with_prosody(tempo: float, semitones: float) -> SourceItem:
+        prosody = {"tempo": tempo, "pitch_semitones": semitones}
+        recipe = {**base.recipe, "prosody": prosody, "args": tts.engine_args(voice, prosody)}
+        return SourceItem(**{**base.__dict__, "recipe": recipe})
+
+    slow, fast = tts.load(with_prosody(0.85, -3.0)), tts.load(with_prosody(1.2, 3.0))
+    assert slow.samples.shape[0] > 1.25 * fast.samples.shape[0]
+
+
+def test_festival_batch_equals_per_item() -> None:
+    _need("festival")
+    voices = ["festival:kal_diphone", "festival:cmu_us_slt_arctic_hts", "festival:czech_dita", "festival:lp_diphone"]
+    items = _items({"voices": voices, "samples_per_voice": 2}, TEXTS[:1])
+    espeak = _items({"voices": ["espeak-ng:en-us+f2"], "samples_per_voice": 1}, TEXTS[:1])
+    batch = tts.load_batch([*items[:4], *espeak, *items[4:]])  # mixed engines keep their order
+    assert len(batch) == len(items) + 1
+    assert batch[4].samples.tobytes() == tts.load(espeak[0]).samples.tobytes()
+    for item, audio in zip(items, batch[:4] + batch[5:], strict=True):
+        _speech_ok(audio, item)
+        assert audio.sample_rate_hz == tts.FESTIVAL_VOICES[item.recipe["voice"]].sample_rate_hz
+        alone = tts.load(item)  # its own festival process
+        assert alone.samples.tobytes() == audio.samples.tobytes(), item.id
