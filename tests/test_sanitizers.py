@@ -307,6 +307,7 @@ ENROLL_BANDS = [5, 50]
 ENROLL_RATIO_Q8 = 512
 VALIDATE_CHUNKS = [1, 7, 320, 333, 4096, "whole", "random"]
 
+
 def _random_pcm(n: int, seed: int, std: float | None = None) -> np.ndarray:
     rng = np.random.default_rng(seed)
     if std is None:
@@ -441,9 +442,7 @@ def _run_extremes(exe: Path, tmp_path: Path, pcm: np.ndarray, variant: int) -> N
 
 @pytest.mark.parametrize(
     "variant",
-    [
-        v for v in range(NUM_VARIANTS)
-    ],
+    [v for v in range(NUM_VARIANTS)],
 )
 @pytest.mark.parametrize(
     "name", ["defect clean", "defect two words", "defect clipped", "longer than 5 s", "one sample short of a block"]
@@ -573,9 +572,7 @@ def test_dtw_matches_binding(validate_harness: Path, tmp_path: Path, name: str) 
 
 @pytest.mark.parametrize(
     "case",
-    [
-        c for c in range(NUM_DTW_STRESS)
-    ],
+    [c for c in range(NUM_DTW_STRESS)],
 )
 def test_dtw_stress(validate_harness: Path, case: int) -> None:
     """Synthetic sequences at the limits (full scale, 32 dims, 65535 frames, one frame, widest band)."""
