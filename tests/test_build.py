@@ -97,6 +97,7 @@ def test_build_is_idempotent_and_counts_add_up(project: Path, tmp_path: Path) ->
     assert fourth.version_id != first.version_id and fourth.cache_hits == c["inputs"]
     report = (store.resolve(first.version_id) / "report.md").read_text()
     assert "inputs = accepted + rejected + duplicates, per source and in total: yes" in report
+    assert "inputs = accepted + rejected + duplicates in every split: yes" in report
     assert "Result: PASS" in report
 
 

@@ -157,7 +157,7 @@ def build(
             )
         )  # fmt: skip
         load = _cached_loader(store, [by_id[i.id].sha256 or "" for i in remaining])
-        duplicates += dedup_stage.near_duplicates([i.id for i in remaining], load, prints, config.dedup)
+        duplicates += dedup_stage.near_duplicates([i.id for i in remaining], load, prints, config.dedup, progress)
     dup_of = {d.id: d for d in duplicates}
 
     rows = [_row(item, by_id[item.id], dup_of.get(item.id), config) for item in items]

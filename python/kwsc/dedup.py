@@ -19,11 +19,13 @@ are joined transitively; each keeps its smallest id.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from kwsc.config import DedupConfig, FrontendConfig
 from kwsc.frontend import CEPS_Q, Frontend
@@ -103,7 +105,11 @@ def peak_correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def near_duplicates(
-    ids: list[str], waveform: Callable[[int], np.ndarray], prints: np.ndarray, config: DedupConfig
+    ids: list[str],
+    waveform: Callable[[int], np.ndarray],
+    prints: np.ndarray,
+    config: DedupConfig,
+    progress: bool | None = None,
 ) -> list[Duplicate]:
     """Near-duplicate clusters among items: fingerprint candidates confirmed by waveform
     correlation (``waveform(i)`` gives item i's samples, read only for candidates); each
@@ -117,7 +123,9 @@ def near_duplicates(
         return i
 
     closest: dict[int, float] = {}
-    for i, j in candidate_pairs(prints, config.fingerprint_distance):
+    pairs = candidate_pairs(prints, config.fingerprint_distance)
+    show = sys.stderr.isatty() if progress is None else progress
+    for i, j in tqdm(pairs, desc="near duplicates: candidate pairs", disable=not show, unit="pair", leave=False):
         correlation = peak_correlation(waveform(i), waveform(j))
         if correlation >= config.min_correlation:
             a, b = root(i), root(j)

@@ -47,6 +47,20 @@ def report_markdown(
     lines += ["", f"inputs = accepted + rejected + duplicates, per source and in total: {'yes' if adds_up else 'NO'}",
               ""]  # fmt: skip
 
+    per_split: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("inputs", *STATUSES), 0))
+    for row in rows:
+        per_split[row["split"]]["inputs"] += 1
+        per_split[row["split"]][row["status"]] += 1
+    lines += ["Every input has the split of its group (rejected and duplicate rows too):", "",
+              "| split | inputs | accepted | rejected | duplicate |", "|---|--:|--:|--:|--:|"]  # fmt: skip
+    split_adds_up = True
+    for name, entry in sorted(per_split.items()):
+        split_adds_up &= entry["inputs"] == sum(entry[s] for s in STATUSES)
+        lines.append(
+            f"| {name} | {entry['inputs']} | {entry['accepted']} | {entry['rejected']} | {entry['duplicate']} |"
+        )
+    lines += ["", f"inputs = accepted + rejected + duplicates in every split: {'yes' if split_adds_up else 'NO'}", ""]
+
     accepted = [r for r in rows if r["status"] == "accepted"]
     by_split: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in accepted:
