@@ -166,7 +166,7 @@ def test_validate_config_table(recordings: Path, tmp_path: Path) -> None:
     assert [r["reasons"] for r in json.loads(out.read_text())] == [["too_quiet"], ["too_quiet"]]
     project.write_text("[validate]\nmin_snr_db = 20.0\nbogus = 1\n")
     code, output = _run("validate", *files, "--config", project)
-    assert code == 2 and "unknown validate field(s): bogus" in output
+    assert code == 2 and "unknown field(s) in [validate]: bogus" in output
     project.write_text("[validate]\nmax_duration_s = 0\n")
     code, output = _run("validate", *files, "--config", project)
     assert code == 2 and "max_duration_s" in output

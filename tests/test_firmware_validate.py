@@ -135,30 +135,8 @@ def test_validate_clear_errors(build: firmware.FirmwareBuild) -> None:
 # --- enrollment DTW -------------------------------------------------------------------------
 
 
-def _host_dtw(a: np.ndarray, b: np.ndarray, first: int, dims: int, band: int) -> int:
-    a = np.ascontiguousarray(a, np.int16)
-    b = np.ascontiguousarray(b, np.int16)
-    scratch = np.zeros(2 * (2 * band + 1), np.int32)
-    return int(
-        lib.kwsc_dtw_distance(
-            ffi.from_buffer("int16_t[]", a), a.shape[0], ffi.from_buffer("int16_t[]", b), b.shape[0],
-            a.shape[1], first, dims, band, ffi.from_buffer("int32_t[]", scratch),
-        )
-    )  # fmt: skip
-
-
 def _host_consistency(seqs: list[np.ndarray], first: int, dims: int, band: int, ratio: float) -> tuple[list[int], int]:
-    ptrs = ffi.new("int16_t *[]", [ffi.from_buffer("int16_t[]", s) for s in seqs])
-    frames = ffi.new("uint16_t[]", [s.shape[0] for s in seqs])
-    scratch = np.zeros(2 * (2 * band + 1), np.int32)
-    near = ffi.new("int32_t[]", len(seqs))
-    outliers = ffi.new("uint32_t *")
-    status = lib.kwsc_enroll_consistency(
-        ffi.cast("const int16_t *const *", ptrs), frames, len(seqs), seqs[0].shape[1], first, dims, band,
-        round(ratio * 256), round(12.0 * 256 * 64), ffi.from_buffer("int32_t[]", scratch), near, outliers,
-    )  # fmt: skip
-    assert status == 0
-    return list(near), int(outliers[0])
+    return validate.enroll_consistency_raw(seqs, first, dims, band, round(ratio * 256), round(12.0 * 256 * 64))
 
 
 def _enrollment_takes() -> list[np.ndarray]:
@@ -196,7 +174,7 @@ def test_enrollment_on_device_equals_check_enrollment(build: firmware.FirmwareBu
     for i, a in enumerate(seqs):
         for j, b in enumerate(seqs):
             d = device.distances[i, j]
-            assert d == _host_dtw(a, b, validate.DTW_FIRST, validate.DTW_DIMS, 50)
+            assert d == validate.dtw_distance_raw(a, b, validate.DTW_FIRST, validate.DTW_DIMS, 50)
             host_float = validate.dtw_distance(a, b)
             assert host_float == (None if d == lib.KWSC_DTW_INFINITE else d / 256 / 2**kwsc.frontend.CEPS_Q)
     assert np.all(np.diag(device.distances) == 0)
@@ -229,7 +207,7 @@ def test_dtw_device_equals_host(
     base = rng.integers(-1500, 1500, (max(lengths) + 1, stride))
     seqs = [np.clip(base[:n] + rng.integers(-300, 300, (n, stride)), -32768, 32767).astype(np.int16) for n in lengths]
     device = firmware.run_dtw(build, seqs, first=first, dims=dims, band=band, ratio=ratio)
-    host = np.array([[_host_dtw(a, b, first, dims, band) for b in seqs] for a in seqs], np.int32)
+    host = np.array([[validate.dtw_distance_raw(a, b, first, dims, band) for b in seqs] for a in seqs], np.int32)
     assert np.array_equal(device.distances, host)
     if len(seqs) >= 3:
         assert (device.nearest_q8, device.outliers) == _host_consistency(seqs, first, dims, band, ratio)

@@ -470,28 +470,13 @@ def test_harness_variant_counts(validate_harness: Path, tmp_path: Path) -> None:
 
 
 def _dtw_raw(a: np.ndarray, b: np.ndarray, first: int, dims: int, band: int) -> int:
-    scratch = np.zeros(2 * (2 * band + 1), np.int32)
-    return int(
-        lib.kwsc_dtw_distance(
-            ffi.from_buffer("int16_t[]", a), a.shape[0], ffi.from_buffer("int16_t[]", b), b.shape[0],
-            NUM_CEPS, first, dims, band, ffi.from_buffer("int32_t[]", scratch),
-        )
-    )  # fmt: skip
+    return validate.dtw_distance_raw(a, b, first, dims, band)
 
 
 def _enroll_raw(seqs: list[np.ndarray], band: int) -> list[int]:
     """nearest_q8 of every take, then the outlier mask, from the binding."""
-    ptrs = ffi.new("int16_t *[]", [ffi.from_buffer("int16_t[]", s) for s in seqs])
-    frames = ffi.new("uint16_t[]", [s.shape[0] for s in seqs])
-    scratch = np.zeros(2 * (2 * band + 1), np.int32)
-    nearest = ffi.new("int32_t[]", len(seqs))
-    outliers = ffi.new("uint32_t *")
-    status = lib.kwsc_enroll_consistency(
-        ffi.cast("const int16_t *const *", ptrs), frames, len(seqs), NUM_CEPS, 1, 12, band, ENROLL_RATIO_Q8, 0,
-        ffi.from_buffer("int32_t[]", scratch), nearest, outliers,
-    )  # fmt: skip
-    assert status == 0
-    return [int(nearest[i]) for i in range(len(seqs))] + [int(outliers[0])]
+    nearest, outliers = validate.enroll_consistency_raw(seqs, 1, 12, band, ENROLL_RATIO_Q8, 0)
+    return [*nearest, outliers]
 
 
 def expected_dtw_words(seqs: list[np.ndarray]) -> list[int]:

@@ -111,7 +111,7 @@ def test_c_defaults_equal_the_python_defaults_for_the_default_frontend() -> None
 def test_config_errors() -> None:
     with pytest.raises(ConfigError, match="unknown validate check"):
         validate.ValidateConfig(checks=("too_quiet", "loud"))
-    with pytest.raises(ConfigError, match="unknown validate field"):
+    with pytest.raises(ConfigError, match=r"unknown field\(s\) in \[validate\]"):
         validate.ValidateConfig.from_dict({"min_snr": 10})
     only_snr = validate.ValidateConfig(checks=("low_snr",))
     pcm, _ = signals.recording_defects(1)["two words"]

@@ -113,10 +113,7 @@ class BudgetConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BudgetConfig:
         """Build from a ``[budget]`` table; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown budget field(s): {', '.join(unknown)}")
+        check_keys(data, {f.name for f in fields(cls)}, "budget")
         for key, value in data.items():
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"budget.{key} must be a positive integer, got {value!r}")
@@ -149,7 +146,8 @@ def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
-def _check_keys(table: dict[str, Any], known: set[str], where: str) -> None:
+def check_keys(table: dict[str, Any], known: set[str], where: str) -> None:
+    """Raise ConfigError naming every key of ``table`` (a ``[where]`` table) not in ``known``."""
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"unknown field(s) in [{where}]: {', '.join(unknown)}")
@@ -167,7 +165,7 @@ class SplitConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SplitConfig:
         """From a ``[split]`` table: fractions (table name -> fraction), salt."""
-        _check_keys(data, {"fractions", "salt"}, "split")
+        check_keys(data, {"fractions", "salt"}, "split")
         fractions = tuple((str(k), float(v)) for k, v in data.get("fractions", dict(cls.fractions)).items())
         if not fractions or abs(sum(v for _, v in fractions) - 1.0) > 1e-9 or min(v for _, v in fractions) < 0:
             raise ConfigError("split.fractions must be non-negative and sum to 1")
@@ -188,7 +186,7 @@ class DedupConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DedupConfig:
         """From a ``[dedup]`` table."""
-        _check_keys(data, {f.name for f in fields(cls)}, "dedup")
+        check_keys(data, {f.name for f in fields(cls)}, "dedup")
         return cls(**data)
 
 
@@ -215,11 +213,11 @@ class ProjectConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], project_dir: str = ".") -> ProjectConfig:
         """Validate and build; an unknown section or field is an error."""
-        _check_keys(data, set(KNOWN_SECTIONS), "top level")
+        check_keys(data, set(KNOWN_SECTIONS), "top level")
         project = _table(data, "project")
-        _check_keys(project, {"name", "seed"}, "project")
+        check_keys(project, {"name", "seed"}, "project")
         keyword = _table(data, "keyword")
-        _check_keys(keyword, {"phrases", "labels"}, "keyword")
+        check_keys(keyword, {"phrases", "labels"}, "keyword")
         phrases = tuple(str(p) for p in keyword.get("phrases", ()))
         if not phrases:
             raise ConfigError("[keyword] phrases must list at least one phrase")
@@ -298,7 +296,7 @@ def load_project_config(path: str | Path) -> dict[str, Any]:
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    _check_keys(data, set(KNOWN_SECTIONS), "top level")
+    check_keys(data, set(KNOWN_SECTIONS), "top level")
     return {
         "frontend": FrontendConfig.from_dict(_table(data, "frontend")),
         "budget": BudgetConfig.from_dict(_table(data, "budget")),

@@ -22,7 +22,7 @@ import numpy as np
 
 from kwsc import reference
 from kwsc._kwsc_c import ffi, lib
-from kwsc.config import ConfigError, FrontendConfig
+from kwsc.config import ConfigError, FrontendConfig, check_keys
 from kwsc.frontend import CEPS_Q, Frontend, FrontendError, to_int16
 
 #: Checks of one recording, in bit order of KWSC_REASON_* (csrc/kwsc_validate.h).
@@ -92,10 +92,7 @@ class ValidateConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ValidateConfig:
         """From a ``[validate]`` table; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown validate field(s): {', '.join(unknown)}")
+        check_keys(data, {f.name for f in fields(cls)}, "validate")
         data = dict(data)
         if "checks" in data:
             data["checks"] = tuple(data["checks"])
@@ -416,17 +413,45 @@ def _speech_cepstra(frontend: Frontend, pcm: np.ndarray, result: Validation) -> 
     return np.ascontiguousarray(ceps[start : max(end, start + 1)])
 
 
-def dtw_distance(a: np.ndarray, b: np.ndarray, band: int = 50) -> float | None:
-    """Fixed-point DTW distance (C) between two cepstra sequences (int16 Q6), c1..c12, mean-
-    normalised; log2 units per path step, or None when no path fits in the band."""
+def dtw_distance_raw(a: np.ndarray, b: np.ndarray, first: int = DTW_FIRST, dims: int = DTW_DIMS, band: int = 50) -> int:
+    """kwsc_dtw_distance on two int16 sequences (frames, stride) of equal stride: the Q8 value
+    the C returns (KWSC_DTW_INFINITE for an empty sequence or invalid arguments)."""
     a = np.ascontiguousarray(a, dtype=np.int16)
     b = np.ascontiguousarray(b, dtype=np.int16)
     scratch = np.zeros(2 * (2 * band + 1), np.int32)
-    value = lib.kwsc_dtw_distance(
-        ffi.from_buffer("int16_t[]", a), a.shape[0], ffi.from_buffer("int16_t[]", b), b.shape[0],
-        a.shape[1], DTW_FIRST, DTW_DIMS, band, ffi.from_buffer("int32_t[]", scratch),
+    return int(
+        lib.kwsc_dtw_distance(
+            ffi.from_buffer("int16_t[]", a), a.shape[0], ffi.from_buffer("int16_t[]", b), b.shape[0],
+            a.shape[1], first, dims, band, ffi.from_buffer("int32_t[]", scratch),
+        )
     )  # fmt: skip
+
+
+def dtw_distance(a: np.ndarray, b: np.ndarray, band: int = 50) -> float | None:
+    """Fixed-point DTW distance (C) between two cepstra sequences (int16 Q6), c1..c12, mean-
+    normalised; log2 units per path step, or None for an empty sequence."""
+    value = dtw_distance_raw(a, b, DTW_FIRST, DTW_DIMS, band)
     return None if value == lib.KWSC_DTW_INFINITE else value / 256 / 2**CEPS_Q
+
+
+def enroll_consistency_raw(
+    sequences: Sequence[np.ndarray], first: int, dims: int, band: int, ratio_q8: int, min_distance_q8: int
+) -> tuple[list[int], int]:
+    """kwsc_enroll_consistency on int16 sequences (frames, stride): the Q8 nearest distances and
+    the outlier bit mask, exactly as the C returns them (the device runs the same call)."""
+    seqs = [np.ascontiguousarray(s, dtype=np.int16) for s in sequences]
+    ptrs = ffi.new("int16_t *[]", [ffi.from_buffer("int16_t[]", s) for s in seqs])
+    frames = ffi.new("uint16_t[]", [s.shape[0] for s in seqs])
+    scratch = np.zeros(2 * (2 * band + 1), np.int32)
+    near = ffi.new("int32_t[]", len(seqs))
+    outliers = ffi.new("uint32_t *")
+    status = lib.kwsc_enroll_consistency(
+        ffi.cast("const int16_t *const *", ptrs), frames, len(seqs), seqs[0].shape[1], first, dims, band, ratio_q8,
+        min_distance_q8, ffi.from_buffer("int32_t[]", scratch), near, outliers,
+    )  # fmt: skip
+    if status != 0:
+        raise FrontendError(f"kwsc_enroll_consistency failed with status {status}")
+    return [int(near[k]) for k in range(len(seqs))], int(outliers[0])
 
 
 def check_enrollment(
@@ -471,22 +496,13 @@ def check_enrollment(
     # would make it look like another phrase, which is the wrong advice to give.
     usable = [i for i, c in enumerate(cepstra) if c.shape[0] > 0 and results[i].accepted]
     if 3 <= len(usable) <= lib.KWSC_ENROLL_MAX_TAKES:
-        seqs = [cepstra[i] for i in usable]
-        ptrs = ffi.new("int16_t *[]", [ffi.from_buffer("int16_t[]", s) for s in seqs])
-        frames = ffi.new("uint16_t[]", [s.shape[0] for s in seqs])
-        scratch = np.zeros(2 * (2 * band + 1), np.int32)
-        near = ffi.new("int32_t[]", len(seqs))
-        outliers = ffi.new("uint32_t *")
-        status = lib.kwsc_enroll_consistency(
-            ffi.cast("const int16_t *const *", ptrs), frames, len(seqs), seqs[0].shape[1], DTW_FIRST, DTW_DIMS,
-            band, round(ratio * 256), round(min_distance * 256 * 2**CEPS_Q), ffi.from_buffer("int32_t[]", scratch),
-            near, outliers,
+        near, outliers = enroll_consistency_raw(
+            [cepstra[i] for i in usable], DTW_FIRST, DTW_DIMS, band, round(ratio * 256),
+            round(min_distance * 256 * 2**CEPS_Q),
         )  # fmt: skip
-        if status != 0:
-            raise FrontendError(f"kwsc_enroll_consistency failed with status {status}")
         for k, i in enumerate(usable):
             nearest[i] = None if near[k] == lib.KWSC_DTW_INFINITE else near[k] / 256 / 2**CEPS_Q
-            if outliers[0] >> k & 1:
+            if outliers >> k & 1:
                 r = results[i]
                 results[i] = Validation(r.path, "rejected", (*r.reasons, INCONSISTENT), r.metrics, r.raw, r.error)
     compared = 3 <= len(usable) <= lib.KWSC_ENROLL_MAX_TAKES
