@@ -42,6 +42,10 @@
 #include "kwsc_frontend.h"
 #include "kwsc_quant.h"
 
+/* The program name in messages (harness_util.h). */
+#define HARNESS_NAME "frontend_harness"
+#include "harness_util.h"
+
 #define DEFAULT_WINDOW 480u
 #define DEFAULT_FFT 512u
 #define DEFAULT_MEL 40u
@@ -52,64 +56,8 @@
 /* The frontend's memory: static, 8-byte aligned, exactly the macro's size for the defaults. */
 static uint64_t frontend_memory[MEMORY_WORDS];
 
-static int failures = 0;
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "frontend_harness:%d: check failed: %s\n", __LINE__, #cond);   \
-            failures++;                                                                    \
-        }                                                                                  \
-    } while (0)
-
-#define CHECK_STATUS(expr, want)                                                           \
-    do {                                                                                   \
-        int got_ = (expr);                                                                 \
-        if (got_ != (want)) {                                                              \
-            fprintf(stderr, "frontend_harness:%d: %s returned %d, expected %d (%s)\n",     \
-                    __LINE__, #expr, got_, (int)(want), #want);                            \
-            failures++;                                                                    \
-        }                                                                                  \
-    } while (0)
-
-static void *xmalloc(size_t bytes)
-{
-    void *p = malloc(bytes == 0u ? 1u : bytes);
-    if (p == NULL) {
-        fprintf(stderr, "frontend_harness: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
 /* ---------------------------------------------------------------------------------------- */
-/* Pseudo-random chunking                                                                    */
-
-static uint32_t lcg_next(uint32_t *state)
-{
-    *state = *state * 1664525u + 1013904223u;
-    return *state >> 8; /* the low bits of an LCG are poor */
-}
-
-/* Next chunk length: `fixed` if nonzero, else a random mix of empty, tiny, medium and large. */
-static size_t next_chunk(size_t fixed, uint32_t *state)
-{
-    uint32_t kind;
-    if (fixed != 0u) {
-        return fixed;
-    }
-    kind = lcg_next(state) % 16u;
-    if (kind == 0u) {
-        return 0u;
-    }
-    if (kind < 7u) {
-        return 1u + lcg_next(state) % 16u;
-    }
-    if (kind < 14u) {
-        return 1u + lcg_next(state) % 700u;
-    }
-    return 1u + lcg_next(state) % 5000u;
-}
+/* Streaming                                                                                 */
 
 /* max_frames per push call; MF_NULL means "max_frames 3 but ceps_q6 == NULL". */
 #define MF_NULL ((size_t)-1)
@@ -437,84 +385,20 @@ static void check_quant(void)
 /* ---------------------------------------------------------------------------------------- */
 /* I/O                                                                                       */
 
-static int16_t *read_pcm(const char *path, size_t *num_samples)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *bytes = NULL;
-    size_t size = 0u;
-    size_t cap = 0u;
-    int16_t *pcm;
-    size_t i;
-
-    if (f == NULL) {
-        perror(path);
-        exit(2);
-    }
-    for (;;) {
-        size_t got;
-        if (size == cap) {
-            unsigned char *grown;
-            cap = cap == 0u ? 65536u : 2u * cap;
-            grown = (unsigned char *)realloc(bytes, cap);
-            if (grown == NULL) {
-                fprintf(stderr, "frontend_harness: out of memory\n");
-                exit(2);
-            }
-            bytes = grown;
-        }
-        got = fread(bytes + size, 1u, cap - size, f);
-        size += got;
-        if (got == 0u) {
-            break;
-        }
-    }
-    if (ferror(f) || size % 2u != 0u) {
-        fprintf(stderr, "frontend_harness: %s: read error or odd byte count\n", path);
-        exit(2);
-    }
-    fclose(f);
-    *num_samples = size / 2u;
-    pcm = (int16_t *)xmalloc(*num_samples * sizeof(int16_t));
-    for (i = 0u; i < *num_samples; i++) {
-        int32_t v = (int32_t)bytes[2u * i] | ((int32_t)bytes[2u * i + 1u] << 8);
-        pcm[i] = (int16_t)(v >= 32768 ? v - 65536 : v);
-    }
-    free(bytes);
-    return pcm;
-}
-
+/* OUT.bin: `values` little-endian int16 cepstra, then `values` int8 features. */
 static void write_output(const char *path, const int16_t *ceps, const int8_t *q, size_t values)
 {
-    FILE *f = fopen(path, "wb");
     unsigned char *bytes = (unsigned char *)xmalloc(3u * values);
     size_t i;
 
-    if (f == NULL) {
-        perror(path);
-        exit(2);
-    }
     for (i = 0u; i < values; i++) {
         uint16_t u = (uint16_t)ceps[i];
         bytes[2u * i] = (unsigned char)(u & 0xFFu);
         bytes[2u * i + 1u] = (unsigned char)(u >> 8);
         bytes[2u * values + i] = (unsigned char)(uint8_t)q[i];
     }
-    if (fwrite(bytes, 1u, 3u * values, f) != 3u * values || fclose(f) != 0) {
-        fprintf(stderr, "frontend_harness: %s: write error\n", path);
-        exit(2);
-    }
+    write_bytes(path, bytes, 3u * values);
     free(bytes);
-}
-
-static unsigned long parse_ulong(const char *text, unsigned long max, const char *what)
-{
-    char *end = NULL;
-    unsigned long v = strtoul(text, &end, 10);
-    if (end == text || *end != '\0' || v > max || text[0] == '-') {
-        fprintf(stderr, "frontend_harness: bad %s: %s\n", what, text);
-        exit(2);
-    }
-    return v;
 }
 
 int main(int argc, char **argv)
@@ -560,7 +444,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "frontend_harness: invalid config override\n");
         return 2;
     }
-    pcm = read_pcm(argv[1], &n);
+    pcm = read_int16(argv[1], &n);
 
     check_init_errors();
     check_quant();

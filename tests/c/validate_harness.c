@@ -62,6 +62,10 @@
 #include "kwsc_log.h"
 #include "kwsc_validate.h"
 
+/* The program name in messages (harness_util.h). */
+#define HARNESS_NAME "validate_harness"
+#include "harness_util.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define HARNESS_ASAN 1
 #elif defined(__has_feature)
@@ -94,158 +98,34 @@ static uint64_t validator_memory[(VALIDATOR_BYTES + 7u) / 8u];
 /* For other max_frames: kwsc_validate_memory_bytes() at the end of this block (head poisoned). */
 static uint64_t big_validator_memory[(BIG_VALIDATOR_BYTES + 7u) / 8u];
 
-static int failures = 0;
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "validate_harness:%d: check failed: %s\n", __LINE__, #cond);   \
-            failures++;                                                                    \
-        }                                                                                  \
-    } while (0)
-
-#define CHECK_STATUS(expr, want)                                                           \
-    do {                                                                                   \
-        int got_ = (expr);                                                                 \
-        if (got_ != (want)) {                                                              \
-            fprintf(stderr, "validate_harness:%d: %s returned %d, expected %d (%s)\n",     \
-                    __LINE__, #expr, got_, (int)(want), #want);                            \
-            failures++;                                                                    \
-        }                                                                                  \
-    } while (0)
-
 #define CHECK_EQ32(expr, want)                                                             \
     do {                                                                                   \
         long long got_ = (long long)(expr);                                                \
         long long want_ = (long long)(want);                                               \
         if (got_ != want_) {                                                               \
-            fprintf(stderr, "validate_harness:%d: %s == %lld, expected %lld\n", __LINE__,  \
+            fprintf(stderr, HARNESS_NAME ":%d: %s == %lld, expected %lld\n", __LINE__,     \
                     #expr, got_, want_);                                                   \
             failures++;                                                                    \
         }                                                                                  \
     } while (0)
 
-static void *xmalloc(size_t bytes)
-{
-    void *p = malloc(bytes == 0u ? 1u : bytes);
-    if (p == NULL) {
-        fprintf(stderr, "validate_harness: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Pseudo-random chunking (the same LCG as frontend_harness.c)                               */
-
-static uint32_t lcg_next(uint32_t *state)
-{
-    *state = *state * 1664525u + 1013904223u;
-    return *state >> 8; /* the low bits of an LCG are poor */
-}
-
-/* Next chunk length: `fixed` if nonzero, else a random mix of empty, tiny, medium and large. */
-static size_t next_chunk(size_t fixed, uint32_t *state)
-{
-    uint32_t kind;
-    if (fixed != 0u) {
-        return fixed;
-    }
-    kind = lcg_next(state) % 16u;
-    if (kind == 0u) {
-        return 0u;
-    }
-    if (kind < 7u) {
-        return 1u + lcg_next(state) % 16u;
-    }
-    if (kind < 14u) {
-        return 1u + lcg_next(state) % 700u;
-    }
-    return 1u + lcg_next(state) % 5000u;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* I/O                                                                                       */
 
-static int16_t *read_int16(const char *path, size_t *count)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *bytes = NULL;
-    size_t size = 0u;
-    size_t cap = 0u;
-    int16_t *out;
-    size_t i;
-
-    if (f == NULL) {
-        perror(path);
-        exit(2);
-    }
-    for (;;) {
-        size_t got;
-        if (size == cap) {
-            unsigned char *grown;
-            cap = cap == 0u ? 65536u : 2u * cap;
-            grown = (unsigned char *)realloc(bytes, cap);
-            if (grown == NULL) {
-                fprintf(stderr, "validate_harness: out of memory\n");
-                exit(2);
-            }
-            bytes = grown;
-        }
-        got = fread(bytes + size, 1u, cap - size, f);
-        size += got;
-        if (got == 0u) {
-            break;
-        }
-    }
-    if (ferror(f) || size % 2u != 0u) {
-        fprintf(stderr, "validate_harness: %s: read error or odd byte count\n", path);
-        exit(2);
-    }
-    fclose(f);
-    *count = size / 2u;
-    /* Exactly `count` values on the heap: reads past the end hit ASan's redzone. */
-    out = (int16_t *)xmalloc(*count * sizeof(int16_t));
-    for (i = 0u; i < *count; i++) {
-        int32_t v = (int32_t)bytes[2u * i] | ((int32_t)bytes[2u * i + 1u] << 8);
-        out[i] = (int16_t)(v >= 32768 ? v - 65536 : v);
-    }
-    free(bytes);
-    return out;
-}
-
+/* `count` little-endian 32-bit words. */
 static void write_words(const char *path, const uint32_t *words, size_t count)
 {
-    FILE *f = fopen(path, "wb");
     unsigned char *bytes = (unsigned char *)xmalloc(4u * count);
     size_t i;
 
-    if (f == NULL) {
-        perror(path);
-        exit(2);
-    }
     for (i = 0u; i < count; i++) {
         bytes[4u * i] = (unsigned char)(words[i] & 0xFFu);
         bytes[4u * i + 1u] = (unsigned char)((words[i] >> 8) & 0xFFu);
         bytes[4u * i + 2u] = (unsigned char)((words[i] >> 16) & 0xFFu);
         bytes[4u * i + 3u] = (unsigned char)(words[i] >> 24);
     }
-    if (fwrite(bytes, 1u, 4u * count, f) != 4u * count || fclose(f) != 0) {
-        fprintf(stderr, "validate_harness: %s: write error\n", path);
-        exit(2);
-    }
+    write_bytes(path, bytes, 4u * count);
     free(bytes);
-}
-
-static unsigned long parse_ulong(const char *text, unsigned long max, const char *what)
-{
-    char *end = NULL;
-    unsigned long v = strtoul(text, &end, 10);
-    if (end == text || *end != '\0' || v > max || text[0] == '-') {
-        fprintf(stderr, "validate_harness: bad %s: %s\n", what, text);
-        exit(2);
-    }
-    return v;
 }
 
 /* ---------------------------------------------------------------------------------------- */
