@@ -77,19 +77,23 @@ def exact_duplicates(ids: list[str], hashes: list[str]) -> list[Duplicate]:
     return found
 
 
-def candidate_pairs(prints: np.ndarray, threshold: float, block: int = 2048) -> list[tuple[int, int]]:
-    """Index pairs (i < j) whose fingerprints differ by < threshold (mean |difference|)."""
-    pairs: list[tuple[int, int]] = []
-    valid = ~np.isnan(prints).any(axis=1)
-    for start in range(0, len(prints), block):
-        chunk = prints[start : start + block]
-        distance = np.abs(chunk[:, None, :] - prints[None, :, :]).mean(axis=2)
-        rows, cols = np.nonzero(distance < threshold)
-        for r, c in zip(rows, cols, strict=True):
-            i = start + r
-            if i < c and valid[i] and valid[c]:
-                pairs.append((int(i), int(c)))
-    return pairs
+def candidate_pairs(prints: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """Index pairs (i < j) whose fingerprints differ by < threshold (mean |difference|), sorted.
+
+    A k-d tree finds the pairs within L1 radius threshold x dims without comparing all pairs.
+    """
+    from scipy.spatial import cKDTree
+
+    if prints.ndim != 2 or prints.shape[0] < 2:
+        return []
+    valid = np.flatnonzero(~np.isnan(prints).any(axis=1))
+    if valid.size < 2:
+        return []
+    radius = threshold * prints.shape[1]
+    tree = cKDTree(prints[valid])
+    found = tree.query_pairs(np.nextafter(radius, 0.0), p=1.0, output_type="ndarray")
+    pairs = sorted((int(valid[a]), int(valid[b])) for a, b in found)
+    return [(i, j) if i < j else (j, i) for i, j in pairs]
 
 
 def peak_correlation(a: np.ndarray, b: np.ndarray) -> float:
