@@ -157,7 +157,10 @@ def build(
             )
         )  # fmt: skip
         load = _cached_loader(store, [by_id[i.id].sha256 or "" for i in remaining])
-        duplicates += dedup_stage.near_duplicates([i.id for i in remaining], load, prints, config.dedup, progress)
+        speech_ms = np.array([_speech_ms(by_id[i.id]) for i in remaining])
+        duplicates += dedup_stage.near_duplicates(
+            [i.id for i in remaining], load, prints, speech_ms, config.dedup, progress
+        )
     dup_of = {d.id: d for d in duplicates}
 
     rows = [_row(item, by_id[item.id], dup_of.get(item.id), config) for item in items]
@@ -208,6 +211,12 @@ def _ingest(
 def _fingerprint_job(store: Store, config: ProjectConfig, result: IngestResult) -> tuple:
     return (str(store.root), result.sha256, result.metrics.get("speech_start_ms", 0.0),
             result.metrics.get("speech_end_ms", 0.0), config.frontend)  # fmt: skip
+
+
+def _speech_ms(result: IngestResult | dict) -> float:
+    """Length of the validator's speech span in ms (0 without speech)."""
+    metrics = result.metrics if isinstance(result, IngestResult) else result
+    return float(metrics.get("speech_end_ms", 0.0)) - float(metrics.get("speech_start_ms", 0.0))
 
 
 def _cached_loader(store: Store, hashes: list[str]) -> Callable[[int], np.ndarray]:
@@ -281,7 +290,10 @@ def _duplicate_leaks(rows: list[dict], store: Store, config: ProjectConfig) -> l
         for r in accepted
     ])  # fmt: skip
     load = _cached_loader(store, [r["sha256"] for r in accepted])
+    speech = [r["v_speech_end_ms"] - r["v_speech_start_ms"] for r in accepted]
     for i, j in dedup_stage.candidate_pairs(prints, config.dedup.fingerprint_distance):
+        if abs(speech[i] - speech[j]) > config.dedup.max_duration_difference_ms:
+            continue
         if accepted[i]["split"] != accepted[j]["split"]:
             correlation = dedup_stage.peak_correlation(load(i), load(j))
             if correlation >= config.dedup.min_correlation:

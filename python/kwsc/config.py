@@ -176,11 +176,13 @@ class SplitConfig:
 class DedupConfig:
     """Duplicate detection: exact (same PCM) always; near duplicates (re-encoded, re-gained,
     trimmed copies) when ``near`` is on: C-frontend fingerprints closer than
-    ``fingerprint_distance`` (log2 units) are candidates, confirmed when the waveforms' peak
+    ``fingerprint_distance`` (log2 units) whose speech spans differ by at most
+    ``max_duration_difference_ms`` are candidates, confirmed when the waveforms' peak
     correlation is at least ``min_correlation`` (see kwsc.dedup for the measurements)."""
 
     near: bool = True
-    fingerprint_distance: float = 0.6
+    fingerprint_distance: float = 0.45
+    max_duration_difference_ms: float = 80.0
     min_correlation: float = 0.9
 
     @classmethod

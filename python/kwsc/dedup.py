@@ -1,4 +1,4 @@
-"""Duplicates: exact copies by PCM hash, near copies by a C-frontend fingerprint confirmed by DTW.
+"""Duplicates: exact copies by PCM hash, near copies by a C-frontend fingerprint and correlation.
 
 Exact: the same int16 samples (same sha256): the item with the smallest id is kept, the others
 are marked "duplicate" with a reference to it.
@@ -8,13 +8,14 @@ fingerprint from the C frontend's cepstra over its speech span: the mean and sta
 of c1..c12 (c0, the level, is left out, so a gain change does not matter; trimming silence does
 not move the speech frames). Pairs whose fingerprints differ by less than
 ``fingerprint_distance`` log2 units per coefficient (mean absolute difference over the 24
-numbers) are candidates. A candidate pair is a near duplicate when the peak normalised
-cross-correlation of the two waveforms (over all lags, so trimming does not matter; a gain does
-not change it) is at least ``min_correlation``. Measured on espeak-ng "alexa": re-gained and
-trimmed copies correlate 1.000, a Vorbis re-encode 0.997; the same word with other prosody
-0.16 and another word 0.35, although their fingerprints can be as close as a re-encode's
-(0.24 vs 0.36): cepstra alone cannot tell a re-encode from a re-take, waveforms can. Clusters
-are joined transitively; each keeps its smallest id.
+numbers) and whose speech spans differ by at most ``max_duration_difference_ms`` (a copy keeps
+its speech; another take rarely matches it within 80 ms) are candidates. A candidate pair is
+a near duplicate when the peak normalised cross-correlation of the two waveforms (over all
+lags, so trimming does not matter; a gain does not change it) is at least ``min_correlation``.
+Measured on espeak-ng "alexa": re-gained and trimmed copies correlate 1.000, a Vorbis re-encode
+0.997; the same word with other prosody 0.16 and another word 0.35, although their fingerprints
+can be as close as a re-encode's (0.24 vs 0.36): cepstra alone cannot tell a re-encode from a
+re-take, waveforms can. Clusters are joined transitively; each keeps its smallest id.
 """
 
 from __future__ import annotations
@@ -112,12 +113,14 @@ def near_duplicates(
     ids: list[str],
     waveform: Callable[[int], np.ndarray],
     prints: np.ndarray,
+    speech_ms: np.ndarray,
     config: DedupConfig,
     progress: bool | None = None,
 ) -> list[Duplicate]:
-    """Near-duplicate clusters among items: fingerprint candidates confirmed by waveform
-    correlation (``waveform(i)`` gives item i's samples, read only for candidates); each
-    cluster's smallest id is kept, the others reported as its duplicates."""
+    """Near-duplicate clusters among items: fingerprint candidates with similar speech spans
+    (``speech_ms``, ms) confirmed by waveform correlation (``waveform(i)`` gives item i's
+    samples, read only for candidates); each cluster's smallest id is kept, the others
+    reported as its duplicates."""
     parent = list(range(len(ids)))
 
     def root(i: int) -> int:
@@ -127,7 +130,11 @@ def near_duplicates(
         return i
 
     closest: dict[int, float] = {}
-    pairs = candidate_pairs(prints, config.fingerprint_distance)
+    pairs = [
+        (i, j)
+        for i, j in candidate_pairs(prints, config.fingerprint_distance)
+        if abs(speech_ms[i] - speech_ms[j]) <= config.max_duration_difference_ms
+    ]
     show = sys.stderr.isatty() if progress is None else progress
     for i, j in tqdm(pairs, desc="near duplicates: candidate pairs", disable=not show, unit="pair", leave=False):
         correlation = peak_correlation(waveform(i), waveform(j))
