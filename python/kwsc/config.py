@@ -183,7 +183,7 @@ class DedupConfig:
     near: bool = True
     fingerprint_distance: float = 0.45
     max_duration_difference_ms: float = 80.0
-    min_correlation: float = 0.9
+    min_correlation: float = 0.95
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DedupConfig:

@@ -15,7 +15,9 @@ lags, so trimming does not matter; a gain does not change it) is at least ``min_
 Measured on espeak-ng "alexa": re-gained and trimmed copies correlate 1.000, a Vorbis re-encode
 0.997; the same word with other prosody 0.16 and another word 0.35, although their fingerprints
 can be as close as a re-encode's (0.24 vs 0.36): cepstra alone cannot tell a re-encode from a
-re-take, waveforms can. Clusters are joined transitively; each keeps its smallest id.
+re-take, waveforms can. On examples/alexa.toml the threshold of 0.95 keeps espeak-ng
+homophones ("lux", "lucks": 0.99) as duplicates and "lex"/"letts" (0.91) apart. Clusters are
+joined transitively; each keeps its smallest id.
 """
 
 from __future__ import annotations
