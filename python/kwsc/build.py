@@ -23,8 +23,11 @@ import numpy as np
 
 import kwsc
 from kwsc import dedup as dedup_stage
-from kwsc import executor, lineage, quality, split
+from kwsc import features as feature_stage
+from kwsc import lineage, quality, split
 from kwsc.config import ProjectConfig
+from kwsc.executor import Executor
+from kwsc.frontend import Frontend
 from kwsc.ingest import INGEST_VERSION, IngestParams, IngestResult, ingest_call, load_pcm
 from kwsc.sources import NEGATIVE, SourceContext, SourceItem, canonical_json
 from kwsc.store import Store
@@ -110,6 +113,7 @@ def effective_config(config: ProjectConfig) -> dict[str, Any]:
         "frontend": config.frontend.to_dict(),
         "split": asdict(config.split),
         "dedup": asdict(config.dedup),
+        "features": asdict(config.features),
     }
 
 
@@ -129,8 +133,13 @@ def build(
     workers: int | None = None,
     progress: bool | None = None,
     log: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> BuildResult:
-    """Compile the project into a dataset version (or return the existing identical one)."""
+    """Compile the project into a dataset version (or return the existing identical one).
+
+    ``executor`` chooses where per-item work runs (default: a local process pool of ``workers``);
+    the result does not depend on it.
+    """
     store = store or Store()
     say = log or (lambda _message: None)
     items = collect_items(config)
@@ -140,8 +149,20 @@ def build(
         say(f"dataset {vid} already built: reused")
         return BuildResult(vid, store.resolve(vid), True, _status_counts(rows))
     say(f"{len(items)} inputs from {len(config.sources)} source(s)")
+    with executor or Executor("local", workers) as runner:
+        return _compile(config, store, items, vid, runner, progress, say)
 
-    results = _ingest(items, config, store, workers, progress)
+
+def _compile(
+    config: ProjectConfig,
+    store: Store,
+    items: list[SourceItem],
+    vid: str,
+    runner: Executor,
+    progress: bool | None,
+    say: Callable[[str], None],
+) -> BuildResult:
+    results = _ingest(items, config, store, runner, progress)
     by_id = {result.id: result for result in results}
 
     accepted = [item for item in items if by_id[item.id].status == "accepted"]
@@ -151,9 +172,9 @@ def build(
     if config.dedup.near and len(remaining) > 1:
         say(f"near-duplicate check over {len(remaining)} clips")
         prints = np.array(
-            executor.map_items(
+            runner.map(
                 dedup_stage.fingerprint_item, [_fingerprint_job(store, config, by_id[i.id]) for i in remaining],
-                workers, "fingerprints", progress,
+                "fingerprints", progress,
             )
         )  # fmt: skip
         load = _cached_loader(store, [by_id[i.id].sha256 or "" for i in remaining])
@@ -171,11 +192,22 @@ def build(
     if leaks:
         raise BuildError("leakage audit failed:\n" + "\n".join(f"- {f.kind}: {f.detail}" for f in leaks[:20])
                          + f"\n\n{report}")  # fmt: skip
+    normalization, windows, shards = _features(config, store, rows, runner, progress, say)
+    window_counts = {}
+    for window in windows:
+        window_counts[window["clip_id"]] = window_counts.get(window["clip_id"], 0) + 1
+    for row in rows:
+        row["windows"] = window_counts.get(row["id"], 0)
+    lineage_doc = _lineage(vid, config, items, results, rows)
+    lineage_doc["features"] = {"config": feature_stage.config_dict(config.features), "windows": len(windows),
+                               "shards": len(shards), "normalization": normalization.to_dict()}  # fmt: skip
     files = {
         "manifest.parquet": _parquet(rows),
-        "lineage.json": json.dumps(_lineage(vid, config, items, results, rows), indent=2, sort_keys=True).encode(),
+        "lineage.json": json.dumps(lineage_doc, indent=2, sort_keys=True).encode(),
         "report.md": report.encode(),
     }
+    for index, shard in enumerate(shards):
+        files[f"features/part-{index:05d}.parquet"] = shard
     path = store.write_version(vid, files)
     hits = sum(result.from_cache for result in results)
     say(f"dataset {vid}: {_status_counts(rows)}; {hits} of {len(results)} items from the cache")
@@ -186,8 +218,44 @@ def build(
 INGEST_BATCH = 32
 
 
+def _features(
+    config: ProjectConfig,
+    store: Store,
+    rows: list[dict],
+    runner: Executor,
+    progress: bool | None,
+    say: Callable[[str], None],
+) -> tuple[feature_stage.Normalization, list[dict], list[bytes]]:
+    """Model windows of every accepted clip through the C frontend; normalisation learned on the
+    training split; int8 window rows and their Parquet shards."""
+    accepted = [r for r in rows if r["status"] == "accepted"]
+    jobs = [
+        feature_stage.WindowJob(
+            r["id"], r["sha256"], r["label"] in config.labels, r["v_speech_start_ms"] / 1000,
+            r["v_speech_end_ms"] / 1000, 0.0, str(store.root), config.frontend, config.features,
+        )
+        for r in accepted
+    ]  # fmt: skip
+    say(f"features: {len(jobs)} clips through the C frontend")
+    cepstra = runner.map(feature_stage.window_cepstra, jobs, "features", progress)
+    train = [c for row, c in zip(accepted, cepstra, strict=True) if row["split"] == "train" and c.shape[0]]
+    if not train:
+        raise BuildError("no training windows: the normalisation is learned on the train split, which is empty")
+    normalization = feature_stage.learn_normalization(train)
+    frontend = Frontend(config.frontend)
+    windows = []
+    for row, ceps in zip(accepted, cepstra, strict=True):
+        for k, window in enumerate(ceps):
+            q = frontend.quantize(window, normalization.quant)
+            windows.append({"id": f"{row['id']}#w{k}", "clip_id": row["id"], "label": row["label"],
+                            "split": row["split"], "group": row["group"], "features": q.tobytes(),
+                            "frames": q.shape[0], "coeffs": q.shape[1]})  # fmt: skip
+    windows.sort(key=lambda w: w["id"])
+    return normalization, windows, feature_stage.shard_tables(windows, config.features.shard_rows)
+
+
 def _ingest(
-    items: list[SourceItem], config: ProjectConfig, store: Store, workers: int | None, progress: bool | None
+    items: list[SourceItem], config: ProjectConfig, store: Store, runner: Executor, progress: bool | None
 ) -> list[IngestResult]:
     """Ingest every item, in batches of items that share a recipe loader, engine and voice (so a
     batch loader can synthesize them in one process); results come back in item order."""
@@ -200,7 +268,7 @@ def _ingest(
          [config.validate_config(items[k].kind) for k in batch], config.frontend)
         for batch in batches
     ]  # fmt: skip
-    done = executor.map_items(ingest_call, jobs, workers, f"ingest + validate ({len(items)} items, batches)", progress)
+    done = runner.map(ingest_call, jobs, f"ingest + validate ({len(items)} items, batches)", progress)
     results: list[IngestResult | None] = [None] * len(items)
     for batch, batch_results in zip(batches, done, strict=True):
         for k, result in zip(batch, batch_results, strict=True):

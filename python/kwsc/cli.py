@@ -470,8 +470,13 @@ def enroll(takes: tuple[Path, ...], config_path: Path | None, resample: bool, do
 @click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), envvar="KWSC_STORE",
               help="Dataset store (default: $KWSC_STORE, else ./kwsc-store).")  # fmt: skip
 @click.option("--workers", type=click.IntRange(1, 256), help="Worker processes (default: one per CPU).")
+@click.option("--executor", "backend", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where per-item work runs: a local process pool, or Dask.")  # fmt: skip
+@click.option("--scheduler", help="Dask scheduler address (default: start a LocalCluster of --workers processes).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages; only the version id.")
-def build_command(config_path: Path, store_dir: Path | None, workers: int | None, quiet: bool) -> None:
+def build_command(
+    config_path: Path, store_dir: Path | None, workers: int | None, backend: str, scheduler: str | None, quiet: bool
+) -> None:
     """Compile the project CONFIG into a dataset version; prints the version id last.
 
     The same inputs and config give the same id and reuse every cached step; an interrupted
@@ -491,7 +496,11 @@ def build_command(config_path: Path, store_dir: Path | None, workers: int | None
             click.echo(message, err=True)
 
     try:
-        result = build(config, Store(store_dir), workers, progress=None if not quiet else False, log=say)
+        from kwsc.executor import Executor
+
+        runner = Executor(backend, workers, scheduler)
+        result = build(config, Store(store_dir), workers, progress=None if not quiet else False, log=say,
+                       executor=runner)  # fmt: skip
     except BuildError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from exc

@@ -136,7 +136,7 @@ DEFAULT_KIND_OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 KNOWN_SECTIONS = ("project", "keyword", "sources", "negatives", "validate", "split", "dedup", "ingest",
-                  "frontend", "budget")  # fmt: skip
+                  "augment", "features", "frontend", "budget")  # fmt: skip
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -207,6 +207,8 @@ class ProjectConfig:
     split: SplitConfig
     dedup: DedupConfig
     ingest: dict[str, Any]
+    augment: dict[str, Any]
+    features: Any  # kwsc.features.FeatureConfig (imported late: features imports this module)
     frontend: FrontendConfig
     budget: BudgetConfig
     project_dir: str
@@ -231,7 +233,8 @@ class ProjectConfig:
             if not isinstance(section, dict) or "type" not in section:
                 raise ConfigError(f"[sources.{name}] must be a table with a type")
         validate = _table(data, "validate")
-        from kwsc.validate import ValidateConfig  # late import: validate imports this module
+        from kwsc.features import FeatureConfig  # late imports: both import this module
+        from kwsc.validate import ValidateConfig
 
         base = {k: v for k, v in validate.items() if not isinstance(v, dict)}
         for kind, table in validate.items():
@@ -249,6 +252,8 @@ class ProjectConfig:
             split=SplitConfig.from_dict(_table(data, "split")),
             dedup=DedupConfig.from_dict(_table(data, "dedup")),
             ingest=_table(data, "ingest"),
+            augment=_table(data, "augment"),
+            features=FeatureConfig.from_dict(_table(data, "features")),
             frontend=FrontendConfig.from_dict(_table(data, "frontend")),
             budget=BudgetConfig.from_dict(_table(data, "budget")),
             project_dir=str(project_dir),

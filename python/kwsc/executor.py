@@ -1,8 +1,11 @@
-"""Run a pure per-item function over many items: in-process, or on a local process pool.
+"""Run a pure per-item function over many items: in-process, on a local process pool, or on a
+Dask cluster.
 
-Stages hand this module module-level functions (picklable) with their parameters bound by
-functools.partial; results come back in input order, so the output never depends on how the
-work was scheduled. A progress bar goes to stderr when it is a terminal (tqdm).
+Stages hand this module module-level functions (picklable) and picklable items; results come
+back in input order, so the output never depends on how or where the work was scheduled. With
+``Executor("dask", scheduler=None)`` a ``distributed.LocalCluster`` of worker processes is
+started (and closed); with a scheduler address, an existing cluster runs the same functions
+unchanged (its workers need kwsc installed). A progress bar goes to stderr when it is a terminal.
 """
 
 from __future__ import annotations
@@ -25,6 +28,55 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+class Executor:
+    """Where stages run: ``backend`` "local" (process pool; 1 worker: this process) or "dask"
+    (``scheduler`` address, or None for a LocalCluster of ``workers`` processes)."""
+
+    def __init__(self, backend: str = "local", workers: int | None = None, scheduler: str | None = None) -> None:
+        if backend not in ("local", "dask"):
+            raise ValueError(f"executor must be local or dask, got {backend!r}")
+        self.backend = backend
+        self.workers = workers or default_workers()
+        self.scheduler = scheduler
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> Executor:
+        if self.backend == "dask":
+            from distributed import Client, LocalCluster
+
+            if self.scheduler:
+                self._client = Client(self.scheduler)
+            else:
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                             dashboard_address=":0")  # fmt: skip
+                self._client = Client(self._cluster)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = None
+
+    def map(
+        self, function: Callable[[T], R], items: Sequence[T], description: str = "", progress: bool | None = None
+    ) -> list[R]:
+        """``[function(item) for item in items]`` on this executor, in input order."""
+        if self.backend == "local" or self._client is None:
+            return map_items(function, items, self.workers, description, progress)
+        from distributed import as_completed
+
+        show = sys.stderr.isatty() if progress is None else progress
+        futures = self._client.map(function, list(items), pure=False)
+        bar: Any = tqdm(total=len(futures), desc=description, disable=not show, unit="item", leave=False)
+        for _ in as_completed(futures):
+            bar.update(1)
+        bar.close()
+        return self._client.gather(futures)
 
 
 def map_items(

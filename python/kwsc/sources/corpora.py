@@ -183,7 +183,7 @@ def file_items(specs: list[FileSpec], source: str, kind: str, group_prefix: str 
             SourceItem(
                 id=item_id,
                 source=source,
-                kind=kind,
+                kind="noise" if spec.label == NOISE else kind,  # a corpus's noise gets the noise checks
                 label=spec.label,
                 group=f"{prefix}:{spec.speaker}",
                 origin=origin,

@@ -1,0 +1,248 @@
+"""Features: every accepted clip (and augmented variant) as model windows of int8 C-frontend output.
+
+Windowing. The model sees fixed windows of ``window_s`` (default 1 s = 49 frames at a 20 ms
+hop). A keyword clip's window is centred on its speech span (from the validator), moved by a
+jitter drawn from the clip's content-derived seed (and by an augmentation recipe's ``shift_s``);
+anything the clip does not cover is zero. A non-keyword clip up to one window long sits at a
+seeded offset; a longer one is cut into windows every ``stride_s`` (at most
+``max_windows_per_clip``).
+
+Frontend. Each window goes through the C frontend (``kwsc.process_batch``: the GIL is released)
+exactly as on the device. The int16 Q6 cepstra are cached under
+``<store>/cache/features/<frontend config hash>/<key>.npy``, keyed by the window's audio hash
+and placement, so changing the frontend config recomputes exactly what depends on it.
+
+Normalisation. Per-coefficient mean and standard deviation are learned on the training split's
+windows only and turned into the frontend's int8 quantisation (:class:`kwsc.QuantParams`):
+``q = round((c - mean) / step)``, ``step = 4 std / 128`` (+-4 standard deviations span int8), the
+parameters the device applies to its own frontend output. Validation and test never influence
+them.
+
+Shards. ``<version>/features/part-NNNNN.parquet`` with one row per window: ``id``, ``clip_id``,
+``label``, ``split``, ``group``, ``features`` (fixed-size binary, frames x coefficients int8,
+row-major), ``frames``, ``coeffs``. Readable by pandas, polars and duckdb; :func:`iter_windows`
+streams them as NumPy batches and :func:`tf_dataset` as a ``tf.data.Dataset``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kwsc.config import ConfigError, FrontendConfig, check_keys
+from kwsc.frontend import CEPS_Q, Frontend, QuantParams
+from kwsc.ingest import atomic_write_bytes, load_pcm
+from kwsc.sources import canonical_json, seed_from
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """``[features]``: model window (s), keyword jitter (s), stride and cap for long clips, and
+    rows per Parquet shard."""
+
+    window_s: float = 1.0
+    jitter_s: float = 0.1
+    stride_s: float = 0.5
+    max_windows_per_clip: int = 8
+    shard_rows: int = 4096
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
+        """From a ``[features]`` table; unknown keys are an error."""
+        check_keys(data, {f.name for f in fields(cls)}, "features")
+        config = cls(**data)
+        if config.window_s <= 0 or config.stride_s <= 0 or config.max_windows_per_clip < 1 or config.shard_rows < 1:
+            raise ConfigError("features: window_s and stride_s must be > 0, the counts >= 1")
+        return config
+
+    def window_samples(self, frontend: FrontendConfig) -> int:
+        """Samples per model window."""
+        return round(self.window_s * frontend.sample_rate_hz)
+
+
+@dataclass(frozen=True)
+class WindowJob:
+    """One clip's windows to compute: its cached audio, placement inputs, and the frontend."""
+
+    clip_id: str
+    sha256: str
+    keyword: bool
+    speech_start_s: float
+    speech_end_s: float
+    shift_s: float
+    store: str
+    frontend: FrontendConfig
+    features: FeatureConfig
+
+
+def window_starts(job: WindowJob, num_samples: int) -> list[int]:
+    """Start sample of each window of a clip (may be negative or run past the end: zero-filled)."""
+    rate = job.frontend.sample_rate_hz
+    width = job.features.window_samples(job.frontend)
+    rng = np.random.default_rng(seed_from("window", job.sha256, job.clip_id))
+    if job.keyword:
+        centre = (
+            (job.speech_start_s + job.speech_end_s) / 2
+            if job.speech_end_s > job.speech_start_s
+            else num_samples / 2 / rate
+        )
+        jitter = rng.uniform(-job.features.jitter_s, job.features.jitter_s)
+        return [round((centre + jitter + job.shift_s) * rate) - width // 2]
+    if num_samples <= width:
+        return [-int(rng.integers(0, width - num_samples + 1))]
+    stride = max(1, round(job.features.stride_s * rate))
+    starts = list(range(0, num_samples - width + 1, stride))[: job.features.max_windows_per_clip]
+    return starts
+
+
+def cut(pcm: np.ndarray, start: int, width: int) -> np.ndarray:
+    """``pcm[start:start + width]``, zero-filled where the window runs outside the clip."""
+    window = np.zeros(width, np.int16)
+    lo, hi = max(start, 0), min(start + width, pcm.size)
+    if hi > lo:
+        window[lo - start : hi - start] = pcm[lo:hi]
+    return window
+
+
+def _cache_path(job: WindowJob, start: int) -> Path:
+    key = hashlib.sha256(canonical_json([job.sha256, start, job.features.window_samples(job.frontend)]).encode())
+    return (
+        Path(job.store)
+        / "cache"
+        / "features"
+        / job.frontend.content_hash()[:16]
+        / key.hexdigest()[:2]
+        / f"{key.hexdigest()}.npy"
+    )
+
+
+def window_cepstra(job: WindowJob) -> np.ndarray:
+    """int16 Q6 cepstra of every window of a clip, shape (windows, frames, coeffs) (cached)."""
+    pcm = load_pcm(Path(job.store), job.sha256)
+    width = job.features.window_samples(job.frontend)
+    frontend = Frontend(job.frontend)
+    out = []
+    for start in window_starts(job, pcm.size):
+        path = _cache_path(job, start)
+        if path.is_file():
+            out.append(np.load(path))
+            continue
+        ceps = frontend.process(cut(pcm, start, width))
+        buffer = io.BytesIO()
+        np.save(buffer, ceps)
+        atomic_write_bytes(path, buffer.getvalue())
+        out.append(ceps)
+    frames = job.frontend.frame_count(width)
+    return np.stack(out) if out else np.zeros((0, frames, job.frontend.num_ceps), np.int16)
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Per-coefficient statistics of the training windows (log2 units) and the int8 quantisation
+    derived from them."""
+
+    mean_log2: list[float]
+    std_log2: list[float]
+    windows: int
+    quant: QuantParams
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for lineage.json and model metadata."""
+        return {"mean_log2": self.mean_log2, "std_log2": self.std_log2, "windows": self.windows,
+                "quant": self.quant.to_dict()}  # fmt: skip
+
+
+def learn_normalization(train_cepstra: list[np.ndarray]) -> Normalization:
+    """Mean/std per coefficient over all frames of the training windows -> QuantParams mapping
+    +-4 standard deviations onto int8 (zero point 0)."""
+    frames = np.concatenate([c.reshape(-1, c.shape[-1]) for c in train_cepstra if c.size]) / 2**CEPS_Q
+    mean = frames.mean(axis=0)
+    std = np.maximum(frames.std(axis=0), 1e-3)
+    mean_r = [round(float(m), 6) for m in mean]
+    std_r = [round(float(s), 6) for s in std]
+    quant = QuantParams.from_affine(mean_r, [4.0 * s / 128.0 for s in std_r], zero_point=0)
+    return Normalization(mean_r, std_r, int(sum(c.shape[0] for c in train_cepstra)), quant)
+
+
+def shard_tables(rows: list[dict[str, Any]], shard_rows: int) -> list[bytes]:
+    """Parquet bytes of the window rows, ``shard_rows`` per shard (deterministic: rows in id order)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    shards = []
+    for start in range(0, len(rows), shard_rows):
+        part = rows[start : start + shard_rows]
+        size = len(part[0]["features"]) if part else 0
+        table = pa.table({
+            "id": pa.array([r["id"] for r in part], pa.string()),
+            "clip_id": pa.array([r["clip_id"] for r in part], pa.string()),
+            "label": pa.array([r["label"] for r in part], pa.string()),
+            "split": pa.array([r["split"] for r in part], pa.string()),
+            "group": pa.array([r["group"] for r in part], pa.string()),
+            "features": pa.array([r["features"] for r in part], pa.binary(size)),
+            "frames": pa.array([r["frames"] for r in part], pa.int32()),
+            "coeffs": pa.array([r["coeffs"] for r in part], pa.int32()),
+        })  # fmt: skip
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer, compression="zstd")
+        shards.append(buffer.getvalue())
+    return shards
+
+
+def iter_windows(
+    version_dir: str | Path, split: str | None = None, batch_rows: int = 1024
+) -> Iterator[tuple[np.ndarray, np.ndarray, list[str]]]:
+    """Stream (features int8 (n, frames, coeffs), labels (n,) str, ids) batches from the shards
+    of a dataset version, without loading everything (one row group at a time)."""
+    import pyarrow.parquet as pq
+
+    for shard in sorted((Path(version_dir) / "features").glob("part-*.parquet")):
+        parquet = pq.ParquetFile(shard)
+        for batch in parquet.iter_batches(batch_size=batch_rows):
+            table = batch.to_pydict()
+            keep = [k for k, s in enumerate(table["split"]) if split is None or s == split]
+            if not keep:
+                continue
+            frames, coeffs = table["frames"][keep[0]], table["coeffs"][keep[0]]
+            data = np.frombuffer(b"".join(table["features"][k] for k in keep), np.int8)
+            yield (data.reshape(len(keep), frames, coeffs), np.array([table["label"][k] for k in keep]),
+                   [table["id"][k] for k in keep])  # fmt: skip
+
+
+def load_windows(version_dir: str | Path, split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All windows of a split as one (features, labels) pair (for small datasets and tests)."""
+    parts = list(iter_windows(version_dir, split))
+    if not parts:
+        return np.zeros((0, 0, 0), np.int8), np.zeros(0, str)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def tf_dataset(version_dir: str | Path, split: str, labels: list[str], batch_rows: int = 1024) -> Any:
+    """A ``tf.data.Dataset`` of (int8 features (frames, coeffs), label index) streamed from the
+    shards (requires TensorFlow)."""
+    import tensorflow as tf
+
+    index = {name: k for k, name in enumerate(labels)}
+    first = next(iter_windows(version_dir, split, 1), None)
+    if first is None:
+        raise ValueError(f"no {split} windows in {version_dir}")
+    frames, coeffs = first[0].shape[1:]
+
+    def generate() -> Iterator[tuple[np.ndarray, int]]:
+        for features, names, _ids in iter_windows(version_dir, split, batch_rows):
+            for window, name in zip(features, names, strict=True):
+                yield window, index[str(name)]
+
+    signature = (tf.TensorSpec((frames, coeffs), tf.int8), tf.TensorSpec((), tf.int32))
+    return tf.data.Dataset.from_generator(generate, output_signature=signature)
+
+
+def config_dict(config: FeatureConfig) -> dict[str, Any]:
+    """Plain dict, for lineage."""
+    return asdict(config)

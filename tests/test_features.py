@@ -1,0 +1,133 @@
+"""Feature windows, normalisation learned on train only, shards and loaders, Dask = local."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import soundfile
+
+from kwsc import FrontendConfig, signals
+from kwsc.build import build
+from kwsc.config import load_project
+from kwsc.executor import Executor
+from kwsc.features import FeatureConfig, WindowJob, cut, iter_windows, learn_normalization, load_windows, window_starts
+from kwsc.split import split_of
+from kwsc.store import Store
+
+
+def _corpus(root: Path, speakers: list[str], seed0: int = 0) -> None:
+    for s, speaker in enumerate(speakers):
+        for word, label_seed in (("alexa", 0), ("other", 500)):
+            seed = seed0 + label_seed + s
+            take = signals.take(signals.word_like(0.6, -22, seed=seed), 0.3, 0.3, -60, seed=seed)
+            path = root / "sc" / word / f"{speaker}_nohash_0.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            soundfile.write(path, take, 16000, subtype="PCM_16")
+    long = root / "sc" / "_background_noise_" / "pink.wav"
+    long.parent.mkdir(parents=True, exist_ok=True)
+    soundfile.write(long, signals.pink_noise(3.0, -35, seed=9), 16000, subtype="PCM_16")
+
+
+def _project(root: Path, frontend: str = "") -> Path:
+    path = root / "project.toml"
+    path.write_text('[keyword]\nphrases = ["alexa"]\n[sources.sc]\ntype = "corpus"\nlayout = "speech_commands"\n'
+                    'path = "sc"\nnoise_clip_s = 0\n' + frontend)  # fmt: skip
+    return path
+
+
+SPEAKERS = [f"spk{k:02d}" for k in range(12)]
+
+
+def test_windows_and_shards(tmp_path: Path) -> None:
+    _corpus(tmp_path, SPEAKERS)
+    store = Store(tmp_path / "store")
+    result = build(load_project(_project(tmp_path)), store, workers=2, progress=False)
+    version = store.resolve(result.version_id)
+    features, labels = load_windows(version)
+    assert features.dtype == np.int8 and features.shape[1:] == (49, 13)
+    assert set(labels) == {"alexa", "_negative", "_noise"}
+    rows = {r["id"]: r for r in store.manifest(result.version_id)}
+    assert sum(r["windows"] for r in rows.values()) == features.shape[0]
+    long_noise = next(r for r in rows.values() if "_background_noise_" in r["id"])
+    assert long_noise["windows"] == 5  # 3 s cut every 0.5 s into 1 s windows: starts 0, 0.5, ..., 2.0
+    table = pq.read_table(next((version / "features").glob("part-*.parquet")))
+    assert {"id", "clip_id", "label", "split", "group", "features", "frames", "coeffs"} <= set(table.column_names)
+    lineage = store.lineage(result.version_id)
+    assert lineage["features"]["windows"] == features.shape[0]
+    batches = list(iter_windows(version, "train", batch_rows=7))
+    assert sum(b[0].shape[0] for b in batches) == int(
+        (np.array([r["split"] for r in table.to_pylist()]) == "train").sum()
+    )
+
+
+def test_normalisation_is_learned_on_train_only(tmp_path: Path) -> None:
+    """Adding speakers that land in validation/test changes nothing learned; one in train does."""
+    _corpus(tmp_path, SPEAKERS)
+    config = load_project(_project(tmp_path))
+    first = build(config, Store(tmp_path / "a"), workers=1, progress=False)
+    norm = Store(tmp_path / "a").lineage(first.version_id)["features"]["normalization"]
+    held_out = [f"new{k:03d}" for k in range(200) if split_of(f"sc:new{k:03d}", config.split) != "train"][:3]
+    _corpus(tmp_path, held_out, seed0=100)
+    second = build(load_project(_project(tmp_path)), Store(tmp_path / "b"), workers=1, progress=False)
+    assert second.version_id != first.version_id
+    assert Store(tmp_path / "b").lineage(second.version_id)["features"]["normalization"] == norm
+    trained = next(f"trn{k:03d}" for k in range(200) if split_of(f"sc:trn{k:03d}", config.split) == "train")
+    _corpus(tmp_path, [trained], seed0=300)
+    third = build(load_project(_project(tmp_path)), Store(tmp_path / "c"), workers=1, progress=False)
+    assert Store(tmp_path / "c").lineage(third.version_id)["features"]["normalization"] != norm
+
+
+def test_frontend_change_recomputes_what_depends_on_it(tmp_path: Path) -> None:
+    """A new frontend config gets new features (and new validator verdicts: the validator reads the
+    frontend's log-mel, as on the device), but the decoded audio is shared, not stored again."""
+    _corpus(tmp_path, SPEAKERS[:6])
+    store = Store(tmp_path / "store")
+    build(load_project(_project(tmp_path)), store, workers=1, progress=False)
+    features = store.root / "cache" / "features"
+    audio = sorted(store.root.glob("cache/audio/*/*.flac"))
+    first = sorted(p.name for p in features.iterdir())
+    build(load_project(_project(tmp_path, "[frontend]\npreemphasis = 0.97\n")), store, workers=1, progress=False)
+    assert sorted(store.root.glob("cache/audio/*/*.flac")) == audio
+    second = sorted(p.name for p in features.iterdir())
+    assert len(second) == len(first) + 1 and set(first) <= set(second)  # one new feature cache, the old kept
+
+
+def test_dask_build_is_byte_identical_to_local(tmp_path: Path) -> None:
+    _corpus(tmp_path, SPEAKERS[:8])
+    config = load_project(_project(tmp_path))
+    local = build(config, Store(tmp_path / "local"), workers=2, progress=False)
+    with Executor("dask", workers=2) as runner:
+        dask = build(config, Store(tmp_path / "dask"), progress=False, executor=runner)
+    assert dask.version_id == local.version_id
+    a, b = Store(tmp_path / "local").resolve(local.version_id), Store(tmp_path / "dask").resolve(dask.version_id)
+    names = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert any(str(n).startswith("features/") for n in names)
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_window_placement() -> None:
+    frontend = FrontendConfig()
+    config = FeatureConfig()
+    job = WindowJob("x", "0" * 64, True, 0.5, 1.1, 0.0, "/nonexistent", frontend, config)
+    (start,) = window_starts(job, 32000)
+    centre = (start + 8000) / 16000
+    assert abs(centre - 0.8) <= config.jitter_s + 1e-9
+    negative = WindowJob("y", "1" * 64, False, 0.0, 0.0, 0.0, "/nonexistent", frontend, config)
+    assert window_starts(negative, 40000) == [0, 8000, 16000, 24000]
+    short = window_starts(negative, 4000)
+    assert len(short) == 1 and -12000 <= short[0] <= 0
+    window = cut(np.arange(1, 11, dtype=np.int16), -3, 8)
+    assert window.tolist() == [0, 0, 0, 1, 2, 3, 4, 5]
+
+
+def test_learn_normalisation_maps_four_sigma_onto_int8() -> None:
+    rng = np.random.default_rng(0)
+    ceps = [np.rint(rng.normal(10, 2, size=(50, 49, 13)) * 64).astype(np.int16)]
+    norm = learn_normalization(ceps)
+    assert norm.mean_log2[0] == pytest.approx(10, abs=0.05) and norm.std_log2[0] == pytest.approx(2, abs=0.05)
+    assert norm.quant.scale_q16[0] == round(2**10 / (4 * norm.std_log2[0] / 128))
