@@ -32,7 +32,7 @@ Processing order in :func:`apply` (16 kHz, float64 in [-1, 1) internally):
    (``ShoeBox``, frequency-flat absorption, no randomised ISM, no ray tracing, no air absorption),
    built here in float64 from the image sources (pyroomacoustics' own builder sums in float32
    over a thread count that depends on the machine; the fractional-delay filter is the same
-   81-tap Hann-windowed sinc, and the same 10 Hz high-pass follows). The output is the
+   81-tap Hann-windowed sinc, and the same zero-phase 10 Hz high-pass follows). The output is the
    convolution advanced by the direct path's delay (the direct sound stays where the dry speech
    was; the tail runs past the end of the clip and is cut there, the length is kept) and scaled
    so the RMS over the speech span equals the dry clip's.
@@ -61,6 +61,7 @@ training time (Park et al. 2019); its masks are never stored.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Callable, Mapping
@@ -191,14 +192,14 @@ class AugmentConfig:
             need(0.0 <= getattr(self, name) <= 1.0, f"{name} must be in [0, 1]")
         for name in _COUNTS:
             need(_is_int(getattr(self, name)) and getattr(self, name) >= 0, f"{name} must be a non-negative integer")
-        need(0.0 < self.absorption[0] and self.absorption[1] <= 1.0, "absorption must be within (0, 1]")
+        need(self.absorption[0] > 0.0 and self.absorption[1] <= 1.0, "absorption must be within (0, 1]")
         need(self.room_height_m[0] > 2 * _WALL_MARGIN_M, "room_height_m must exceed 1 m")
         need(self.room_length_m[0] > 2 * _WALL_MARGIN_M, "room_length_m must exceed 1 m")
         need(self.room_width_m[0] > 2 * _WALL_MARGIN_M, "room_width_m must exceed 1 m")
         need(self.source_distance_m[0] > 0.0, "source_distance_m must be positive")
-        need(0.5 <= self.speed[0] and self.speed[1] <= 2.0, "speed must be within [0.5, 2]")
-        need(-12.0 <= self.pitch_semitones[0] and self.pitch_semitones[1] <= 12.0, "pitch_semitones within [-12, 12]")
-        need(0.7 <= self.vtlp[0] and self.vtlp[1] <= 1.4, "vtlp must be within [0.7, 1.4]")
+        need(self.speed[0] >= 0.5 and self.speed[1] <= 2.0, "speed must be within [0.5, 2]")
+        need(self.pitch_semitones[0] >= -12.0 and self.pitch_semitones[1] <= 12.0, "pitch_semitones within [-12, 12]")
+        need(self.vtlp[0] >= 0.7 and self.vtlp[1] <= 1.4, "vtlp must be within [0.7, 1.4]")
         need(self.max_combined_semitones > 0.0, "max_combined_semitones must be positive")
         need(0.0 <= self.shift_ms <= 1000.0, "shift_ms must be within [0, 1000] ms")
         need(1 <= self.reverb_max_order <= 60, "reverb_max_order must be 1..60")
@@ -312,6 +313,15 @@ def _between(seed: int, name: str, bounds: tuple[float, float]) -> float:
     return bounds[0] + (bounds[1] - bounds[0]) * _uniform(seed, name)
 
 
+def _maybe(
+    seed: int, enabled: bool, name: str, probability: float, bounds: tuple[float, float], neutral: float
+) -> float:
+    """A draw from ``bounds`` if the augmentation is enabled and its coin (``probability``) says so."""
+    if enabled and _uniform(seed, f"{name}.on") < probability:
+        return _between(seed, name, bounds)
+    return float(neutral)
+
+
 def sabine_rt60_s(room_dims_m: tuple[float, float, float] | list[float], absorption: float) -> float:
     """Sabine reverberation time (s) of a shoebox room (m) with uniform absorption (0..1)."""
     length, width, height = (float(d) for d in room_dims_m)
@@ -383,15 +393,9 @@ def plan(
     recipes = []
     for index in range(config.variant_count(kind)):
         seed = seed_from("kwsc.augment", source_sha256, index, config_hash)
-
-        def drawn(name: str, probability: float, bounds: tuple[float, float], neutral: float, seed: int = seed) -> float:
-            if name in enabled and _uniform(seed, f"{name}.on") < probability:
-                return _between(seed, name, bounds)
-            return neutral
-
-        speed = round(drawn("speed", config.speed_probability, config.speed, 1.0), 4)
-        pitch = round(drawn("pitch", config.pitch_probability, config.pitch_semitones, 0.0), 3)
-        warp = drawn("vtlp", config.vtlp_probability, config.vtlp, 1.0)
+        speed = round(_maybe(seed, "speed" in enabled, "speed", config.speed_probability, config.speed, 1.0), 4)
+        pitch = round(_maybe(seed, "pitch" in enabled, "pitch", config.pitch_probability, config.pitch_semitones, 0), 3)
+        warp = _maybe(seed, "vtlp" in enabled, "vtlp", config.vtlp_probability, config.vtlp, 1.0)
         warp_st = 12.0 * math.log2(warp)
         if pitch * warp_st > 0 and abs(pitch + warp_st) > config.max_combined_semitones:
             warp = 2.0 ** (math.copysign(max(config.max_combined_semitones - abs(pitch), 0.0), pitch) / 12.0)
@@ -651,7 +655,7 @@ def room_impulse_response(room: Mapping[str, Any]) -> tuple[np.ndarray, int]:
     direct-path arrival. Image sources from pyroomacoustics' ShoeBox image source model; the
     impulse response is built here (see the module docstring)."""
     import pyroomacoustics as pra
-    from scipy.signal import butter, sosfilt
+    from scipy.signal import sosfiltfilt
 
     dims = [float(v) for v in room["room_dims_m"]]
     source = np.array([float(v) for v in room["source_m"]])
@@ -677,14 +681,30 @@ def room_impulse_response(room: Mapping[str, Any]) -> tuple[np.ndarray, int]:
     delay = distance / SPEED_OF_SOUND_M_S * SAMPLE_RATE_HZ + half
     whole = np.floor(delay).astype(np.int64)
     taps = np.arange(-half, half + 1)
-    window = np.hanning(_FRAC_DELAY_TAPS)
-    kernels = window[None, :] * np.sinc(taps[None, :] - (delay - whole)[:, None]) * amplitude[:, None]
+    fraction = delay - whole
+    # windowed sinc(k - f) = (-1)^(k+1) sin(pi f) / (pi (k - f)): one sine per image, not per tap;
+    # an arrival exactly on a sample (f == 0) is a unit impulse at k == 0
+    signed_window = np.hanning(_FRAC_DELAY_TAPS) * np.where(taps % 2 == 0, -1.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kernels = (np.sin(np.pi * fraction) / np.pi * amplitude)[:, None] / (taps[None, :] - fraction[:, None])
+    kernels *= signed_window[None, :]
+    on_sample = np.flatnonzero(fraction == 0.0)
+    kernels[on_sample] = 0.0
+    kernels[on_sample, half] = amplitude[on_sample]
     positions = whole[:, None] + taps[None, :]
     rir = np.bincount(positions.ravel(), weights=kernels.ravel(), minlength=int(positions.max()) + 1)
-    rir = sosfilt(butter(2, _RIR_HIGHPASS_HZ, btype="highpass", fs=SAMPLE_RATE_HZ, output="sos"), rir)
+    rir = sosfiltfilt(_rir_highpass(), rir)
     direct = float(np.linalg.norm(source - mic))
     direct_index = int(np.floor(direct / SPEED_OF_SOUND_M_S * SAMPLE_RATE_HZ + half))
     return rir * direct, direct_index
+
+
+@functools.cache
+def _rir_highpass() -> np.ndarray:
+    """Second-order Butterworth high-pass at _RIR_HIGHPASS_HZ (sos), as pyroomacoustics applies."""
+    from scipy.signal import butter
+
+    return np.asarray(butter(2, _RIR_HIGHPASS_HZ, btype="highpass", fs=SAMPLE_RATE_HZ, output="sos"))
 
 
 def fftconvolve_aligned(x: np.ndarray, rir: tuple[np.ndarray, int]) -> np.ndarray:
@@ -738,9 +758,7 @@ def spec_augment_masks(
     )
 
 
-def spec_augment(
-    features: np.ndarray, rng: np.random.Generator, config: AugmentConfig, fill: int = 0
-) -> np.ndarray:
+def spec_augment(features: np.ndarray, rng: np.random.Generator, config: AugmentConfig, fill: int = 0) -> np.ndarray:
     """SpecAugment time and coefficient masks on feature windows, as a new array.
 
     Args:
@@ -761,7 +779,7 @@ def spec_augment(
         array = array[None]
     if array.ndim != 3:
         raise ValueError("spec_augment: features must be (windows, frames, coeffs)")
-    windows, frames, coeffs = array.shape
+    _, frames, coeffs = array.shape
     time, freq = spec_augment_masks(array.shape, rng, config)
     masked = (_mask_rows(time, frames)[:, :, None]) | (_mask_rows(freq, coeffs)[:, None, :])
     if np.issubdtype(array.dtype, np.integer) and not np.iinfo(array.dtype).min <= fill <= np.iinfo(array.dtype).max:

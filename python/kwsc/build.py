@@ -208,6 +208,14 @@ def _compile(
     }
     for index, shard in enumerate(shards):
         files[f"features/part-{index:05d}.parquet"] = shard
+    by_split: dict[str, list[bytes]] = {}
+    for window in windows:
+        by_split.setdefault(window["split"], []).append(window["features"])
+    shape = (windows[0]["frames"], windows[0]["coeffs"]) if windows else (0, 0)
+    arrays = {k: np.frombuffer(b"".join(v), np.int8).reshape(-1, *shape) for k, v in by_split.items()}
+    files["snr_duration.png"] = quality.plot_snr_duration(rows)
+    files["features.png"] = quality.plot_feature_distributions(arrays)
+    files["report.md"] = (report + quality.report_features(windows, normalization.to_dict())).encode()
     path = store.write_version(vid, files)
     hits = sum(result.from_cache for result in results)
     say(f"dataset {vid}: {_status_counts(rows)}; {hits} of {len(results)} items from the cache")

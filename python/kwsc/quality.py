@@ -114,3 +114,82 @@ def report_markdown(
         lines.append(f"  - {finding.kind}: {finding.detail} ({', '.join(finding.ids)})")
     lines += ["", f"Result: {'PASS' if not leaks else 'FAIL'}", ""]
     return "\n".join(lines)
+
+
+def _png(figure: Any) -> bytes:
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})  # no version stamp: stable bytes
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def plot_snr_duration(rows: list[dict[str, Any]]) -> bytes:
+    """PNG: histograms of the validator's SNR (dB) and of clip duration (s), accepted clips, per label."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    accepted = [r for r in rows if r["status"] == "accepted"]
+    labels = sorted({r["label"] for r in accepted})
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for label in labels:
+        snr = np.array([r["v_snr_db"] for r in accepted if r["label"] == label], dtype=float)
+        snr = snr[np.isfinite(snr) & (np.abs(snr) < 99)]
+        duration = np.array([r["duration_s"] for r in accepted if r["label"] == label], dtype=float)
+        if snr.size:
+            axes[0].hist(snr, bins=40, range=(-10, 80), histtype="step", label=label)
+        axes[1].hist(duration, bins=40, histtype="step", label=label)
+    axes[0].set_xlabel("SNR (dB, validator)")
+    axes[1].set_xlabel("duration (s)")
+    for ax in axes:
+        ax.set_ylabel("clips")
+        ax.legend(fontsize=8)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def plot_feature_distributions(features: dict[str, Any]) -> bytes:
+    """PNG: per-coefficient distribution (5/25/50/75/95th percentiles) of the int8 features, one
+    line per split; ``features`` maps split -> int8 array (windows, frames, coeffs)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    figure, ax = plt.subplots(figsize=(10, 4))
+    for offset, (split, data) in enumerate(sorted(features.items())):
+        if data.size == 0:
+            continue
+        frames = data.reshape(-1, data.shape[-1]).astype(np.float64)
+        q = np.percentile(frames, [5, 25, 50, 75, 95], axis=0)
+        x = np.arange(frames.shape[1]) + (offset - 1) * 0.22
+        ax.vlines(x, q[0], q[4], color=f"C{offset}", linewidth=1)
+        ax.vlines(x, q[1], q[3], color=f"C{offset}", linewidth=5, label=split)
+        ax.plot(x, q[2], "_", color="black")
+    ax.set_xlabel("cepstral coefficient")
+    ax.set_ylabel("int8 value (5-95 %, 25-75 %, median)")
+    ax.legend()
+    figure.tight_layout()
+    return _png(figure)
+
+
+def report_features(windows: list[dict[str, Any]], normalization: dict[str, Any]) -> str:
+    """The report's feature section: windows per split and label, the learned normalisation, plots."""
+    counts: dict[tuple[str, str], int] = Counter((w["split"], w["label"]) for w in windows)
+    lines = ["## Features", "", "| split | label | windows |", "|---|---|--:|"]
+    for (split, label), count in sorted(counts.items()):
+        lines.append(f"| {split} | {label} | {count} |")
+    mean = ", ".join(f"{m:.2f}" for m in normalization["mean_log2"])
+    std = ", ".join(f"{s:.2f}" for s in normalization["std_log2"])
+    lines += ["", f"Normalisation learned on {normalization['windows']} training windows (log2 units):",
+              f"mean [{mean}], std [{std}]; int8 = round((c - mean) / (4 std / 128)).", "",
+              "![SNR and duration](snr_duration.png)", "",
+              "![feature distributions per split](features.png)", ""]  # fmt: skip
+    return "\n".join(lines)
