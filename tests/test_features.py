@@ -131,3 +131,28 @@ def test_learn_normalisation_maps_four_sigma_onto_int8() -> None:
     norm = learn_normalization(ceps)
     assert norm.mean_log2[0] == pytest.approx(10, abs=0.05) and norm.std_log2[0] == pytest.approx(2, abs=0.05)
     assert norm.quant.scale_q16[0] == round(2**10 / (4 * norm.std_log2[0] / 128))
+
+
+def test_cli_drift_between_splits_and_against_recordings(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kwsc.cli import main
+
+    _corpus(tmp_path, SPEAKERS)
+    store = Store(tmp_path / "store")
+    version = build(load_project(_project(tmp_path)), store, workers=1, progress=False).version_id
+    runner = CliRunner()
+    same = runner.invoke(main, ["dataset", "drift", f"{version}:train", f"{version}:train", "--store", str(store.root)])
+    assert same.exit_code == 0, same.output
+    assert "| c0 |" in same.output
+    # Field recordings 20 dB louder than anything in the dataset: c0 drifts, exit code 1.
+    field = tmp_path / "field"
+    field.mkdir()
+    for k in range(6):
+        loud = signals.take(signals.word_like(0.6, -2, seed=900 + k), 0.3, 0.3, -40, seed=k)
+        soundfile.write(field / f"{k}.wav", loud, 16000, subtype="PCM_16")
+    out = tmp_path / "drift.json"
+    loud = runner.invoke(main, ["dataset", "drift", version, str(field), "--store", str(store.root), "--json", str(out),
+                                "--plot", str(tmp_path / "drift.png")])  # fmt: skip
+    assert loud.exit_code == 1, loud.output
+    assert out.read_text().startswith("{") and (tmp_path / "drift.png").read_bytes()[:4] == b"\x89PNG"

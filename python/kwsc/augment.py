@@ -3,11 +3,12 @@
 Two halves:
 
 * :func:`plan` draws the *recipes* of all variants of one accepted clip. Every random number of
-  variant ``i`` is a hash of ``(source sha256, i, config hash)`` (:func:`kwsc.sources.seed_from`
-  and SHA-256 below it, not NumPy's generators, so a recipe does not change with the NumPy
-  version), so a rebuild draws exactly the same recipes. A recipe is a JSON-able dict that
-  records every choice (noise clip and offset, SNR, room, positions, gain, speed, pitch, warp,
-  time shift): the manifest stores it and :func:`apply` needs nothing else.
+  variant ``i`` is a hash of ``(source sha256, i, config)`` (:func:`kwsc.sources.seed_from` over
+  :meth:`AugmentConfig.draw_hash`, and SHA-256 below it rather than NumPy's generators, so a
+  recipe does not change with the NumPy version), so a rebuild draws exactly the same recipes.
+  A recipe is a JSON-able dict that records every choice (noise clip and offset, SNR, room,
+  positions, gain, speed, pitch, warp, time shift): the manifest stores it and :func:`apply`
+  needs nothing else.
 * :func:`apply` turns a clip and a recipe into the variant's int16 samples; a pure function of
   its inputs (the same recipe and inputs give the same bytes, see "Determinism" below).
 
@@ -22,7 +23,8 @@ Processing order in :func:`apply` (16 kHz, float64 in [-1, 1) internally):
    Dolson 1999), then soxr resampling by ``1 / r``: the duration is kept (to the sample) and every
    frequency, f0 and formants alike, moves by ``r``.
 3. **VTL warp** (factor ``a``; > 1 = shorter vocal tract, formants up): per STFT frame the
-   spectral envelope (cepstrally smoothed log magnitude, 24 cepstral coefficients = 1.5 ms) is
+   spectral envelope ("true envelope": iterated cepstral smoothing of the log magnitude, 24
+   cepstral coefficients = 1.5 ms, so voices up to f0 ~ 330 Hz keep their harmonics out of it) is
    warped along frequency with the piecewise-linear VTLP map of Jaitly and Hinton (2013)
    (``f -> a f`` below a 4.8 kHz boundary, linear to Nyquist above it) and each bin is scaled by
    warped envelope / original envelope (limited to +-24 dB), phase kept. Only the envelope moves:
@@ -46,8 +48,9 @@ Processing order in :func:`apply` (16 kHz, float64 in [-1, 1) internally):
    nothing saturates; a limit above 0 dBFS lets loud variants clip on purpose.
 
 The time shift is *not* applied here: the feature stage places the window (with its own
-jitter), and reads the recipe's ``shift_s`` (seconds, signed; positive = speech later in the
-window) to move it.
+jitter) and adds the recipe's ``shift_s`` (seconds, signed) to the window's centre, so a
+positive shift moves the window later and the speech earlier in it (kwsc.features.window_starts).
+The variant's speech span for that placement is :func:`variant_speech_span`.
 
 Determinism: all steps are float64 NumPy / SciPy FFTs (pocketfft, single-threaded), soxr and
 the image source model of pyroomacoustics (deterministic for fixed parameters; its randomised
@@ -92,6 +95,7 @@ _STFT_HOP = 128  # 8 ms hop (75 % overlap)
 _VTLP_BOUNDARY_HZ = 4800.0  # VTLP: linear warp below, linear to Nyquist above
 _VTLP_LIFTER = 24  # cepstral coefficients of the spectral envelope
 _VTLP_MAX_GAIN_DB = 24.0  # per-bin envelope ratio limit
+_TRUE_ENVELOPE_ITERATIONS = 8
 
 _DEFAULT_VARIANTS = (("tts", 4), ("real", 2), ("enroll", 8), ("noise", 0))
 _DEFAULT_AUGMENTATIONS = (
@@ -104,7 +108,8 @@ _RANGES = ("snr_db", "room_length_m", "room_width_m", "room_height_m", "absorpti
            "gain_db", "speed", "pitch_semitones", "vtlp")  # fmt: skip
 _PROBABILITIES = ("noise_probability", "reverb_probability", "speed_probability", "pitch_probability",
                   "vtlp_probability")  # fmt: skip
-_COUNTS = ("reverb_max_order", "seed", "time_masks", "time_mask_frames", "freq_masks", "freq_mask_coeffs")
+_SPEC_AUGMENT = ("time_masks", "time_mask_frames", "freq_masks", "freq_mask_coeffs")
+_COUNTS = ("reverb_max_order", "seed", *_SPEC_AUGMENT)
 
 
 @dataclass(frozen=True)
@@ -122,11 +127,13 @@ class AugmentConfig:
         reverb_probability: chance that a variant gets room reverberation.
         room_length_m, room_width_m, room_height_m: shoebox room dimensions in metres.
         absorption: energy absorption coefficient of the walls (0..1, frequency-flat); with the
-            default rooms this is a Sabine RT60 of about 0.1..0.8 s.
+            default rooms this is a Sabine RT60 of about 0.1..0.7 s.
         source_distance_m: talker-to-microphone distance in metres (shortened if the room is
             too small; the recipe records the actual positions).
         reverb_max_order: cap of the image source order. The order used is the one reaching the
-            Sabine RT60 (in the smallest dimension), up to this cap: a longer tail is cut.
+            Sabine RT60 in the smallest dimension, up to this cap; beyond it the late tail decays
+            too fast (a 6 x 4.5 x 3 m room, absorption 0.25, Sabine RT60 0.45 s, measures 0.34 s
+            at order 20, 0.47 s at 30; the RIR takes 7.5 / 26 ms).
         gain_db: gain range in dB.
         peak_limit_dbfs: the gain is lowered so the variant's peak stays at or below this level
             (dBFS); above 0 lets loud variants saturate.
@@ -156,7 +163,7 @@ class AugmentConfig:
     room_height_m: tuple[float, float] = (2.4, 3.5)
     absorption: tuple[float, float] = (0.2, 0.7)
     source_distance_m: tuple[float, float] = (0.5, 3.0)
-    reverb_max_order: int = 20
+    reverb_max_order: int = 30
     gain_db: tuple[float, float] = (-6.0, 6.0)
     peak_limit_dbfs: float = -1.0
     speed: tuple[float, float] = (0.9, 1.1)
@@ -253,8 +260,21 @@ class AugmentConfig:
         return out
 
     def content_hash(self) -> str:
-        """SHA-256 of the canonical JSON of the config (and AUGMENT_VERSION); seeds every variant."""
+        """SHA-256 of the canonical JSON of the whole config and AUGMENT_VERSION (for lineage)."""
         text = canonical_json({"augment": self.to_dict(), "version": AUGMENT_VERSION})
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def draw_hash(self, kind: str) -> str:
+        """SHA-256 of what the variants of source kind ``kind`` are drawn from: the config
+        without the variant counts, the other kinds' augmentation lists and the SpecAugment
+        settings, plus ``kind`` and AUGMENT_VERSION. So raising a count keeps the variants
+        already drawn (and cached), and editing another kind's list or SpecAugment (training
+        time) redraws nothing; any other change redraws every variant."""
+        values = self.to_dict()
+        for name in ("variants", *_SPEC_AUGMENT):
+            values.pop(name)
+        values["augmentations"] = sorted(self.enabled(kind))
+        text = canonical_json({"augment": values, "kind": kind, "version": AUGMENT_VERSION})
         return hashlib.sha256(text.encode()).hexdigest()
 
     def variant_count(self, kind: str) -> int:
@@ -373,26 +393,31 @@ def plan(
     Args:
         source_sha256: PCM hash of the clip (its name in the store's audio cache).
         kind: source kind ("tts", "real", "enroll", "noise"): picks the count and augmentations.
-        label: the clip's label (not used by the draws; recorded for the manifest).
+        label: the clip's label (part of the build's call; the draws do not depend on it).
         config: the augment config.
         noise_pool: sha256 hashes of cached noise clips a variant may mix in (order does not
             matter: the pool is sorted; the clip itself is never picked).
 
     Returns:
-        JSON-able recipes. Variant ``i`` is drawn from ``seed_from(source_sha256, i,
-        config.content_hash())`` alone, so a rebuild reproduces it and variant ``i`` does not
-        depend on how many variants are drawn. An augmentation that does not apply has its
-        neutral value (speed 1.0, pitch 0, vtlp 1.0, gain 0 dB, shift 0 s) or ``None``
-        (``reverb``, ``noise``).
+        JSON-able recipes. Variant ``i`` is drawn from its ``seed`` = ``seed_from(source_sha256,
+        i, config.draw_hash(kind))`` alone (and the noise pool), so a rebuild reproduces it and
+        variant ``i`` does not depend on how many variants are drawn. An augmentation that does
+        not apply has its neutral value (speed 1.0, pitch 0, vtlp 1.0, gain 0 dB, shift 0 s) or
+        ``None`` (``reverb``, ``noise``). Recipe fields: ``version`` (AUGMENT_VERSION),
+        ``index``, ``seed``, ``source_sha256``, ``speed`` (factor), ``pitch_semitones``,
+        ``vtlp`` (warp factor), ``reverb`` (``room_dims_m`` [x, y, z], ``absorption``,
+        ``source_m`` and ``mic_m`` positions [x, y, z] in m, ``max_order``, ``rt60_s`` Sabine
+        estimate), ``noise`` (``sha256``, ``offset`` as a fraction 0..1 of the noise clip's
+        length, ``snr_db``), ``gain_db``, ``peak_limit_dbfs``, ``shift_s`` (s, signed).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown source kind {kind!r} (kinds: {', '.join(KINDS)})")
     enabled = config.enabled(kind)
     pool = sorted(set(noise_pool) - {source_sha256})
-    config_hash = config.content_hash()
+    draw_hash = config.draw_hash(kind)
     recipes = []
     for index in range(config.variant_count(kind)):
-        seed = seed_from("kwsc.augment", source_sha256, index, config_hash)
+        seed = seed_from("kwsc.augment", source_sha256, index, draw_hash)
         speed = round(_maybe(seed, "speed" in enabled, "speed", config.speed_probability, config.speed, 1.0), 4)
         pitch = round(_maybe(seed, "pitch" in enabled, "pitch", config.pitch_probability, config.pitch_semitones, 0), 3)
         warp = _maybe(seed, "vtlp" in enabled, "vtlp", config.vtlp_probability, config.vtlp, 1.0)
@@ -419,8 +444,6 @@ def plan(
                 "index": index,
                 "seed": seed,
                 "source_sha256": source_sha256,
-                "label": label,
-                "config_hash": config_hash,
                 "speed": speed,
                 "pitch_semitones": pitch,
                 "vtlp": warp,
@@ -476,6 +499,8 @@ def apply(
     if int(recipe.get("version", AUGMENT_VERSION)) != AUGMENT_VERSION:
         raise ValueError(f"apply: recipe version {recipe.get('version')} != {AUGMENT_VERSION}")
     x = _as_float(pcm)
+    if x.size == 0:
+        return np.zeros(0, dtype=np.int16)
     speed = float(recipe.get("speed", 1.0))
     if speed != 1.0:
         x = speed_perturb(x, speed)
@@ -627,10 +652,7 @@ def vtl_warp(x: np.ndarray, warp: float) -> np.ndarray:
     harmonics and phase kept, RMS kept (see the module docstring)."""
     spectrum = _stft(x)
     n_bins = spectrum.shape[1]
-    log_mag = np.log(np.abs(spectrum) + 1e-9)
-    cepstrum = np.fft.irfft(log_mag, n=_STFT_SIZE, axis=1)
-    cepstrum[:, _VTLP_LIFTER : _STFT_SIZE - _VTLP_LIFTER + 1] = 0.0
-    envelope = np.fft.rfft(cepstrum, axis=1).real
+    envelope = spectral_envelope(np.abs(spectrum))
     freqs = np.arange(n_bins) * (SAMPLE_RATE_HZ / _STFT_SIZE)
     source_hz = np.interp(freqs, vtlp_map_hz(freqs, warp), freqs)  # inverse map
     position = source_hz / (SAMPLE_RATE_HZ / _STFT_SIZE)
@@ -641,6 +663,26 @@ def vtl_warp(x: np.ndarray, warp: float) -> np.ndarray:
     gain = np.exp(np.clip(warped - envelope, -limit, limit))
     y = _istft(spectrum * gain, x.size)
     return y * _level_ratio(x, y, slice(0, x.size))
+
+
+def spectral_envelope(magnitude: np.ndarray) -> np.ndarray:
+    """Natural-log spectral envelope of STFT magnitudes (frames, bins): the "true envelope"
+    (Roebel and Rodet 2005), a cepstrally smoothed log magnitude (_VTLP_LIFTER coefficients)
+    iterated to pass through the harmonic peaks rather than between them. Magnitudes more
+    than 80 dB below a frame's peak are floored there."""
+    floor = np.max(magnitude, axis=1, keepdims=True) * 1e-4 + 1e-12
+    target = np.log(np.maximum(magnitude, floor))
+
+    def smooth(log_mag: np.ndarray) -> np.ndarray:
+        cepstrum = np.fft.irfft(log_mag, n=_STFT_SIZE, axis=1)
+        cepstrum[:, _VTLP_LIFTER : _STFT_SIZE - _VTLP_LIFTER + 1] = 0.0
+        return np.fft.rfft(cepstrum, axis=1).real
+
+    envelope = smooth(target)
+    for _ in range(_TRUE_ENVELOPE_ITERATIONS):
+        target = np.maximum(target, envelope)
+        envelope = smooth(target)
+    return envelope
 
 
 def _level_ratio(reference: np.ndarray, y: np.ndarray, span: slice) -> float:

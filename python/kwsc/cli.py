@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -570,3 +571,75 @@ def dataset_diff(base: str, current: str, store_dir: Path | None) -> None:
         click.echo(format_diff(diff_versions(store, base, current)))
     except StoreError as exc:
         raise InputError(str(exc)) from exc
+
+
+def _windows_of(store: Any, spec: str) -> tuple[Any, str, Any]:
+    """int8 windows of "VERSION[:SPLIT]" (a dataset version or one split of it), a label, lineage."""
+    from kwsc import features
+
+    version, _, split_name = spec.partition(":")
+    path = store.resolve(version)
+    windows, _labels = features.load_windows(path, split_name or None)
+    if windows.shape[0] == 0:
+        raise InputError(f"{spec}: no feature windows{' in split ' + split_name if split_name else ''}")
+    return windows, f"{path.name[:12]}{':' + split_name if split_name else ''}", store.lineage(version)
+
+
+@dataset_group.command("drift")
+@click.argument("base")
+@click.argument("current")
+@_store_option
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the report as JSON.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a PNG.")
+@click.option("--psi-warning", type=float, default=0.1, show_default=True)
+@click.option("--psi-critical", type=float, default=0.25, show_default=True)
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="KS significance level.")
+@click.option("--bins", default="10", show_default=True, help="Quantile bins per coefficient, or 'natural' (256).")
+@click.option("--resample", is_flag=True, help="Resample recordings that are not 16 kHz (CURRENT as a folder).")
+def dataset_drift(
+    base: str,
+    current: str,
+    store_dir: Path | None,
+    json_path: Path | None,
+    plot_path: Path | None,
+    psi_warning: float,
+    psi_critical: float,
+    alpha: float,
+    bins: str,
+    resample: bool,
+) -> None:
+    """Feature drift per coefficient (PSI, KS, KL) from BASE to CURRENT.
+
+    BASE is VERSION[:SPLIT]; CURRENT is VERSION[:SPLIT] or a folder (or file) of recordings, whose
+    features are computed with BASE's frontend config and learned int8 quantisation. Exit code 1
+    when a coefficient is over the critical PSI.
+    """
+    from kwsc import drift
+    from kwsc.frontend import QuantParams
+    from kwsc.store import Store, StoreError
+
+    store = Store(store_dir)
+    try:
+        base_windows, base_label, lineage = _windows_of(store, base)
+        if Path(current).exists():
+            frontend_config = FrontendConfig.from_dict(lineage["frontend"]["config"])
+            quant = QuantParams.from_dict(lineage["features"]["normalization"]["quant"])
+            try:
+                current_windows = drift.features_of_recordings([current], frontend_config, quant, resample=resample)
+            except ValueError as exc:
+                raise InputError(str(exc)) from exc
+            current_label = current
+        else:
+            current_windows, current_label, _ = _windows_of(store, current)
+    except StoreError as exc:
+        raise InputError(str(exc)) from exc
+    report = drift.compare(
+        base_windows, current_windows, psi_warning=psi_warning, psi_critical=psi_critical, alpha=alpha,
+        bins=None if bins == "natural" else int(bins), base_label=base_label, current_label=current_label,
+    )  # fmt: skip
+    click.echo(report.format_table())
+    if json_path:
+        json_path.write_text(report.to_json())
+    if plot_path:
+        report.plot(plot_path)
+    raise SystemExit(report.exit_code)

@@ -83,6 +83,10 @@ from typing import Any
 
 import numpy as np
 
+from kwsc.config import FrontendConfig
+from kwsc.frontend import Frontend, QuantParams
+from kwsc.validate import expand_paths, load_audio
+
 #: Default PSI thresholds (dimensionless): warning at >= 0.1, critical at >= 0.25.
 DEFAULT_PSI_WARNING = 0.1
 DEFAULT_PSI_CRITICAL = 0.25
@@ -94,6 +98,8 @@ DEFAULT_EPSILON = 1e-4
 DEFAULT_SUBSAMPLE = 4000
 #: :func:`compare`'s default binning: deciles of the base.
 DEFAULT_BINS = 10
+#: Natural binning refuses values spanning more integers than this (int16 data and wider).
+MAX_NATURAL_BINS = 65536
 #: Levels from best to worst.
 LEVELS = ("ok", "warning", "critical")
 
@@ -117,29 +123,43 @@ def _values(x: Any, what: str) -> np.ndarray:
     return array
 
 
+def _is_integer(x: np.ndarray) -> bool:
+    return x.dtype.kind != "f" or bool(np.array_equal(x, np.rint(x)))
+
+
 def bin_edges(base: np.ndarray, current: np.ndarray, bins: Bins = None) -> np.ndarray:
     """The shared bin edges (in the values' own units, float64) used by :func:`psi` and :func:`kl_divergence`.
 
-    ``None``: natural integer bins (edges at half-integers over the range both sides span);
-    ``int k``: k base-quantile bins (interior edges are the base's j/k quantiles, deduplicated,
-    outer edges the pooled min and max); a sequence: those edges, as given (increasing, >= 2).
+    ``None``: natural integer bins (edges at half-integers over the range both sides span).
+    ``int k``: k base-quantile bins; for integer values the edges are half-integers, the interior
+    ones just above the smallest values ``v_j`` with ``F_base(v_j) >= j/k`` (so a value is never
+    split between bins; ties merge bins), the outer ones half a step outside the pooled range;
+    for other values the interior edges are the base's (interpolated) j/k quantiles and the
+    outer ones the pooled minimum and maximum. A sequence: those edges, as given (strictly
+    increasing, >= 2).
     """
     base, current = _values(base, "base"), _values(current, "current")
     if bins is None:
         for name, x in (("base", base), ("current", current)):
-            if x.dtype.kind == "f" and not np.array_equal(x, np.rint(x)):
+            if not _is_integer(x):
                 raise ValueError(f"natural bins need integer values; {name} is not integer (pass bins)")
         lo = int(min(base.min(), current.min()))
         hi = int(max(base.max(), current.max()))
+        if hi - lo >= MAX_NATURAL_BINS:
+            raise ValueError(f"values span {hi - lo + 1} integers: too many natural bins (pass bins)")
         return np.arange(lo, hi + 2, dtype=np.float64) - 0.5
     if isinstance(bins, int | np.integer):
         if bins < 1:
             raise ValueError("bins must be >= 1")
-        inner = np.unique(np.quantile(base.astype(np.float64), np.arange(1, bins) / bins))
+        levels = np.arange(1, bins) / bins
         lo = float(min(base.min(), current.min()))
         hi = float(max(base.max(), current.max()))
-        inner = inner[(inner > lo) & (inner <= hi)]
-        return np.concatenate([[lo], inner, [hi]])
+        if _is_integer(base) and _is_integer(current):
+            # the smallest observed values v_j with F_base(v_j) >= j/k end the lower bins
+            inner = np.unique(np.quantile(base, levels, method="inverted_cdf")).astype(np.float64)
+            return np.concatenate([[lo - 0.5], inner[inner < hi] + 0.5, [hi + 0.5]])
+        inner = np.unique(np.quantile(base.astype(np.float64), levels))
+        return np.concatenate([[lo], inner[(inner > lo) & (inner < hi)], [hi if hi > lo else lo + 1.0]])
     edges = np.asarray(bins, dtype=np.float64)
     if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0) or not np.all(np.isfinite(edges)):
         raise ValueError("bin edges must be a strictly increasing 1-D sequence of >= 2 finite values")
@@ -162,8 +182,9 @@ def _proportions(counts: np.ndarray, epsilon: float) -> np.ndarray:
 def psi(base: np.ndarray, current: np.ndarray, bins: Bins = None, epsilon: float = DEFAULT_EPSILON) -> float:
     """Population stability index of ``current`` against ``base`` (dimensionless, >= 0).
 
-    ``sum_i (q_i - p_i) ln(q_i / p_i)`` over the shared bins (see the module docstring for
-    ``bins`` and for ``epsilon``, the proportion that replaces an empty bin's 0).
+    ``base``, ``current``: the values of one coefficient (any shape, flattened; int8 steps or any
+    unit). ``sum_i (q_i - p_i) ln(q_i / p_i)`` over the shared bins of :func:`bin_edges` (default:
+    natural integer bins), with ``epsilon`` replacing an empty bin's proportion of 0.
     """
     edges = bin_edges(base, current, bins)
     p = _proportions(bin_counts(base, edges), epsilon)
@@ -373,7 +394,8 @@ class DriftReport:
 
     def plot(self, path: str | os.PathLike[str], top: int = 3) -> None:
         """Write a PNG: PSI per coefficient (bars coloured by level) with the two thresholds, and
-        the base and current histograms of the ``top`` most drifted coefficients overlaid."""
+        the base and current histograms (on the PSI bins, as densities: fraction of frames per
+        feature unit, i.e. per int8 step) of the ``top`` most drifted coefficients overlaid."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -394,15 +416,16 @@ class DriftReport:
         for k, r in enumerate(worst):
             axis = figure.add_subplot(grid[1, k])
             edges = np.asarray(r.edges)
-            if edges.size >= 2:
-                base = np.asarray(r.base_counts) / max(sum(r.base_counts), 1)
-                current = np.asarray(r.current_counts) / max(sum(r.current_counts), 1)
+            if edges.size >= 2:  # density: bins (deciles) differ in width
+                widths = np.diff(edges)
+                base = np.asarray(r.base_counts) / max(sum(r.base_counts), 1) / widths
+                current = np.asarray(r.current_counts) / max(sum(r.current_counts), 1) / widths
                 axis.stairs(base, edges, fill=True, alpha=0.45, label=self.base_label)
                 axis.stairs(current, edges, fill=True, alpha=0.45, label=self.current_label)
             axis.set_title(f"{r.name}: PSI {r.psi:.3f}, KS {r.ks:.3f}", fontsize=9)
             axis.set_xlabel("feature value")
             if k == 0:
-                axis.set_ylabel("fraction of frames")
+                axis.set_ylabel("fraction of frames per unit")
                 axis.legend(fontsize=8)
         figure.tight_layout()
         figure.savefig(Path(path), dpi=100, format="png")
@@ -515,8 +538,8 @@ def _describe_bins(bins: Bins) -> str:
 
 def features_of_recordings(
     paths: Sequence[str | os.PathLike[str]],
-    frontend_config: Any = None,
-    quant_params: Any = None,
+    frontend_config: FrontendConfig | None = None,
+    quant_params: QuantParams | None = None,
     window_frames: int = 49,
     stride_frames: int | None = None,
     *,
@@ -536,10 +559,6 @@ def features_of_recordings(
     ``quant_params`` (default ``QuantParams.default()``; pass the dataset's learned parameters
     to compare with a dataset version).
     """
-    from kwsc.config import FrontendConfig
-    from kwsc.frontend import Frontend, QuantParams
-    from kwsc.validate import expand_paths, load_audio
-
     config = frontend_config or FrontendConfig()
     params = quant_params or QuantParams.default(config.num_ceps)
     if window_frames < 1:
@@ -552,7 +571,10 @@ def features_of_recordings(
     hop = stride * config.hop_samples
     windows = []
     for path in expand_paths(paths):
-        pcm = load_audio(path, config.sample_rate_hz, resample=resample, downmix=downmix)
+        try:
+            pcm = load_audio(path, config.sample_rate_hz, resample=resample, downmix=downmix)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
         starts = range(0, pcm.size - width + 1, hop) if pcm.size >= width else [-((width - pcm.size) // 2)]
         for start in starts:
             window = np.zeros(width, np.int16)
