@@ -774,6 +774,72 @@ def mix_at_snr(x: np.ndarray, noise: np.ndarray, snr_db: float, offset: float, s
 
 
 # --------------------------------------------------------------------------------------------
+# The build's unit of work: all variants of one clip, cached
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AugmentJob:
+    """The variants of one accepted clip to produce (picklable, for the build's executor).
+
+    Attributes:
+        store: the store's root folder (audio in ``cache/audio``, results in ``cache/augmented``).
+        source_sha256: the clip's PCM hash in the audio cache.
+        speech_span_s: (start, end) of speech in the clip, in seconds (the validator's span).
+        recipes: :func:`plan`'s recipes for the clip.
+        sample_rate_hz: the store's audio rate in Hz (16000).
+    """
+
+    store: str
+    source_sha256: str
+    speech_span_s: tuple[float, float]
+    recipes: tuple[Mapping[str, Any], ...]
+    sample_rate_hz: int = SAMPLE_RATE_HZ
+
+
+def variant_key(recipe: Mapping[str, Any], speech_span_s: tuple[float, float]) -> str:
+    """Cache key of a variant: SHA-256 of its recipe (which names the source and noise clips by
+    hash and carries AUGMENT_VERSION) and the speech span it is levelled over."""
+    text = canonical_json({"recipe": dict(recipe), "speech_span_s": [float(v) for v in speech_span_s]})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def augment_clip(job: AugmentJob) -> list[tuple[str, int, bool]]:
+    """Produce (or read from the cache) every variant of ``job``'s clip.
+
+    Each variant's int16 samples go into the store's audio cache under their own sha256 (so the
+    feature stage reads variants like any clip), and ``cache/augmented/<key>.json`` maps the
+    :func:`variant_key` to it: a rebuild, or an interrupted one resumed, applies nothing twice.
+
+    Returns:
+        (variant sha256, length in samples, read from the cache) per recipe, in recipe order.
+    """
+    import json
+    from pathlib import Path
+
+    from kwsc.ingest import atomic_write_bytes, load_pcm, store_pcm
+
+    root = Path(job.store)
+    pcm: np.ndarray | None = None
+    load_noise = functools.lru_cache(maxsize=8)(lambda sha: load_pcm(root, sha))
+    out = []
+    for recipe in job.recipes:
+        key = variant_key(recipe, job.speech_span_s)
+        record = root / "cache" / "augmented" / key[:2] / f"{key}.json"
+        if record.is_file():
+            data = json.loads(record.read_text())
+            out.append((str(data["sha256"]), int(data["samples"]), True))
+            continue
+        if pcm is None:
+            pcm = load_pcm(root, job.source_sha256)
+        variant = apply(pcm, recipe, job.speech_span_s, load_noise)
+        sha = store_pcm(root, variant, job.sample_rate_hz)
+        atomic_write_bytes(record, json.dumps({"sha256": sha, "samples": int(variant.size)}).encode())
+        out.append((sha, int(variant.size), False))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # SpecAugment (training time)
 # --------------------------------------------------------------------------------------------
 
