@@ -97,7 +97,7 @@ def test_frontend_change_recomputes_what_depends_on_it(tmp_path: Path) -> None:
 
 def test_dask_build_is_byte_identical_to_local(tmp_path: Path) -> None:
     _corpus(tmp_path, SPEAKERS[:8])
-    config = load_project(_project(tmp_path))
+    config = load_project(_project(tmp_path, "[augment]\nvariants = { real = 1 }\n"))
     local = build(config, Store(tmp_path / "local"), workers=2, progress=False)
     with Executor("dask", workers=2) as runner:
         dask = build(config, Store(tmp_path / "dask"), progress=False, executor=runner)
@@ -106,8 +106,80 @@ def test_dask_build_is_byte_identical_to_local(tmp_path: Path) -> None:
     names = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     assert names == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
     assert any(str(n).startswith("features/") for n in names)
+    assert local.counts["augmented"] == local.counts["accepted"] - 1  # one variant per clip but the noise
     for name in names:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+AUGMENT = "[augment]\nvariants = { real = 2 }\n"
+
+
+def test_augmented_variants_follow_their_source(tmp_path: Path) -> None:
+    import json
+
+    _corpus(tmp_path, SPEAKERS)
+    store = Store(tmp_path / "store")
+    result = build(load_project(_project(tmp_path, AUGMENT)), store, workers=2, progress=False)
+    rows = store.manifest(result.version_id)
+    clips = {r["id"]: r for r in rows if r["status"] != "augmented"}
+    variants = [r for r in rows if r["status"] == "augmented"]
+    real = [r for r in clips.values() if r["status"] == "accepted" and r["kind"] == "real"]
+    assert len(variants) == 2 * len(real) == result.counts["augmented"]
+    assert result.counts["inputs"] == len(clips) == sum(result.counts[s] for s in ("accepted", "rejected", "duplicate"))
+    noise_split = {r["sha256"]: r["split"] for r in clips.values() if r["kind"] == "noise"}
+    for variant in variants:
+        source = clips[variant["source_id"]]
+        assert (variant["split"], variant["group"], variant["label"]) == (source["split"], source["group"],
+                                                                        source["label"])  # fmt: skip
+        recipe = json.loads(variant["augment"])
+        assert recipe["source_sha256"] == source["sha256"] != variant["sha256"]
+        assert variant["id"] == f"{source['id']}~a{recipe['index']}" and variant["windows"] == 1
+        if recipe["noise"]:  # background noise only from the same split: no audio crosses splits
+            assert noise_split[recipe["noise"]["sha256"]] == variant["split"]
+    assert any(json.loads(v["augment"])["noise"] for v in variants if v["split"] in noise_split.values())
+    lineage = store.lineage(result.version_id)
+    assert lineage["augment"]["variants"] == len(variants) and lineage["counts"]["augmented"] == len(variants)
+    version = store.resolve(result.version_id)
+    assert "## Augmentation coverage" in (version / "report.md").read_text()
+    assert load_windows(version)[0].shape[0] == sum(r["windows"] for r in rows)
+
+    # Deterministic: a fresh store rebuilds the same bytes; the same store reuses every variant.
+    again = build(load_project(_project(tmp_path, AUGMENT)), Store(tmp_path / "fresh"), workers=1, progress=False)
+    assert again.version_id == result.version_id
+    fresh = Store(tmp_path / "fresh").resolve(again.version_id)
+    for name in ("manifest.parquet", "features/part-00000.parquet"):
+        assert (fresh / name).read_bytes() == (version / name).read_bytes(), name
+    cached = {p: p.stat().st_mtime_ns for p in store.root.glob("cache/augmented/*/*.json")}
+    assert len(cached) == len(variants)
+
+    # One more variant per clip: the first two are kept (drawn from the clip and their index only).
+    more = build(load_project(_project(tmp_path, "[augment]\nvariants = { real = 3 }\n")), store, workers=1,
+                 progress=False)  # fmt: skip
+    grown = {r["id"]: r["sha256"] for r in store.manifest(more.version_id) if r["status"] == "augmented"}
+    assert len(grown) == 3 * len(real)
+    assert all(grown[v["id"]] == v["sha256"] for v in variants)
+    assert all(p.stat().st_mtime_ns == mtime for p, mtime in cached.items())
+
+
+def test_tf_data_loader_streams_the_shards(tmp_path: Path) -> None:
+    from kwsc.augment import AugmentConfig
+    from kwsc.features import tf_dataset
+
+    _corpus(tmp_path, SPEAKERS)
+    store = Store(tmp_path / "store")
+    version = store.resolve(build(load_project(_project(tmp_path)), store, workers=1, progress=False).version_id)
+    labels = ["alexa", "_negative", "_noise"]
+    features, names = load_windows(version, "train")
+    streamed = list(tf_dataset(version, "train", labels, batch_rows=5).as_numpy_iterator())
+    assert np.array_equal(np.stack([x for x, _ in streamed]), features)
+    assert [labels[y] for _, y in streamed] == list(names)
+    masks = AugmentConfig(time_masks=2, time_mask_frames=8, freq_masks=1, freq_mask_coeffs=2)
+    dataset = tf_dataset(version, "train", labels, spec_augment=masks, seed=3)
+    epoch1 = np.stack([x for x, _ in dataset.as_numpy_iterator()])
+    epoch2 = np.stack([x for x, _ in dataset.as_numpy_iterator()])
+    changed = epoch1 != features
+    assert changed.any() and (epoch1[changed] == 0).all()  # masked cells hold the learned mean, int8 0
+    assert not np.array_equal(epoch1, epoch2)  # fresh masks every epoch
 
 
 def test_window_placement() -> None:

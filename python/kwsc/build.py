@@ -1,7 +1,9 @@
 """The dataset compiler: a project config in, an immutable dataset version out.
 
     collect items (sources/) -> ingest + validate (ingest.py, cached per item) -> dedup (exact,
-    near) -> group-hash splits (split.py) -> leakage audit -> manifest + lineage + report (store.py)
+    near) -> group-hash splits (split.py) -> leakage audit -> augment (augment.py, cached per
+    variant) -> feature windows (features.py, cached per clip) -> manifest + lineage + report +
+    feature shards (store.py)
 
 The version id is a hash of the config and of every input's content key, so the same inputs
 and config give the same id, and an existing version is returned without recomputation. Every
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 import kwsc
+from kwsc import augment as augment_stage
 from kwsc import dedup as dedup_stage
 from kwsc import features as feature_stage
 from kwsc import lineage, quality, split
@@ -114,6 +117,7 @@ def effective_config(config: ProjectConfig) -> dict[str, Any]:
         "split": asdict(config.split),
         "dedup": asdict(config.dedup),
         "features": asdict(config.features),
+        "augment": config.augment.to_dict() if config.augment else None,
     }
 
 
@@ -192,17 +196,23 @@ def _compile(
     if leaks:
         raise BuildError("leakage audit failed:\n" + "\n".join(f"- {f.kind}: {f.detail}" for f in leaks[:20])
                          + f"\n\n{report}")  # fmt: skip
-    normalization, windows, shards = _features(config, store, rows, runner, progress, say)
+    variants = _augment(config, store, rows, runner, progress, say)
+    normalization, windows, shards = _features(config, store, rows + variants, runner, progress, say)
     window_counts = {}
     for window in windows:
         window_counts[window["clip_id"]] = window_counts.get(window["clip_id"], 0) + 1
-    for row in rows:
+    for row in rows + variants:
         row["windows"] = window_counts.get(row["id"], 0)
     lineage_doc = _lineage(vid, config, items, results, rows)
+    lineage_doc["counts"]["augmented"] = len(variants)
     lineage_doc["features"] = {"config": feature_stage.config_dict(config.features), "windows": len(windows),
                                "shards": len(shards), "normalization": normalization.to_dict()}  # fmt: skip
+    lineage_doc["augment"] = None if config.augment is None else {
+        "config": config.augment.to_dict(), "hash": config.augment.content_hash(),
+        "version": augment_stage.AUGMENT_VERSION, "variants": len(variants)}  # fmt: skip
+    report += quality.report_augmentation(rows, variants) if config.augment else ""
     files = {
-        "manifest.parquet": _parquet(rows),
+        "manifest.parquet": _parquet(rows + variants),
         "lineage.json": json.dumps(lineage_doc, indent=2, sort_keys=True).encode(),
         "report.md": report.encode(),
     }
@@ -218,12 +228,67 @@ def _compile(
     files["report.md"] = (report + quality.report_features(windows, normalization.to_dict())).encode()
     path = store.write_version(vid, files)
     hits = sum(result.from_cache for result in results)
-    say(f"dataset {vid}: {_status_counts(rows)}; {hits} of {len(results)} items from the cache")
-    return BuildResult(vid, path, False, _status_counts(rows), hits)
+    counts = _status_counts(rows + variants)
+    say(f"dataset {vid}: {counts}; {hits} of {len(results)} items from the cache")
+    return BuildResult(vid, path, False, counts, hits)
 
 
 #: Items per unit of ingest work: batch loaders (festival) amortise a process over a batch.
 INGEST_BATCH = 32
+
+
+def _speech_span_s(row: dict) -> tuple[float, float]:
+    """The validator's speech span of a manifest row in seconds (the whole clip if it found none)."""
+    start, end = row["v_speech_start_ms"], row["v_speech_end_ms"]
+    if not (np.isfinite(start) and np.isfinite(end)) or end <= start:
+        return 0.0, float(row["duration_s"])
+    return start / 1000, end / 1000
+
+
+def _augment(
+    config: ProjectConfig,
+    store: Store,
+    rows: list[dict],
+    runner: Executor,
+    progress: bool | None,
+    say: Callable[[str], None],
+) -> list[dict]:
+    """Variants of the accepted clips ([augment]): manifest rows with status "augmented", each in
+    its source's split and group, its recipe in ``augment`` and its source in ``source_id``.
+
+    Background noise comes from the accepted noise clips of the same split, so no audio of a
+    held-out split reaches training (and the reverse)."""
+    if config.augment is None:
+        return []
+    accepted = [r for r in rows if r["status"] == "accepted"]
+    pools: dict[str, list[str]] = {}
+    for row in accepted:
+        if row["kind"] == "noise":
+            pools.setdefault(row["split"], []).append(row["sha256"])
+    sources, jobs = [], []
+    for row in accepted:
+        recipes = augment_stage.plan(row["sha256"], row["kind"], row["label"], config.augment,
+                                     pools.get(row["split"], []))  # fmt: skip
+        if recipes:
+            sources.append(row)
+            jobs.append(augment_stage.AugmentJob(str(store.root), row["sha256"], _speech_span_s(row), tuple(recipes),
+                                                 config.frontend.sample_rate_hz))  # fmt: skip
+    count = sum(len(job.recipes) for job in jobs)
+    if not count:
+        return []
+    say(f"augment: {count} variants of {len(jobs)} clips")
+    done = runner.map(augment_stage.augment_clip, jobs, f"augment ({count} variants)", progress)
+    variants = []
+    for row, job, produced in zip(sources, jobs, done, strict=True):
+        for recipe, (sha, samples, _cached) in zip(job.recipes, produced, strict=True):
+            start_s, end_s = augment_stage.variant_speech_span(recipe, job.speech_span_s)
+            variant = {**row, **{k: float("nan") for k in row if k.startswith("v_")}}
+            variant.update(id=f"{row['id']}~a{recipe['index']}", status="augmented", reason="", sha256=sha,
+                           duration_s=samples / config.frontend.sample_rate_hz, source_id=row["id"],
+                           augment=canonical_json(recipe), v_speech_start_ms=start_s * 1000,
+                           v_speech_end_ms=end_s * 1000)  # fmt: skip
+            variants.append(variant)
+    return variants
 
 
 def _features(
@@ -234,13 +299,14 @@ def _features(
     progress: bool | None,
     say: Callable[[str], None],
 ) -> tuple[feature_stage.Normalization, list[dict], list[bytes]]:
-    """Model windows of every accepted clip through the C frontend; normalisation learned on the
-    training split; int8 window rows and their Parquet shards."""
-    accepted = [r for r in rows if r["status"] == "accepted"]
+    """Model windows of every accepted clip and variant through the C frontend; normalisation
+    learned on the training split (variants included); int8 window rows and their Parquet shards."""
+    accepted = [r for r in rows if r["status"] in ("accepted", "augmented")]
     jobs = [
         feature_stage.WindowJob(
-            r["id"], r["sha256"], r["label"] in config.labels, r["v_speech_start_ms"] / 1000,
-            r["v_speech_end_ms"] / 1000, 0.0, str(store.root), config.frontend, config.features,
+            r["id"], r["sha256"], r["label"] in config.labels, *_speech_span_s(r),
+            float(json.loads(r["augment"])["shift_s"]) if r["augment"] else 0.0, str(store.root), config.frontend,
+            config.features,
         )
         for r in accepted
     ]  # fmt: skip
@@ -330,6 +396,8 @@ def _row(
         "dup_of": duplicate.of if duplicate else "",
         "dup_distance": float(duplicate.distance) if duplicate else 0.0,
         "meta": canonical_json(item.meta),
+        "source_id": "",  # variants: the clip they were made from
+        "augment": "",  # variants: the recipe (JSON)
     }
     for name in ("speech_dbfs", "snr_db", "speech_start_ms", "speech_end_ms", "clipped_fraction", "high_band_db",
                  "tonality_db", "peak_dbfs", "background_dbfs"):  # fmt: skip
@@ -379,10 +447,11 @@ def _duplicate_leaks(rows: list[dict], store: Store, config: ProjectConfig) -> l
 
 
 def _status_counts(rows: list[dict]) -> dict[str, int]:
-    counts = {status: 0 for status in quality.STATUSES}
+    """Inputs per status (they add up to ``inputs``) and ``augmented``: variants made."""
+    counts = {status: 0 for status in (*quality.STATUSES, "augmented")}
     for row in rows:
         counts[row["status"]] += 1
-    counts["inputs"] = len(rows)
+    counts["inputs"] = len(rows) - counts["augmented"]
     return counts
 
 

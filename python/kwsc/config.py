@@ -207,7 +207,7 @@ class ProjectConfig:
     split: SplitConfig
     dedup: DedupConfig
     ingest: dict[str, Any]
-    augment: dict[str, Any]
+    augment: Any  # kwsc.augment.AugmentConfig, or None without an [augment] table (no variants)
     features: Any  # kwsc.features.FeatureConfig (imported late: features imports this module)
     frontend: FrontendConfig
     budget: BudgetConfig
@@ -233,7 +233,8 @@ class ProjectConfig:
             if not isinstance(section, dict) or "type" not in section:
                 raise ConfigError(f"[sources.{name}] must be a table with a type")
         validate = _table(data, "validate")
-        from kwsc.features import FeatureConfig  # late imports: both import this module
+        from kwsc.augment import AugmentConfig  # late imports: they import this module
+        from kwsc.features import FeatureConfig
         from kwsc.validate import ValidateConfig
 
         base = {k: v for k, v in validate.items() if not isinstance(v, dict)}
@@ -252,7 +253,7 @@ class ProjectConfig:
             split=SplitConfig.from_dict(_table(data, "split")),
             dedup=DedupConfig.from_dict(_table(data, "dedup")),
             ingest=_table(data, "ingest"),
-            augment=_table(data, "augment"),
+            augment=AugmentConfig.from_dict(_table(data, "augment")) if "augment" in data else None,
             features=FeatureConfig.from_dict(_table(data, "features")),
             frontend=FrontendConfig.from_dict(_table(data, "frontend")),
             budget=BudgetConfig.from_dict(_table(data, "budget")),

@@ -223,20 +223,46 @@ def load_windows(version_dir: str | Path, split: str | None = None) -> tuple[np.
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def tf_dataset(version_dir: str | Path, split: str, labels: list[str], batch_rows: int = 1024) -> Any:
+def tf_dataset(
+    version_dir: str | Path,
+    split: str,
+    labels: list[str],
+    batch_rows: int = 1024,
+    spec_augment: Any = None,
+    seed: int = 0,
+) -> Any:
     """A ``tf.data.Dataset`` of (int8 features (frames, coeffs), label index) streamed from the
-    shards (requires TensorFlow)."""
+    shards, one Parquet row group at a time (requires TensorFlow).
+
+    Args:
+        version_dir: the dataset version's folder.
+        split: "train", "validation" or "test".
+        labels: label names in class-index order (e.g. the keywords, then "_negative", "_noise").
+        batch_rows: rows read per step from the shards (memory bound, not the training batch).
+        spec_augment: a :class:`kwsc.augment.AugmentConfig` to mask time frames and coefficients
+            of every window (SpecAugment, training only; masks filled with int8 0, the learned mean).
+        seed: seed of the masks; iteration ``k`` over the dataset (epoch ``k``) draws from
+            ``(seed, k)``, so epochs differ and a rerun repeats them.
+    """
     import tensorflow as tf
+
+    from kwsc.augment import spec_augment as mask
 
     index = {name: k for k, name in enumerate(labels)}
     first = next(iter_windows(version_dir, split, 1), None)
     if first is None:
         raise ValueError(f"no {split} windows in {version_dir}")
     frames, coeffs = first[0].shape[1:]
+    epochs = iter(range(1 << 62))
 
     def generate() -> Iterator[tuple[np.ndarray, int]]:
+        rng = np.random.default_rng([seed, next(epochs)])
         for features, names, _ids in iter_windows(version_dir, split, batch_rows):
+            if spec_augment is not None:
+                features = mask(features, rng, spec_augment)
             for window, name in zip(features, names, strict=True):
+                if str(name) not in index:
+                    raise ValueError(f"label {name!r} of {split} windows is not in labels {labels}")
                 yield window, index[str(name)]
 
     signature = (tf.TensorSpec((frames, coeffs), tf.int8), tf.TensorSpec((), tf.int32))

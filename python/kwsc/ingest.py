@@ -84,6 +84,26 @@ def load_pcm(store: Path, sha256: str) -> np.ndarray:
     return data
 
 
+def store_pcm(store: Path, pcm: np.ndarray, sample_rate_hz: int) -> str:
+    """Put int16 samples into the store's audio cache (FLAC, written atomically); their sha256
+    (of the little-endian int16 bytes), which names them there."""
+    import soundfile
+
+    sha = hashlib.sha256(np.asarray(pcm, dtype="<i2").tobytes()).hexdigest()
+    flac = audio_path(store, sha)
+    if not flac.is_file():
+        flac.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=flac.parent, prefix=f".{sha}.", suffix=".flac")
+        os.close(fd)
+        try:
+            soundfile.write(tmp, pcm, sample_rate_hz, format="FLAC", subtype="PCM_16")
+            os.replace(tmp, flac)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return sha
+
+
 def to_int16(samples: np.ndarray) -> np.ndarray:
     """float in [-1, 1) -> int16: * 32768, round half to even, saturate."""
     return np.clip(np.rint(samples * 32768.0), -32768, 32767).astype(np.int16)
@@ -160,7 +180,6 @@ def _finish(
     frontend: FrontendConfig,
 ) -> IngestResult:
     """Normalise produced audio (or record why there is none), store it, validate it."""
-    import soundfile
     import soxr
 
     if isinstance(audio, ValueError):
@@ -183,18 +202,7 @@ def _finish(
     if audio.sample_rate_hz != params.sample_rate_hz:
         mono = soxr.resample(mono, audio.sample_rate_hz, params.sample_rate_hz, quality="VHQ")
     pcm = to_int16(mono)
-    sha = hashlib.sha256(pcm.astype("<i2").tobytes()).hexdigest()
-    flac = audio_path(store, sha)
-    if not flac.is_file():
-        flac.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=flac.parent, prefix=f".{sha}.", suffix=".flac")
-        os.close(fd)
-        try:
-            soundfile.write(tmp, pcm, params.sample_rate_hz, format="FLAC", subtype="PCM_16")
-            os.replace(tmp, flac)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    sha = store_pcm(store, pcm, params.sample_rate_hz)
     verdict = validate_array(pcm, validate, frontend)
     metrics = {k: float(v) for k, v in verdict.metrics.items()}
     return IngestResult(

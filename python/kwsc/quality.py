@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -192,4 +193,35 @@ def report_features(windows: list[dict[str, Any]], normalization: dict[str, Any]
               f"mean [{mean}], std [{std}]; int8 = round((c - mean) / (4 std / 128)).", "",
               "![SNR and duration](snr_duration.png)", "",
               "![feature distributions per split](features.png)", ""]  # fmt: skip
+    return "\n".join(lines)
+
+
+def report_augmentation(rows: list[dict[str, Any]], variants: list[dict[str, Any]]) -> str:
+    """The report's augmentation coverage: variants per split and source kind, the share of
+    accepted clips that got variants, and how often each augmentation was drawn (with its range)."""
+    accepted = Counter((r["split"], r["kind"]) for r in rows if r["status"] == "accepted")
+    made = Counter((v["split"], v["kind"]) for v in variants)
+    covered = Counter((v["split"], v["kind"]) for v in {v["source_id"]: v for v in variants}.values())
+    lines = ["## Augmentation coverage", "", "| split | kind | accepted clips | with variants | variants |",
+             "|---|---|--:|--:|--:|"]  # fmt: skip
+    for key in sorted(accepted):
+        lines.append(f"| {key[0]} | {key[1]} | {accepted[key]} | {covered[key]} | {made[key]} |")
+    recipes = [json.loads(v["augment"]) for v in variants]
+    drawn = {
+        "speed": [r["speed"] for r in recipes if r["speed"] != 1.0],
+        "pitch (semitones)": [r["pitch_semitones"] for r in recipes if r["pitch_semitones"] != 0.0],
+        "VTL warp": [r["vtlp"] for r in recipes if r["vtlp"] != 1.0],
+        "reverb (Sabine RT60 s)": [r["reverb"]["rt60_s"] for r in recipes if r["reverb"]],
+        "noise (SNR dB)": [r["noise"]["snr_db"] for r in recipes if r["noise"]],
+        "gain (dB)": [r["gain_db"] for r in recipes if r["gain_db"] != 0.0],
+        "time shift (s)": [r["shift_s"] for r in recipes if r["shift_s"] != 0.0],
+    }
+    lines += ["", f"{len(variants)} variants; each augmentation's share of them and the range drawn:", "",
+              "| augmentation | variants | share | min | max |", "|---|--:|--:|--:|--:|"]  # fmt: skip
+    for name, values in drawn.items():
+        share = len(values) / len(variants) if variants else 0.0
+        low, high = (f"{min(values):.3g}", f"{max(values):.3g}") if values else ("-", "-")
+        lines.append(f"| {name} | {len(values)} | {share:.0%} | {low} | {high} |")
+    lines += ["", "Variants keep their source's split, group and label; background noise is drawn from the "
+              "accepted noise clips of the same split.", "", ""]  # fmt: skip
     return "\n".join(lines)
