@@ -24,27 +24,18 @@ from kwsc.build import build
 from kwsc.config import load_project
 from kwsc.executor import Executor
 from kwsc.store import Store
+from report_build import make_corpus  # bench/ is on the path when this script runs
 
 MSWC_CLIPS = 23_400_000
 
 
 def make_project(root: Path, clips: int, variants: int) -> Path:
-    """Corpus + project file (with augmentation when ``variants`` > 0)."""
-    import soundfile
-
-    from kwsc import signals
-
-    for n in range(clips):
-        word = "alexa" if n % 2 == 0 else "other"
-        take = signals.take(signals.word_like(0.6, -22, seed=n), 0.2, 0.2, -60, seed=n)
-        path = root / "sc" / word / f"spk{n % 40:02d}_nohash_{n}.wav"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        soundfile.write(path, take, 16000, subtype="PCM_16")
-    text = '[keyword]\nphrases = ["alexa"]\n[sources.sc]\ntype = "corpus"\nlayout = "speech_commands"\npath = "sc"\n'
-    text += '[sources.noise]\ntype = "noise"\nwhite = 10\npink = 10\nbrown = 10\n'
+    """report_build's corpus plus noise clips (the augmentation's noise pool), with ``variants``
+    augmented variants per corpus clip (none when 0)."""
+    project = make_corpus(root, clips)
+    text = project.read_text() + '[sources.noise]\ntype = "noise"\nwhite = 10\npink = 10\nbrown = 10\n'
     if variants:
         text += f"[augment]\nvariants = {{ real = {variants} }}\n"
-    project = root / "project.toml"
     project.write_text(text)
     return project
 

@@ -509,8 +509,9 @@ def build_command(
         raise InputError(str(exc)) from exc
     if not quiet:
         c = result.counts
+        variants = f"; {c['augmented']} augmented variants" if c.get("augmented") else ""
         click.echo(f"{c['inputs']} inputs = {c['accepted']} accepted + {c['rejected']} rejected + "
-                   f"{c['duplicate']} duplicates; {result.path}", err=True)  # fmt: skip
+                   f"{c['duplicate']} duplicates{variants}; {result.path}", err=True)  # fmt: skip
     click.echo(result.version_id)
 
 
@@ -540,7 +541,8 @@ def dataset_list(store_dir: Path | None) -> None:
         lineage = store.lineage(version)
         c = lineage["counts"]
         click.echo(f"{version}  {lineage['project']:<20} {c['inputs']:>6} inputs  {c['accepted']:>6} accepted  "
-                   f"{c['rejected']:>5} rejected  {c['duplicate']:>5} duplicates")  # fmt: skip
+                   f"{c['rejected']:>5} rejected  {c['duplicate']:>5} duplicates  "
+                   f"{c.get('augmented', 0):>6} variants")  # fmt: skip
 
 
 @dataset_group.command("show")

@@ -10,6 +10,7 @@ unchanged (its workers need kwsc installed). A progress bar goes to stderr when 
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -51,7 +52,7 @@ class Executor:
                 self._client = Client(self.scheduler)
             else:
                 self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=":0")  # fmt: skip
+                                             dashboard_address=":0", silence_logs=logging.WARNING)  # fmt: skip
                 self._client = Client(self._cluster)
         return self
 
@@ -65,18 +66,34 @@ class Executor:
     def map(
         self, function: Callable[[T], R], items: Sequence[T], description: str = "", progress: bool | None = None
     ) -> list[R]:
-        """``[function(item) for item in items]`` on this executor, in input order."""
+        """``[function(item) for item in items]`` on this executor, in input order.
+
+        On Dask, items go in chunks (one task each, as many as the local pool's chunks): a task
+        costs milliseconds of scheduling, more than one clip's work."""
         if self.backend == "local" or self._client is None:
             return map_items(function, items, self.workers, description, progress)
         from distributed import as_completed
 
         show = sys.stderr.isatty() if progress is None else progress
-        futures = self._client.map(function, list(items), pure=False)
-        bar: Any = tqdm(total=len(futures), desc=description, disable=not show, unit="item", leave=False)
-        for _ in as_completed(futures):
-            bar.update(1)
+        workers = len(self._client.scheduler_info().get("workers", {})) or self.workers
+        size = _chunk_size(len(items), workers)
+        chunks = [list(items[start : start + size]) for start in range(0, len(items), size)]
+        futures = self._client.map(_apply_chunk, [function] * len(chunks), chunks, pure=False)
+        bar: Any = tqdm(total=len(items), desc=description, disable=not show, unit="item", leave=False)
+        sizes = {future.key: len(chunk) for future, chunk in zip(futures, chunks, strict=True)}
+        for future in as_completed(futures):
+            bar.update(sizes[future.key])
         bar.close()
-        return self._client.gather(futures)
+        return [result for chunk in self._client.gather(futures) for result in chunk]
+
+
+def _chunk_size(items: int, workers: int) -> int:
+    """Items per task: about 8 tasks per worker, at most 64 items each."""
+    return max(1, min(64, items // (workers * 8) or 1))
+
+
+def _apply_chunk(function: Callable[[T], R], chunk: list[T]) -> list[R]:
+    return [function(item) for item in chunk]
 
 
 def map_items(
@@ -101,7 +118,7 @@ def map_items(
                 results.append(function(item))
                 bar.update(1)
             return results
-        chunk = chunk_size or max(1, min(64, len(items) // (workers * 8) or 1))
+        chunk = chunk_size or _chunk_size(len(items), workers)
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for result in pool.map(function, items, chunksize=chunk):
                 results.append(result)
