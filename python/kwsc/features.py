@@ -7,8 +7,8 @@ anything the clip does not cover is zero. A non-keyword clip up to one window lo
 seeded offset; a longer one is cut into windows every ``stride_s`` (at most
 ``max_windows_per_clip``).
 
-Frontend. Each window goes through the C frontend (``kwsc.process_batch``: the GIL is released)
-exactly as on the device. The int16 Q6 cepstra are cached under
+Frontend. Each window goes through the C frontend's batch API (``kwsc.process_batch``; the C
+call releases the GIL, so threads scale too) exactly as on the device. The int16 Q6 cepstra are cached under
 ``<store>/cache/features/<frontend config hash>/<key>.npy``, keyed by the window's audio hash
 and placement, so changing the frontend config recomputes exactly what depends on it.
 
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from kwsc.config import ConfigError, FrontendConfig, check_keys
-from kwsc.frontend import CEPS_Q, Frontend, QuantParams
+from kwsc.frontend import CEPS_Q, QuantParams, process_batch
 from kwsc.ingest import atomic_write_bytes, load_pcm
 from kwsc.sources import canonical_json, seed_from
 
@@ -123,23 +123,25 @@ def _cache_path(job: WindowJob, start: int) -> Path:
 
 
 def window_cepstra(job: WindowJob) -> np.ndarray:
-    """int16 Q6 cepstra of every window of a clip, shape (windows, frames, coeffs) (cached)."""
+    """int16 Q6 cepstra of every window of a clip, shape (windows, frames, coeffs) (cached).
+
+    The windows not in the cache go through the C frontend in one :func:`kwsc.process_batch`
+    call on one thread: the build's executor already runs one clip per worker process."""
     pcm = load_pcm(Path(job.store), job.sha256)
     width = job.features.window_samples(job.frontend)
-    frontend = Frontend(job.frontend)
-    out = []
-    for start in window_starts(job, pcm.size):
-        path = _cache_path(job, start)
-        if path.is_file():
-            out.append(np.load(path))
-            continue
-        ceps = frontend.process(cut(pcm, start, width))
+    starts = window_starts(job, pcm.size)
+    paths = [_cache_path(job, start) for start in starts]
+    out: list[np.ndarray | None] = [np.load(path) if path.is_file() else None for path in paths]
+    todo = [k for k, ceps in enumerate(out) if ceps is None]
+    computed = process_batch([cut(pcm, starts[k], width) for k in todo], job.frontend, workers=1)
+    for k, ceps in zip(todo, computed, strict=True):
         buffer = io.BytesIO()
         np.save(buffer, ceps)
-        atomic_write_bytes(path, buffer.getvalue())
-        out.append(ceps)
+        atomic_write_bytes(paths[k], buffer.getvalue())
+        out[k] = ceps
     frames = job.frontend.frame_count(width)
-    return np.stack(out) if out else np.zeros((0, frames, job.frontend.num_ceps), np.int16)
+    done = [ceps for ceps in out if ceps is not None]
+    return np.stack(done) if done else np.zeros((0, frames, job.frontend.num_ceps), np.int16)
 
 
 @dataclass(frozen=True)
