@@ -256,6 +256,9 @@ def test_tiny_example_from_tts(tmp_path: Path) -> None:
     assert {r["split"] for r in accepted} == {"train", "validation", "test"}
     engines = {__import__("json").loads(r["meta"]).get("engine") for r in rows if r["kind"] == "tts"}
     assert engines == {"espeak-ng", "flite"}
+    variants = [r for r in rows if r["status"] == "augmented"]
+    assert len(variants) == sum(r["kind"] == "tts" for r in accepted) == result.counts["augmented"]
+    assert all(by_group[v["group"]] == {v["split"]} for v in variants)
     lineage = store.lineage(result.version_id)
     assert "espeak-ng" in lineage["tools"] and lineage["counts"] == result.counts
     assert lineage["frontend"]["hash"] == config.frontend.content_hash()
