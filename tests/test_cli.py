@@ -1,4 +1,4 @@
-"""The kwsc command line: demo (the README's main job for now) and features."""
+"""The kwsc command line: demo (the README's main job) and features."""
 
 from __future__ import annotations
 
@@ -15,13 +15,35 @@ from kwsc.cli import main
 
 def test_demo_prints_a_summary_and_writes_a_plot(tmp_path: Path) -> None:
     plot = tmp_path / "features.png"
-    result = CliRunner().invoke(main, ["demo", "--seconds", "1.5", "--plot", str(plot)])
+    result = CliRunner().invoke(main, ["demo", "--seconds", "1.5", "--plot", str(plot), "--skip-build"])
     assert result.exit_code == 0, result.output
     assert "74 frames x 13 int16 Q6 cepstra" in result.output
     assert "identical frames: yes" in result.output
     snr = float(result.output.split("SNR ")[1].split(" dB")[0])
     assert snr > 60
     assert plot.stat().st_size > 10_000 and plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_demo_compiles_the_project(tmp_path: Path) -> None:
+    for k in range(6):
+        for word in ("alexa", "other"):
+            take = signals.take(signals.word_like(0.6, -22, seed=k + (50 if word == "other" else 0)), 0.3, 0.3, -60,
+                                seed=k)  # fmt: skip
+            path = tmp_path / "sc" / word / f"spk{k}_nohash_0.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            soundfile.write(path, take, 16000, subtype="PCM_16")
+    project = tmp_path / "p.toml"
+    project.write_text('[keyword]\nphrases = ["alexa"]\n[sources.sc]\ntype = "corpus"\nlayout = "speech_commands"\n'
+                       'path = "sc"\n[augment]\nvariants = { real = 1 }\n')  # fmt: skip
+    args = ["demo", "--seconds", "1", "--config", str(project), "--store", str(tmp_path / "store")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "inputs     12 = 12 accepted + 0 rejected + 0 duplicates" in result.output
+    assert "12 variants" in result.output and "24 int8 windows" in result.output
+    again = CliRunner().invoke(main, args)
+    assert "(already built: reused)" in again.output
+    missing = CliRunner().invoke(main, ["demo", "--seconds", "1", "--config", str(tmp_path / "none.toml")])
+    assert missing.exit_code == 2 and "no such project file" in missing.output
 
 
 def test_features_writes_the_frontend_output(tmp_path: Path) -> None:
