@@ -33,6 +33,12 @@ typedef enum {
  */
 typedef char kwsc_check_arithmetic_shift[((-1 >> 1) == -1) ? 1 : -1];
 
+/*
+ * Likewise, converting an out-of-range unsigned value to a signed type is implementation-defined;
+ * every compiler we build with wraps modulo 2^32 (two's complement), which this checks.
+ */
+typedef char kwsc_check_wrapping_conversion[((int32_t)(uint32_t)0xFFFFFFFFu == -1) ? 1 : -1];
+
 /* (a * b) >> 32 with a 64-bit product: a Q31 multiply that also halves. One SMMUL on Cortex-M4. */
 static inline int32_t kwsc_mul_hi32(int32_t a, int32_t b)
 {
