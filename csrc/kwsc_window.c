@@ -108,7 +108,12 @@ int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preem
     /* Pass 1: the frame's peak pre-emphasised magnitude (the OR has the max's leading bit). */
     if (preemph_q15 == 0) {
         /* y = 32768 x: OR |x|, then shift (|y| = |x| << 15 exactly, and OR commutes with it). */
-        for (n = 0; n < window_len; n++) {
+        for (n = 0; n + 1u < window_len; n += 2u) {
+            int32_t x0 = samples[n];
+            int32_t x1 = samples[n + 1u];
+            magnitude_bits |= (uint32_t)(x0 < 0 ? -x0 : x0) | (uint32_t)(x1 < 0 ? -x1 : x1);
+        }
+        if (n < window_len) {
             int32_t x = samples[n];
             magnitude_bits |= (uint32_t)(x < 0 ? -x : x);
         }
