@@ -57,17 +57,23 @@ static inline int16_t kwsc_sat16(int64_t v)
     return (int16_t)v;
 }
 
-/* Index of the highest set bit of v (0..63); v must be nonzero. Portable binary search. */
-static inline int kwsc_msb64(uint64_t v)
+/* Index of the highest set bit of v (0..31); v must be nonzero. Portable binary search. */
+static inline int kwsc_msb32(uint32_t v)
 {
     int n = 0;
-    if (v >> 32) { v >>= 32; n += 32; }
     if (v >> 16) { v >>= 16; n += 16; }
     if (v >> 8) { v >>= 8; n += 8; }
     if (v >> 4) { v >>= 4; n += 4; }
     if (v >> 2) { v >>= 2; n += 2; }
     if (v >> 1) { n += 1; }
     return n;
+}
+
+/* Index of the highest set bit of v (0..63); v must be nonzero. Binary search on 32-bit halves. */
+static inline int kwsc_msb64(uint64_t v)
+{
+    uint32_t hi = (uint32_t)(v >> 32);
+    return hi != 0u ? 32 + kwsc_msb32(hi) : kwsc_msb32((uint32_t)v);
 }
 
 #ifdef __cplusplus

@@ -20,18 +20,6 @@ static inline int32_t scaled(int32_t x, int32_t before, uint32_t x_gain, uint32_
     return (int32_t)((uint32_t)x * x_gain - (uint32_t)before * before_gain);
 }
 
-/* Index of the highest set bit of v (0..31); v must be nonzero. */
-static inline int msb32(uint32_t v)
-{
-    int n = 0;
-    if (v >> 16) { v >>= 16; n += 16; }
-    if (v >> 8) { v >>= 8; n += 8; }
-    if (v >> 4) { v >>= 4; n += 4; }
-    if (v >> 2) { v >>= 2; n += 2; }
-    if (v >> 1) { n += 1; }
-    return n;
-}
-
 /* Where pass 2 stands: the next sample pair i, its pair slot j = bitreverse(i), x[2i - 1]. */
 typedef struct {
     uint32_t i;
@@ -127,7 +115,7 @@ int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preem
     }
     /* bits = msb + 1 (|y| < 2^31, so bits <= 31), or 0 for digital silence. */
     if (magnitude_bits != 0u) {
-        bits = msb32(magnitude_bits) + 1;
+        bits = kwsc_msb32(magnitude_bits) + 1;
     }
     if (bits == 0) {
         bits = 1; /* digital silence: every sample is 0 and stays 0 */
