@@ -35,7 +35,7 @@ def main() -> None:
     components = footprint.measure(build, seconds=args.seconds)
     checks = footprint.check_budgets(components, BudgetConfig())
     frontend = components["frontend"]
-    print(f"firmware {build.elf} ({build.float_abi}-float, -O2, arm-none-eabi-gcc)\n")
+    print(f"firmware {build.elf} ({build.float_abi}-float, -O2 -fno-schedule-insns, arm-none-eabi-gcc)\n")
     print(footprint.format_table(components, checks))
     print("\n| frontend stage | instructions / frame | share |")
     print("|---|---:|---:|")

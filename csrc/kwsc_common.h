@@ -33,6 +33,12 @@ typedef enum {
  */
 typedef char kwsc_check_arithmetic_shift[((-1 >> 1) == -1) ? 1 : -1];
 
+/*
+ * Likewise, converting an out-of-range unsigned value to a signed type is implementation-defined;
+ * every compiler we build with wraps modulo 2^32 (two's complement), which this checks.
+ */
+typedef char kwsc_check_wrapping_conversion[((int32_t)(uint32_t)0xFFFFFFFFu == -1) ? 1 : -1];
+
 /* (a * b) >> 32 with a 64-bit product: a Q31 multiply that also halves. One SMMUL on Cortex-M4. */
 static inline int32_t kwsc_mul_hi32(int32_t a, int32_t b)
 {
@@ -51,17 +57,23 @@ static inline int16_t kwsc_sat16(int64_t v)
     return (int16_t)v;
 }
 
-/* Index of the highest set bit of v (0..63); v must be nonzero. Portable binary search. */
-static inline int kwsc_msb64(uint64_t v)
+/* Index of the highest set bit of v (0..31); v must be nonzero. Portable binary search. */
+static inline int kwsc_msb32(uint32_t v)
 {
     int n = 0;
-    if (v >> 32) { v >>= 32; n += 32; }
     if (v >> 16) { v >>= 16; n += 16; }
     if (v >> 8) { v >>= 8; n += 8; }
     if (v >> 4) { v >>= 4; n += 4; }
     if (v >> 2) { v >>= 2; n += 2; }
     if (v >> 1) { n += 1; }
     return n;
+}
+
+/* Index of the highest set bit of v (0..63); v must be nonzero. Binary search on 32-bit halves. */
+static inline int kwsc_msb64(uint64_t v)
+{
+    uint32_t hi = (uint32_t)(v >> 32);
+    return hi != 0u ? 32 + kwsc_msb32(hi) : kwsc_msb32((uint32_t)v);
 }
 
 #ifdef __cplusplus

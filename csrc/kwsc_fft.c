@@ -1,21 +1,14 @@
 /* kwsc_fft.c - see kwsc_fft.h. */
 #include "kwsc_fft.h"
 
-/* Twiddle W_N^k = exp(-2 pi i k / N) for 0 <= k < N, from the quarter-wave table. */
-static inline void twiddle(const int32_t *table, uint32_t n, uint32_t k, int32_t *wr, int32_t *wi)
+/*
+ * Twiddle W_N^(q N/4 + r) = W_N^r (-i)^q from the quarter-wave table entry e = table + 2r:
+ * (c + i s) times 1, -i, -1, i for q = 0..3.
+ */
+static inline void rotate(const int32_t *e, uint32_t q, int32_t *wr, int32_t *wi)
 {
-    uint32_t quarter = n / 4u;
-    uint32_t q = 0;
-    uint32_t r = k;
-    int32_t c;
-    int32_t s;
-    while (r >= quarter) { /* at most 3 steps; avoids a division */
-        r -= quarter;
-        q++;
-    }
-    c = table[2u * r];
-    s = table[2u * r + 1u];
-    /* W^k = W^r (-i)^q: (c + i s) times 1, -i, -1, i. */
+    int32_t c = e[0];
+    int32_t s = e[1];
     switch (q) {
     case 0u: *wr = c; *wi = s; break;
     case 1u: *wr = s; *wi = -c; break;
@@ -98,21 +91,44 @@ static void radix4_pass(int32_t *z, uint32_t m, uint32_t span, uint32_t n, const
         radix4_combine(p, p1, p2, p3, p[0] >> 2, p[1] >> 2, p1[0] >> 2, p1[1] >> 2,
                        p2[0] >> 2, p2[1] >> 2, p3[0] >> 2, p3[1] >> 2);
     }
-    for (j = 1; j < span; j++) {
-        int32_t w1r, w1i, w2r, w2i, w3r, w3i;
-        w1r = table[2u * j * stride]; /* j * stride < n / 4: first quadrant, read directly */
-        w1i = table[2u * j * stride + 1u];
-        twiddle(table, n, 2u * j * stride, &w2r, &w2i);
-        twiddle(table, n, 3u * j * stride, &w3r, &w3i);
-        for (p = z + 2u * j; p < end; p += group) {
-            int32_t *p1 = p + leg;
-            int32_t *p2 = p1 + leg;
-            int32_t *p3 = p2 + leg;
-            int32_t t1r, t1i, t2r, t2i, t3r, t3i;
-            KWSC_CMUL_QUARTER(p1[0], p1[1], w2r, w2i, t1r, t1i);
-            KWSC_CMUL_QUARTER(p2[0], p2[1], w1r, w1i, t2r, t2i);
-            KWSC_CMUL_QUARTER(p3[0], p3[1], w3r, w3i, t3r, t3i);
-            radix4_combine(p, p1, p2, p3, p[0] >> 2, p[1] >> 2, t1r, t1i, t2r, t2i, t3r, t3i);
+    /*
+     * W_n^(j stride), W_n^(2 j stride), W_n^(3 j stride) tracked as quadrant q and table index r
+     * (k = q n/4 + r); each step adds at most one quarter since span >= 2.
+     */
+    {
+        uint32_t quarter = n / 4u;
+        uint32_t r2 = 0;
+        uint32_t r3 = 0;
+        uint32_t q2 = 0;
+        uint32_t q3 = 0;
+        const int32_t *e1 = table;
+        for (j = 1; j < span; j++) {
+            int32_t w1r, w1i, w2r, w2i, w3r, w3i;
+            e1 += 2u * stride; /* j * stride < n / 4: first quadrant, read directly */
+            r2 += 2u * stride;
+            if (r2 >= quarter) {
+                r2 -= quarter;
+                q2++;
+            }
+            r3 += 3u * stride;
+            if (r3 >= quarter) {
+                r3 -= quarter;
+                q3++;
+            }
+            w1r = e1[0];
+            w1i = e1[1];
+            rotate(table + 2u * r2, q2, &w2r, &w2i);
+            rotate(table + 2u * r3, q3, &w3r, &w3i);
+            for (p = z + 2u * j; p < end; p += group) {
+                int32_t *p1 = p + leg;
+                int32_t *p2 = p1 + leg;
+                int32_t *p3 = p2 + leg;
+                int32_t t1r, t1i, t2r, t2i, t3r, t3i;
+                KWSC_CMUL_QUARTER(p1[0], p1[1], w2r, w2i, t1r, t1i);
+                KWSC_CMUL_QUARTER(p2[0], p2[1], w1r, w1i, t2r, t2i);
+                KWSC_CMUL_QUARTER(p3[0], p3[1], w3r, w3i, t3r, t3i);
+                radix4_combine(p, p1, p2, p3, p[0] >> 2, p[1] >> 2, t1r, t1i, t2r, t2i, t3r, t3i);
+            }
         }
     }
 }

@@ -6,16 +6,17 @@ void kwsc_mel_energies(const int32_t *spectrum, uint16_t first_bin, const uint16
 {
     const int32_t *bin = &spectrum[2u * first_bin];
     const int16_t *weight = weight_q15;
-    uint16_t j;
+    const uint16_t *segment = segment_bins;
+    const uint16_t *segments_end = segment_bins + num_mel + 1u;
+    uint64_t previous = 0; /* the previous segment's rising part: its band's first share */
 
-    energy[0] = 0;
-    for (j = 0; j <= num_mel; j++) {
+    for (; segment < segments_end; segment++, energy++) {
+        const int16_t *weights_end = weight + *segment;
         uint64_t total = 0; /* sum of the segment's powers P */
         uint64_t w_hi = 0;  /* sum of w * (P >> 32) */
         uint64_t w_lo = 0;  /* sum of w * (P & 0xFFFFFFFF) */
         uint64_t rising;
-        uint16_t k;
-        for (k = 0; k < segment_bins[j]; k++, bin += 2, weight++) {
+        for (; weight < weights_end; bin += 2, weight++) {
             int64_t re = bin[0];
             int64_t im = bin[1];
             uint64_t power = (uint64_t)(re * re) + (uint64_t)(im * im);
@@ -29,7 +30,8 @@ void kwsc_mel_energies(const int32_t *spectrum, uint16_t first_bin, const uint16
          * 2^32 sum(w P_hi) + sum(w P_lo). Its falling band gets the rest, so no energy is lost.
          */
         rising = (w_hi << 17) + (w_lo >> 15);
-        energy[j] += total - rising;
-        energy[j + 1u] = rising;
+        energy[0] = previous + (total - rising);
+        previous = rising;
     }
+    energy[0] = previous;
 }
