@@ -694,3 +694,46 @@ def dataset_drift(
     if plot_path:
         report.plot(plot_path)
     raise SystemExit(report.exit_code)
+
+
+@main.command("train")
+@click.argument("version")
+@_store_option
+@click.option("--arch", type=click.Choice(["dscnn", "cnn"]), default="dscnn", show_default=True)
+@click.option("--filters", type=click.IntRange(1, 512), default=64, show_default=True, help="Channels per layer.")
+@click.option("--blocks", type=click.IntRange(0, 16), default=4, show_default=True, help="DS-CNN blocks.")
+@click.option("--epochs", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=100, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-model-bytes", type=click.IntRange(1), default=64 * 1024, show_default=True,
+              help="Budget of the INT8 .tflite flatbuffer; over it the command fails (exit 1).")  # fmt: skip
+def train_command(
+    version: str, store_dir: Path | None, arch: str, filters: int, blocks: int, epochs: int, batch_size: int,
+    seed: int, max_model_bytes: int,
+) -> None:  # fmt: skip
+    """Train a model on dataset VERSION (an id or unique prefix) and store it as full INT8 TFLite
+    in <store>/models/<model id>/ (model.tflite, meta.json, lineage.json); prints its folder."""
+    from kwsc.config import ConfigError
+    from kwsc.store import Store, StoreError
+    from kwsc.train import BudgetError, ModelConfig, TrainConfig, save, train
+
+    store = Store(store_dir)
+    try:
+        path = store.resolve(version)
+        keywords = list(store.lineage(path.name)["labels"]["keyword"])
+        model_config = ModelConfig(arch, filters, blocks)
+        train_config = TrainConfig(epochs, batch_size, seed=seed, max_model_bytes=max_model_bytes)
+    except (StoreError, ConfigError) as exc:
+        raise InputError(str(exc)) from exc
+    try:
+        trained = train(path, keywords, model_config, train_config, verbose=0)
+    except BudgetError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from exc
+    folder = save(store.root, path.name, trained, model_config, train_config, keywords)
+    chosen = trained.history[trained.epoch - 1]
+    click.echo(f"{arch} ({filters} filters, {blocks} blocks): {len(trained.tflite):,} B INT8 "
+               f"(budget {max_model_bytes:,} B); epoch {trained.epoch} of {epochs} chosen: validation "
+               f"{chosen['val_fa_per_hour']:.1f} FA/h, recall {chosen['val_recall']:.3f}; test accuracy float "
+               f"{trained.float_test_accuracy:.3f}, int8 {trained.int8_test_accuracy:.3f}", err=True)  # fmt: skip
+    click.echo(str(folder))

@@ -1,0 +1,326 @@
+"""Training: a dataset version's int8 feature windows in, a full-INT8 TFLite model out.
+
+The model's input is the frontend's int8 output itself. The feature stage quantises each
+coefficient as ``q = round((c - mean) / step)`` with ``step = 4 std / 128``, so ``q / 32`` is the
+standardised coefficient. The Keras model is trained on ``z = q / 32`` and the TFLite converter
+is calibrated so its input quantisation is exactly scale 1/32, zero point 0 (the representative
+data includes one window holding -128 and 127, so min/max calibration lands on
+``(127 - (-128)) / 32 / 255 = 1/32``); the device feeds frontend output straight in.
+
+Architectures (``[model]``):
+
+* ``dscnn``: depthwise-separable CNN after Hello Edge / MLPerf Tiny (a strided first
+  convolution, ``blocks`` depthwise 3x3 + pointwise blocks of ``filters`` channels, average
+  pooling, a dense layer);
+* ``cnn``: one strided convolution and a dense layer, far cheaper per inference.
+
+Checkpoint choice: after every epoch the validation windows are scored: false accepts per hour
+of negative audio (windows not of a keyword whose keyword probability is at least 0.5; one
+window stands for ``stride_s`` seconds of long-form audio) and keyword recall. Among the epochs
+whose recall is at least ``recall_fraction`` of the best recall seen, the one with the fewest
+false accepts per hour is kept (ties: the higher recall, then the earlier epoch). Without the
+recall floor an untrained model that never fires would win.
+
+Determinism: the seed fixes Keras' initialisers, dropout and the shuffle; TensorFlow's op
+determinism is on. On one machine and TensorFlow version a rerun gives the same weights and the
+same .tflite bytes (tested); across CPUs (oneDNN kernels) float results may differ in the last bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kwsc.config import ConfigError, check_keys
+from kwsc.features import load_windows
+from kwsc.sources import NEGATIVE, canonical_json
+
+#: Scale of the model's int8 input: the feature stage maps +-4 standard deviations onto int8.
+INPUT_SCALE = 1.0 / 32.0
+ARCHITECTURES = ("dscnn", "cnn")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """``[model]``: architecture, width (``filters``), depth (``blocks``, dscnn only), dropout."""
+
+    arch: str = "dscnn"
+    filters: int = 64
+    blocks: int = 4
+    dropout: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHITECTURES:
+            raise ConfigError(f"model.arch must be one of {', '.join(ARCHITECTURES)}, got {self.arch!r}")
+        if self.filters < 1 or self.blocks < 0 or not 0.0 <= self.dropout < 1.0:
+            raise ConfigError("model: filters >= 1, blocks >= 0, 0 <= dropout < 1")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        """From a ``[model]`` table; unknown keys are an error."""
+        check_keys(data, {f.name for f in fields(cls)}, "model")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """``[train]``: epochs, batch size (windows), Adam learning rate, seed, SpecAugment on the
+    training windows, class weights (inverse label frequency), the model size budget (bytes of
+    the .tflite flatbuffer), and the recall floor of the checkpoint choice (a fraction of the best
+    validation recall)."""
+
+    epochs: int = 20
+    batch_size: int = 100
+    learning_rate: float = 1e-3
+    seed: int = 0
+    spec_augment: bool = True
+    class_weights: bool = True
+    max_model_bytes: int = 64 * 1024
+    recall_fraction: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.max_model_bytes < 1:
+            raise ConfigError("train: epochs, batch_size, learning_rate and max_model_bytes must be positive")
+        if not 0.0 <= self.recall_fraction <= 1.0:
+            raise ConfigError("train.recall_fraction must be in [0, 1]")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """From a ``[train]`` table; unknown keys are an error."""
+        check_keys(data, {f.name for f in fields(cls)}, "train")
+        return cls(**data)
+
+
+class BudgetError(RuntimeError):
+    """The INT8 model does not fit its size budget."""
+
+
+@dataclass
+class TrainedModel:
+    """What :func:`train` returns: the INT8 flatbuffer and the numbers that chose it."""
+
+    tflite: bytes
+    labels: list[str]
+    epoch: int  # the kept epoch (1-based)
+    history: list[dict[str, float]]  # per epoch: loss, val FA/h, val recall
+    float_test_accuracy: float
+    int8_test_accuracy: float
+    input_quantization: tuple[float, int]  # (scale, zero point) of the int8 input
+
+
+def labels_of(version_dir: str | Path, keywords: list[str]) -> list[str]:
+    """Class labels in index order: the keywords, then the other labels present (sorted)."""
+    _, names = load_windows(version_dir, "train")
+    return list(keywords) + sorted(set(map(str, names)) - set(keywords))
+
+
+def build_model(config: ModelConfig, input_shape: tuple[int, int], num_classes: int) -> Any:
+    """A Keras model: float input (frames, coeffs) = int8 features / 32, softmax output."""
+    import tensorflow as tf
+
+    layers = tf.keras.layers
+    inputs = tf.keras.Input(shape=input_shape, name="features")
+    x = layers.Reshape((*input_shape, 1))(inputs)
+    if config.arch == "dscnn":
+        x = layers.Conv2D(config.filters, (10, 4), strides=(2, 2), padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        for _ in range(config.blocks):
+            x = layers.DepthwiseConv2D((3, 3), padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+            x = layers.Conv2D(config.filters, (1, 1), use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+        x = layers.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
+    else:
+        x = layers.Conv2D(config.filters, (10, 8), strides=(2, 2), padding="same", activation="relu")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(config.dropout)(x)
+    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    return tf.keras.Model(inputs, outputs, name=f"kwsc_{config.arch}")
+
+
+def _split_arrays(version_dir: str | Path, split: str, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    features, names = load_windows(version_dir, split)
+    index = {name: k for k, name in enumerate(labels)}
+    unknown = sorted(set(map(str, names)) - set(index))
+    if unknown:
+        raise ValueError(f"{split} windows have labels {unknown} not in {labels}")
+    return features, np.array([index[str(n)] for n in names], dtype=np.int32)
+
+
+def false_accepts_per_hour(probs: np.ndarray, y: np.ndarray, keywords: int, stride_s: float) -> tuple[float, float]:
+    """(false accepts per hour, keyword recall) at probability 0.5 on scored windows.
+
+    A false accept is a non-keyword window (class index >= ``keywords``) whose most likely
+    keyword has probability >= 0.5; each such window stands for ``stride_s`` seconds of audio.
+    """
+    keyword_prob = probs[:, :keywords].max(axis=1)
+    negative = y >= keywords
+    hours = max(int(negative.sum()), 1) * stride_s / 3600.0
+    false_accepts = int(((keyword_prob >= 0.5) & negative).sum())
+    positives = ~negative
+    hits = (probs[positives].argmax(axis=1) == y[positives]) & (keyword_prob[positives] >= 0.5)
+    recall = float(hits.mean()) if positives.any() else 0.0
+    return false_accepts / hours, recall
+
+
+def choose_epoch(history: list[dict[str, float]], recall_fraction: float) -> int:
+    """The kept epoch (1-based): fewest validation FA/h among the epochs whose recall is at least
+    ``recall_fraction`` of the best; ties go to the higher recall, then the earlier epoch."""
+    floor = recall_fraction * max(h["val_recall"] for h in history)
+    eligible = [h for h in history if h["val_recall"] >= floor]
+    return int(min(eligible, key=lambda h: (h["val_fa_per_hour"], -h["val_recall"], h["epoch"]))["epoch"])
+
+
+def train(
+    version_dir: str | Path,
+    keywords: list[str],
+    model_config: ModelConfig | None = None,
+    train_config: TrainConfig | None = None,
+    stride_s: float = 0.5,
+    verbose: int = 0,
+) -> TrainedModel:
+    """Train on the version's train split, choose the epoch by validation FA/h then recall,
+    convert to full INT8 and check the size budget (:class:`BudgetError` with the numbers)."""
+    import tensorflow as tf
+
+    from kwsc.augment import AugmentConfig, spec_augment
+
+    model_config = model_config or ModelConfig()
+    train_config = train_config or TrainConfig()
+    tf.keras.backend.clear_session()  # layer names (they are in the flatbuffer) restart from scratch
+    tf.keras.utils.set_random_seed(train_config.seed)
+    tf.config.experimental.enable_op_determinism()
+    labels = labels_of(version_dir, keywords)
+    x_train, y_train = _split_arrays(version_dir, "train", labels)
+    x_val, y_val = _split_arrays(version_dir, "validation", labels)
+    x_test, y_test = _split_arrays(version_dir, "test", labels)
+    model = build_model(model_config, x_train.shape[1:], len(labels))
+    model.compile(optimizer=tf.keras.optimizers.Adam(train_config.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # fmt: skip
+    weights = None
+    if train_config.class_weights:
+        counts = np.bincount(y_train, minlength=len(labels))
+        weights = {k: float(len(y_train) / (len(labels) * c)) if c else 0.0 for k, c in enumerate(counts)}
+    rng = np.random.default_rng(train_config.seed)
+    masks = AugmentConfig()
+    history: list[dict[str, float]] = []
+    snapshots = []
+    for epoch in range(train_config.epochs):
+        x = spec_augment(x_train, rng, masks) if train_config.spec_augment else x_train
+        fit = model.fit(x.astype(np.float32) * INPUT_SCALE, y_train, batch_size=train_config.batch_size, epochs=1,
+                        shuffle=True, class_weight=weights, verbose=verbose)  # fmt: skip
+        probs = model.predict(x_val.astype(np.float32) * INPUT_SCALE, verbose=0) if len(x_val) else np.zeros((0, 1))
+        fa_h, recall = false_accepts_per_hour(probs, y_val, len(keywords), stride_s) if len(x_val) else (0.0, 0.0)
+        history.append({"epoch": epoch + 1, "loss": float(fit.history["loss"][0]), "val_fa_per_hour": fa_h,
+                        "val_recall": recall})  # fmt: skip
+        snapshots.append(model.get_weights())
+    best_epoch = choose_epoch(history, train_config.recall_fraction)
+    model.set_weights(snapshots[best_epoch - 1])
+    tflite = to_int8_tflite(model, x_train)
+    if len(tflite) > train_config.max_model_bytes:
+        shape = f"{model_config.arch}, filters {model_config.filters}, blocks {model_config.blocks}"
+        raise BudgetError(f"INT8 model is {len(tflite):,} B, budget {train_config.max_model_bytes:,} B ({shape})")
+    float_out = model.predict(x_test.astype(np.float32) * INPUT_SCALE, verbose=0) if len(x_test) else None
+    float_acc = float((float_out.argmax(1) == y_test).mean()) if float_out is not None else 0.0
+    int8_out = run_int8(tflite, x_test) if len(x_test) else np.zeros((0, len(labels)), np.int8)
+    int8_acc = float((int8_out.argmax(1) == y_test).mean()) if len(x_test) else 0.0
+    return TrainedModel(tflite, labels, best_epoch, history, float_acc, int8_acc, input_quantization(tflite))
+
+
+def _representative(x_train: np.ndarray, count: int = 300) -> Iterator[list[np.ndarray]]:
+    edge = np.full((1, *x_train.shape[1:]), -128, np.float32)
+    edge.reshape(-1)[::2] = 127  # the int8 extremes: calibrates the input to exactly scale 1/32
+    yield [edge * INPUT_SCALE]
+    step = max(1, len(x_train) // count)
+    for window in x_train[::step][:count]:
+        yield [window[None].astype(np.float32) * INPUT_SCALE]
+
+
+def to_int8_tflite(model: Any, x_train: np.ndarray) -> bytes:
+    """Full-integer INT8 flatbuffer (int8 input and output), calibrated on training windows."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: _representative(x_train)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    tflite = converter.convert()
+    scale, zero = input_quantization(tflite)
+    if abs(scale - INPUT_SCALE) > 1e-9 or zero != 0:
+        raise RuntimeError(f"model input quantisation is ({scale}, {zero}), not the frontend's (1/32, 0)")
+    return tflite
+
+
+def _interpreter(tflite: bytes, batch: int | None = None) -> Any:
+    import tensorflow as tf
+
+    interpreter = tf.lite.Interpreter(model_content=tflite)
+    if batch is not None:
+        detail = interpreter.get_input_details()[0]
+        interpreter.resize_tensor_input(detail["index"], [batch, *detail["shape"][1:]])
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def input_quantization(tflite: bytes) -> tuple[float, int]:
+    """(scale, zero point) of the model's int8 input."""
+    scale, zero = _interpreter(tflite).get_input_details()[0]["quantization"]
+    return float(scale), int(zero)
+
+
+def run_int8(tflite: bytes, features: np.ndarray) -> np.ndarray:
+    """int8 outputs of the TFLite interpreter for int8 feature windows (n, frames, coeffs)."""
+    interpreter = _interpreter(tflite, len(features))
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.ascontiguousarray(features, np.int8))
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
+
+
+def model_id(dataset_version: str, model_config: ModelConfig, train_config: TrainConfig, keywords: list[str]) -> str:
+    """Hash of what determines the model: dataset version, configs (seed included), keywords."""
+    payload = {"dataset": dataset_version, "model": asdict(model_config), "train": asdict(train_config),
+               "keywords": list(keywords)}  # fmt: skip
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
+
+
+def save(
+    store_root: str | Path,
+    dataset_version: str,
+    trained: TrainedModel,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    keywords: list[str],
+) -> Path:
+    """Write ``<store>/models/<model_id>/``: model.tflite, meta.json (what the device needs to
+    run it) and lineage.json (what produced it)."""
+    from kwsc import __version__, lineage
+
+    root = Path(store_root)
+    version_lineage = json.loads((root / "datasets" / dataset_version / "lineage.json").read_text())
+    folder = root / "models" / model_id(dataset_version, model_config, train_config, keywords)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.tflite").write_bytes(trained.tflite)
+    features = version_lineage["features"]
+    meta = {"labels": trained.labels, "keywords": list(keywords), "negative": NEGATIVE,
+            "frontend": version_lineage["frontend"], "normalization": features["normalization"],
+            "window": features["config"], "input_quantization": list(trained.input_quantization)}  # fmt: skip
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+    record = {"dataset_version": dataset_version, "model": asdict(model_config), "train": asdict(train_config),
+              "epoch": trained.epoch, "history": trained.history, "model_bytes": len(trained.tflite),
+              "model_sha256": hashlib.sha256(trained.tflite).hexdigest(),
+              "float_test_accuracy": trained.float_test_accuracy, "int8_test_accuracy": trained.int8_test_accuracy,
+              "code_version": lineage.code_version(), "kwsc_version": __version__,
+              "packages": lineage.package_versions()}  # fmt: skip
+    (folder / "lineage.json").write_text(json.dumps(record, indent=2, sort_keys=True))
+    return folder
