@@ -726,7 +726,8 @@ def train_command(
     except (StoreError, ConfigError) as exc:
         raise InputError(str(exc)) from exc
     try:
-        trained = train(path, keywords, model_config, train_config, verbose=0)
+        click.echo(f"training {arch} on {path.name} (keywords: {', '.join(keywords)})", err=True)
+        trained = train(path, keywords, model_config, train_config, log=lambda line: click.echo(line, err=True))
     except BudgetError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from exc

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -187,9 +187,11 @@ def train(
     train_config: TrainConfig | None = None,
     stride_s: float = 0.5,
     verbose: int = 0,
+    log: Callable[[str], None] | None = None,
 ) -> TrainedModel:
-    """Train on the version's train split, choose the epoch by validation FA/h then recall,
-    convert to full INT8 and check the size budget (:class:`BudgetError` with the numbers)."""
+    """Train on the version's train split, choose the epoch by validation FA/h under a recall
+    floor, convert to full INT8 and check the size budget (:class:`BudgetError` with the
+    numbers). ``verbose`` is Keras' (0 silent); ``log`` gets one line per epoch."""
     import tensorflow as tf
 
     from kwsc.augment import AugmentConfig, spec_augment
@@ -223,6 +225,9 @@ def train(
         history.append({"epoch": epoch + 1, "loss": float(fit.history["loss"][0]), "val_fa_per_hour": fa_h,
                         "val_recall": recall})  # fmt: skip
         snapshots.append(model.get_weights())
+        if log:
+            log(f"epoch {epoch + 1}/{train_config.epochs}: loss {history[-1]['loss']:.4f}, validation "
+                f"{fa_h:.1f} FA/h, recall {recall:.3f}")  # fmt: skip
     best_epoch = choose_epoch(history, train_config.recall_fraction)
     model.set_weights(snapshots[best_epoch - 1])
     tflite = to_int8_tflite(model, x_train)
