@@ -25,13 +25,7 @@ def test_demo_prints_a_summary_and_writes_a_plot(tmp_path: Path) -> None:
 
 
 def test_demo_compiles_the_project(tmp_path: Path) -> None:
-    for k in range(6):
-        for word in ("alexa", "other"):
-            take = signals.take(signals.word_like(0.6, -22, seed=k + (50 if word == "other" else 0)), 0.3, 0.3, -60,
-                                seed=k)  # fmt: skip
-            path = tmp_path / "sc" / word / f"spk{k}_nohash_0.wav"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            soundfile.write(path, take, 16000, subtype="PCM_16")
+    signals.write_speech_commands_tree(tmp_path, [f"spk{k}" for k in range(6)])
     project = tmp_path / "p.toml"
     project.write_text('[keyword]\nphrases = ["alexa"]\n[sources.sc]\ntype = "corpus"\nlayout = "speech_commands"\n'
                        'path = "sc"\n[augment]\nvariants = { real = 1 }\n')  # fmt: skip

@@ -19,13 +19,7 @@ from kwsc.store import Store
 
 
 def _corpus(root: Path, speakers: list[str], seed0: int = 0) -> None:
-    for s, speaker in enumerate(speakers):
-        for word, label_seed in (("alexa", 0), ("other", 500)):
-            seed = seed0 + label_seed + s
-            take = signals.take(signals.word_like(0.6, -22, seed=seed), 0.3, 0.3, -60, seed=seed)
-            path = root / "sc" / word / f"{speaker}_nohash_0.wav"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            soundfile.write(path, take, 16000, subtype="PCM_16")
+    signals.write_speech_commands_tree(root, speakers, seed0=seed0)
     long = root / "sc" / "_background_noise_" / "pink.wav"
     long.parent.mkdir(parents=True, exist_ok=True)
     soundfile.write(long, signals.pink_noise(3.0, -35, seed=9), 16000, subtype="PCM_16")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile
 
 from kwsc import signals
 from kwsc.build import build
@@ -30,14 +29,9 @@ SMALL = ModelConfig(arch="dscnn", filters=8, blocks=1)
 
 @pytest.fixture(scope="module")
 def version(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A dataset of a tonal "keyword" and noisy "other" words from 24 speakers."""
+    """A dataset of synthetic "alexa" and "other" words from 24 speakers."""
     root = tmp_path_factory.mktemp("train")
-    for k in range(24):
-        for word, offset in (("alexa", 0), ("other", 500)):
-            take = signals.take(signals.word_like(0.6, -22, seed=k + offset), 0.3, 0.3, -60, seed=k)
-            path = root / "sc" / word / f"spk{k:02d}_nohash_0.wav"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            soundfile.write(path, take, 16000, subtype="PCM_16")
+    signals.write_speech_commands_tree(root, [f"spk{k:02d}" for k in range(24)])
     project = root / "project.toml"
     project.write_text('[keyword]\nphrases = ["alexa"]\n[sources.sc]\ntype = "corpus"\nlayout = "speech_commands"\n'
                        'path = "sc"\n[split]\nfractions = { train = 0.6, validation = 0.2, test = 0.2 }\n')  # fmt: skip

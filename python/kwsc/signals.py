@@ -8,6 +8,10 @@ speech, but with speech's pitch, spectral tilt, formant movement and >4 kHz fric
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 
 SAMPLE_RATE_HZ = 16000
@@ -225,3 +229,29 @@ def recording_defects(seed: int = 1) -> dict[str, tuple[np.ndarray, tuple[str, .
         "too long": (clean(dur=1.8), ("too_long",)),
         "too short": (clean(dur=0.15), ("too_short",)),
     }
+
+
+def write_speech_commands_tree(
+    root: str | os.PathLike[str],
+    speakers: Sequence[str],
+    words: Sequence[str] = ("alexa", "other"),
+    seed0: int = 0,
+    level_dbfs: float = -22.0,
+) -> list[Path]:
+    """A synthetic corpus in the Speech Commands layout, for tests and examples:
+    ``root/sc/<word>/<speaker>_nohash_0.wav`` (16 kHz, int16), one :func:`word_like` take of 0.6 s
+    at ``level_dbfs`` dBFS with 0.3 s of -60 dBFS background each side. Word ``w`` of speaker
+    ``s`` is drawn from seed ``seed0 + 500 w + s``, so every speaker and word differs.
+    Returns the paths written."""
+    import soundfile
+
+    paths = []
+    for s, speaker in enumerate(speakers):
+        for w, word in enumerate(words):
+            seed = seed0 + 500 * w + s
+            path = Path(root) / "sc" / word / f"{speaker}_nohash_0.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            soundfile.write(path, take(word_like(0.6, level_dbfs, seed=seed), 0.3, 0.3, -60, seed=seed), 16000,
+                            subtype="PCM_16")  # fmt: skip
+            paths.append(path)
+    return paths
