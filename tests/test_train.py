@@ -101,3 +101,24 @@ def test_epoch_choice_needs_recall_before_few_false_accepts() -> None:
     ]
     assert choose_epoch(history, 0.9) == 3
     assert choose_epoch(history, 0.0) == 1 and choose_epoch(history, 1.0) == 2
+
+
+def test_cli_train_from_a_project_file(tmp_path: Path) -> None:
+    """A project file: its dataset is built (or reused), its [model] and [train] apply."""
+    from click.testing import CliRunner
+
+    from kwsc.cli import main
+
+    signals.write_speech_commands_tree(tmp_path, [f"spk{k:02d}" for k in range(12)])
+    project = tmp_path / "p.toml"
+    project.write_text('[keyword]\nphrases = ["alexa"]\n[sources.sc]\ntype = "corpus"\nlayout = "speech_commands"\n'
+                       'path = "sc"\n[model]\narch = "cnn"\nfilters = 4\n'
+                       '[train]\nepochs = 2\nbatch_size = 8\n')  # fmt: skip
+    result = CliRunner().invoke(main, ["train", str(project), "--store", str(tmp_path / "store"), "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((Path(result.output.strip().splitlines()[-1]) / "lineage.json").read_text())
+    assert record["model"]["arch"] == "cnn" and record["model"]["filters"] == 4
+    assert record["train"]["epochs"] == 2 and record["train"]["seed"] == 3
+    project.write_text(project.read_text().replace("filters = 4", 'filters = "four"'))
+    bad = CliRunner().invoke(main, ["train", str(project), "--store", str(tmp_path / "store")])
+    assert bad.exit_code == 2 and "model.filters must be int" in bad.output

@@ -697,44 +697,64 @@ def dataset_drift(
 
 
 @main.command("train")
-@click.argument("version")
+@click.argument("target")
 @_store_option
-@click.option("--arch", type=click.Choice(["dscnn", "cnn"]), default="dscnn", show_default=True)
-@click.option("--filters", type=click.IntRange(1, 512), default=64, show_default=True, help="Channels per layer.")
-@click.option("--blocks", type=click.IntRange(0, 16), default=4, show_default=True, help="DS-CNN blocks.")
-@click.option("--epochs", type=click.IntRange(1, 1000), default=20, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=100, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--max-model-bytes", type=click.IntRange(1), default=64 * 1024, show_default=True,
-              help="Budget of the INT8 .tflite flatbuffer; over it the command fails (exit 1).")  # fmt: skip
+@click.option("--arch", type=click.Choice(["dscnn", "cnn"]), help="Architecture (default: [model] arch, dscnn).")
+@click.option("--filters", type=click.IntRange(1, 512), help="Channels per layer (default: [model], 64).")
+@click.option("--blocks", type=click.IntRange(0, 16), help="DS-CNN blocks (default: [model], 4).")
+@click.option("--epochs", type=click.IntRange(1, 1000), help="Epochs (default: [train], 20).")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), help="Windows per batch (default: [train], 100).")
+@click.option("--seed", type=int, help="Seed (default: [train], 0).")
+@click.option("--max-model-bytes", type=click.IntRange(1),
+              help="INT8 .tflite budget; over it the command fails, exit 1 (default: [train], 65536).")  # fmt: skip
 def train_command(
-    version: str, store_dir: Path | None, arch: str, filters: int, blocks: int, epochs: int, batch_size: int,
-    seed: int, max_model_bytes: int,
+    target: str, store_dir: Path | None, arch: str | None, filters: int | None, blocks: int | None,
+    epochs: int | None, batch_size: int | None, seed: int | None, max_model_bytes: int | None,
 ) -> None:  # fmt: skip
-    """Train a model on dataset VERSION (an id or unique prefix) and store it as full INT8 TFLite
-    in <store>/models/<model id>/ (model.tflite, meta.json, lineage.json); prints its folder."""
-    from kwsc.config import ConfigError
+    """Train a model and store it as full INT8 TFLite in <store>/models/<model id>/ (model.tflite,
+    meta.json, lineage.json); prints its folder.
+
+    TARGET is a project file (its dataset is built first, or reused; [model] and [train] apply)
+    or a dataset version id (or unique prefix) in the store. Options override the config.
+    """
+    import dataclasses
+
+    from kwsc.config import ConfigError, load_project
     from kwsc.store import Store, StoreError
     from kwsc.train import BudgetError, ModelConfig, TrainConfig, save, train
 
     store = Store(store_dir)
+    model_config, train_config = ModelConfig(), TrainConfig()
     try:
-        path = store.resolve(version)
+        if Path(target).is_file():
+            from kwsc.build import BuildError, build
+
+            project = load_project(target)
+            model_config, train_config = project.model, project.train
+            try:
+                target = build(project, store, log=lambda message: click.echo(f"  {message}", err=True)).version_id
+            except BuildError as exc:
+                click.echo(str(exc), err=True)
+                raise SystemExit(1) from exc
+        path = store.resolve(target)
         keywords = list(store.lineage(path.name)["labels"]["keyword"])
-        model_config = ModelConfig(arch, filters, blocks)
-        train_config = TrainConfig(epochs, batch_size, seed=seed, max_model_bytes=max_model_bytes)
+        model_overrides = {"arch": arch, "filters": filters, "blocks": blocks}
+        train_overrides = {"epochs": epochs, "batch_size": batch_size, "seed": seed, "max_model_bytes": max_model_bytes}
+        model_config = dataclasses.replace(model_config, **{k: v for k, v in model_overrides.items() if v is not None})
+        train_config = dataclasses.replace(train_config, **{k: v for k, v in train_overrides.items() if v is not None})
     except (StoreError, ConfigError) as exc:
         raise InputError(str(exc)) from exc
     try:
-        click.echo(f"training {arch} on {path.name} (keywords: {', '.join(keywords)})", err=True)
+        click.echo(f"training {model_config.arch} on {path.name} (keywords: {', '.join(keywords)})", err=True)
         trained = train(path, keywords, model_config, train_config, log=lambda line: click.echo(line, err=True))
     except BudgetError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from exc
     folder = save(store.root, path.name, trained, model_config, train_config, keywords)
     chosen = trained.history[trained.epoch - 1]
-    click.echo(f"{arch} ({filters} filters, {blocks} blocks): {len(trained.tflite):,} B INT8 "
-               f"(budget {max_model_bytes:,} B); epoch {trained.epoch} of {epochs} chosen: validation "
-               f"{chosen['val_fa_per_hour']:.1f} FA/h, recall {chosen['val_recall']:.3f}; test accuracy float "
-               f"{trained.float_test_accuracy:.3f}, int8 {trained.int8_test_accuracy:.3f}", err=True)  # fmt: skip
+    click.echo(f"{model_config.arch} ({model_config.filters} filters, {model_config.blocks} blocks): "
+               f"{len(trained.tflite):,} B INT8 (budget {train_config.max_model_bytes:,} B); epoch {trained.epoch} "
+               f"of {train_config.epochs} chosen: validation {chosen['val_fa_per_hour']:.1f} FA/h, recall "
+               f"{chosen['val_recall']:.3f}; test accuracy float {trained.float_test_accuracy:.3f}, int8 "
+               f"{trained.int8_test_accuracy:.3f}", err=True)  # fmt: skip
     click.echo(str(folder))

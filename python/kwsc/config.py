@@ -136,7 +136,7 @@ DEFAULT_KIND_OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 KNOWN_SECTIONS = ("project", "keyword", "sources", "negatives", "validate", "split", "dedup", "ingest",
-                  "augment", "features", "frontend", "budget")  # fmt: skip
+                  "augment", "features", "frontend", "budget", "model", "train")  # fmt: skip
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -211,6 +211,8 @@ class ProjectConfig:
     features: Any  # kwsc.features.FeatureConfig (imported late: features imports this module)
     frontend: FrontendConfig
     budget: BudgetConfig
+    model: Any  # kwsc.train.ModelConfig
+    train: Any  # kwsc.train.TrainConfig
     project_dir: str
     raw: dict[str, Any]
 
@@ -235,6 +237,7 @@ class ProjectConfig:
         validate = _table(data, "validate")
         from kwsc.augment import AugmentConfig  # late imports: they import this module
         from kwsc.features import FeatureConfig
+        from kwsc.train import ModelConfig, TrainConfig
         from kwsc.validate import ValidateConfig
 
         base = {k: v for k, v in validate.items() if not isinstance(v, dict)}
@@ -257,6 +260,8 @@ class ProjectConfig:
             features=FeatureConfig.from_dict(_table(data, "features")),
             frontend=FrontendConfig.from_dict(_table(data, "frontend")),
             budget=BudgetConfig.from_dict(_table(data, "budget")),
+            model=ModelConfig.from_dict(_table(data, "model")),
+            train=TrainConfig.from_dict(_table(data, "train")),
             project_dir=str(project_dir),
             raw=data,
         )

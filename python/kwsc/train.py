@@ -65,7 +65,7 @@ class ModelConfig:
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         """From a ``[model]`` table; unknown keys are an error."""
         check_keys(data, {f.name for f in fields(cls)}, "model")
-        return cls(**data)
+        return _typed(cls, data, "model")
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,20 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """From a ``[train]`` table; unknown keys are an error."""
         check_keys(data, {f.name for f in fields(cls)}, "train")
-        return cls(**data)
+        return _typed(cls, data, "train")
+
+
+def _typed(cls: Any, data: dict[str, Any], section: str) -> Any:
+    """``cls(**data)`` with each value checked against its field's default's type."""
+    for f in fields(cls):
+        if f.name in data:
+            want = type(f.default)
+            value = data[f.name]
+            ok = isinstance(value, int | float) and not isinstance(value, bool) if want is float else (
+                type(value) is want)  # fmt: skip
+            if not ok:
+                raise ConfigError(f"{section}.{f.name} must be {want.__name__}, got {value!r}")
+    return cls(**data)
 
 
 class BudgetError(RuntimeError):
