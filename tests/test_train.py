@@ -119,6 +119,12 @@ def test_cli_train_from_a_project_file(tmp_path: Path) -> None:
     record = json.loads((Path(result.output.strip().splitlines()[-1]) / "lineage.json").read_text())
     assert record["model"]["arch"] == "cnn" and record["model"]["filters"] == 4
     assert record["train"]["epochs"] == 2 and record["train"]["seed"] == 3
+    from kwsc.build import version_id
+    from kwsc.config import load_project
+
+    retrained = load_project(project)
+    project.write_text(project.read_text().replace("epochs = 2", "epochs = 5"))
+    assert version_id(load_project(project), []) == version_id(retrained, [])  # the dataset is the same
     project.write_text(project.read_text().replace("filters = 4", 'filters = "four"'))
     bad = CliRunner().invoke(main, ["train", str(project), "--store", str(tmp_path / "store")])
     assert bad.exit_code == 2 and "model.filters must be int" in bad.output

@@ -107,11 +107,16 @@ def ingest_params(config: ProjectConfig, item: SourceItem) -> IngestParams:
     return IngestParams(config.frontend.sample_rate_hz, bool(section.get("downmix", False)))
 
 
+#: Project sections that shape the model, not the dataset: they do not change the version id.
+MODEL_SECTIONS = ("model", "train")
+
+
 def effective_config(config: ProjectConfig) -> dict[str, Any]:
-    """The config as the build applies it: the file's text and every resolved default (validator
-    thresholds per kind, frontend, splits, dedup), so a changed default changes the version."""
+    """The config as the build applies it: the file's text (but the model's sections) and every
+    resolved default (validator thresholds per kind, frontend, splits, dedup, features,
+    augmentation), so a changed default changes the version."""
     return {
-        "file": config.raw,
+        "file": {k: v for k, v in config.raw.items() if k not in MODEL_SECTIONS},
         "validate": {kind: config.validate_config(kind).to_dict() for kind in ("tts", "real", "noise", "enroll")},
         "frontend": config.frontend.to_dict(),
         "split": asdict(config.split),
@@ -471,7 +476,7 @@ def _lineage(
     return {
         "version_id": vid,
         "project": config.name,
-        "config": config.raw,
+        "config": {k: v for k, v in config.raw.items() if k not in MODEL_SECTIONS},
         "inputs": [
             {"id": i.id, "input_key": i.input_key(), "sha256": r.sha256} for i, r in zip(items, results, strict=True)
         ],
