@@ -198,13 +198,14 @@ def train(
     keywords: list[str],
     model_config: ModelConfig | None = None,
     train_config: TrainConfig | None = None,
-    stride_s: float = 0.5,
+    stride_s: float | None = None,
     verbose: int = 0,
     log: Callable[[str], None] | None = None,
 ) -> TrainedModel:
     """Train on the version's train split, choose the epoch by validation FA/h under a recall
     floor, convert to full INT8 and check the size budget (:class:`BudgetError` with the
-    numbers). ``verbose`` is Keras' (0 silent); ``log`` gets one line per epoch."""
+    numbers). ``stride_s`` (s of audio per negative window) defaults to the version's feature
+    stride; ``verbose`` is Keras' (0 silent); ``log`` gets one line per epoch."""
     import tensorflow as tf
 
     from kwsc.augment import AugmentConfig, spec_augment
@@ -214,8 +215,12 @@ def train(
     tf.keras.backend.clear_session()  # layer names (they are in the flatbuffer) restart from scratch
     tf.keras.utils.set_random_seed(train_config.seed)
     tf.config.experimental.enable_op_determinism()
+    if stride_s is None:
+        stride_s = float(json.loads((Path(version_dir) / "lineage.json").read_text())["features"]["config"]["stride_s"])
     labels = labels_of(version_dir, keywords)
     x_train, y_train = _split_arrays(version_dir, "train", labels)
+    if not len(x_train):
+        raise ValueError(f"{version_dir}: no training windows")
     x_val, y_val = _split_arrays(version_dir, "validation", labels)
     x_test, y_test = _split_arrays(version_dir, "test", labels)
     model = build_model(model_config, x_train.shape[1:], len(labels))
