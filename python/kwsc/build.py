@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -111,12 +112,17 @@ def ingest_params(config: ProjectConfig, item: SourceItem) -> IngestParams:
 MODEL_SECTIONS = ("model", "train")
 
 
+def dataset_sections(config: ProjectConfig) -> dict[str, Any]:
+    """The config file as parsed, without the sections that shape only the model."""
+    return {k: v for k, v in config.raw.items() if k not in MODEL_SECTIONS}
+
+
 def effective_config(config: ProjectConfig) -> dict[str, Any]:
     """The config as the build applies it: the file's text (but the model's sections) and every
     resolved default (validator thresholds per kind, frontend, splits, dedup, features,
     augmentation), so a changed default changes the version."""
     return {
-        "file": {k: v for k, v in config.raw.items() if k not in MODEL_SECTIONS},
+        "file": dataset_sections(config),
         "validate": {kind: config.validate_config(kind).to_dict() for kind in ("tts", "real", "noise", "enroll")},
         "frontend": config.frontend.to_dict(),
         "split": asdict(config.split),
@@ -203,9 +209,7 @@ def _compile(
                          + f"\n\n{report}")  # fmt: skip
     variants = _augment(config, store, rows, runner, progress, say)
     normalization, windows, shards = _features(config, store, rows + variants, runner, progress, say)
-    window_counts = {}
-    for window in windows:
-        window_counts[window["clip_id"]] = window_counts.get(window["clip_id"], 0) + 1
+    window_counts = Counter(window["clip_id"] for window in windows)
     for row in rows + variants:
         row["windows"] = window_counts.get(row["id"], 0)
     lineage_doc = _lineage(vid, config, items, results, rows)
@@ -216,6 +220,7 @@ def _compile(
         "config": config.augment.to_dict(), "hash": config.augment.content_hash(),
         "version": augment_stage.AUGMENT_VERSION, "variants": len(variants)}  # fmt: skip
     report += quality.report_augmentation(rows, variants) if config.augment else ""
+    report += quality.report_features(windows, normalization.to_dict())
     files = {
         "manifest.parquet": _parquet(rows + variants),
         "lineage.json": json.dumps(lineage_doc, indent=2, sort_keys=True).encode(),
@@ -230,7 +235,6 @@ def _compile(
     arrays = {k: np.frombuffer(b"".join(v), np.int8).reshape(-1, *shape) for k, v in by_split.items()}
     files["snr_duration.png"] = quality.plot_snr_duration(rows)
     files["features.png"] = quality.plot_feature_distributions(arrays)
-    files["report.md"] = (report + quality.report_features(windows, normalization.to_dict())).encode()
     path = store.write_version(vid, files)
     hits = sum(result.from_cache for result in results)
     counts = _status_counts(rows + variants)
@@ -476,7 +480,7 @@ def _lineage(
     return {
         "version_id": vid,
         "project": config.name,
-        "config": {k: v for k, v in config.raw.items() if k not in MODEL_SECTIONS},
+        "config": dataset_sections(config),
         "inputs": [
             {"id": i.id, "input_key": i.input_key(), "sha256": r.sha256} for i, r in zip(items, results, strict=True)
         ],

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -255,7 +256,7 @@ def tf_dataset(
     if first is None:
         raise ValueError(f"no {split} windows in {version_dir}")
     frames, coeffs = first[0].shape[1:]
-    epochs = iter(range(1 << 62))
+    epochs = itertools.count()
 
     def generate() -> Iterator[tuple[np.ndarray, int]]:
         rng = np.random.default_rng([seed, next(epochs)])

@@ -127,10 +127,10 @@ class TrainedModel:
     input_quantization: tuple[float, int]  # (scale, zero point) of the int8 input
 
 
-def labels_of(version_dir: str | Path, keywords: list[str]) -> list[str]:
-    """Class labels in index order: the keywords, then the other labels present (sorted)."""
-    _, names = load_windows(version_dir, "train")
-    return list(keywords) + sorted(set(map(str, names)) - set(keywords))
+def labels_of(train_labels: np.ndarray, keywords: list[str]) -> list[str]:
+    """Class labels in index order: the keywords, then the other labels of the training windows
+    (sorted)."""
+    return list(keywords) + sorted(set(map(str, train_labels)) - set(keywords))
 
 
 def build_model(config: ModelConfig, input_shape: tuple[int, int], num_classes: int) -> Any:
@@ -160,13 +160,12 @@ def build_model(config: ModelConfig, input_shape: tuple[int, int], num_classes: 
     return tf.keras.Model(inputs, outputs, name=f"kwsc_{config.arch}")
 
 
-def _split_arrays(version_dir: str | Path, split: str, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    features, names = load_windows(version_dir, split)
+def _class_indices(names: np.ndarray, labels: list[str], split: str) -> np.ndarray:
     index = {name: k for k, name in enumerate(labels)}
     unknown = sorted(set(map(str, names)) - set(index))
     if unknown:
         raise ValueError(f"{split} windows have labels {unknown} not in {labels}")
-    return features, np.array([index[str(n)] for n in names], dtype=np.int32)
+    return np.array([index[str(n)] for n in names], dtype=np.int32)
 
 
 def false_accepts_per_hour(probs: np.ndarray, y: np.ndarray, keywords: int, stride_s: float) -> tuple[float, float]:
@@ -217,12 +216,13 @@ def train(
     tf.config.experimental.enable_op_determinism()
     if stride_s is None:
         stride_s = float(json.loads((Path(version_dir) / "lineage.json").read_text())["features"]["config"]["stride_s"])
-    labels = labels_of(version_dir, keywords)
-    x_train, y_train = _split_arrays(version_dir, "train", labels)
+    (x_train, train_names), (x_val, val_names), (x_test, test_names) = (
+        load_windows(version_dir, split) for split in ("train", "validation", "test"))  # fmt: skip
     if not len(x_train):
         raise ValueError(f"{version_dir}: no training windows")
-    x_val, y_val = _split_arrays(version_dir, "validation", labels)
-    x_test, y_test = _split_arrays(version_dir, "test", labels)
+    labels = labels_of(train_names, keywords)
+    y_train, y_val, y_test = (_class_indices(names, labels, split) for names, split in (
+        (train_names, "train"), (val_names, "validation"), (test_names, "test")))  # fmt: skip
     model = build_model(model_config, x_train.shape[1:], len(labels))
     model.compile(optimizer=tf.keras.optimizers.Adam(train_config.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # fmt: skip
