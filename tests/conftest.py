@@ -27,3 +27,58 @@ def frontend() -> kwsc.Frontend:
 def corpus() -> dict[str, np.ndarray]:
     """Named 2 s test signals: speech-like at several levels, noise, sweep, tone, clipped, silence."""
     return signals.corpus(2.0)
+
+
+def zoo_model_tflite(seed: int = 0) -> bytes:
+    """A full-INT8, batch-1 .tflite that exercises every kwsc_nn kernel and option kwsc models
+    can meet: valid and same padding, strides, dilation, ReLU6 / ReLU / none, a depthwise
+    depth multiplier of 2, average pooling over partial windows, reshape, fully connected with
+    bias, and a 12-class softmax. Random weights and biases, calibrated on random windows."""
+    import tensorflow as tf
+
+    from kwsc.train import INPUT_SCALE
+
+    tf.keras.utils.set_random_seed(seed)
+    layers = tf.keras.layers
+    init = {"bias_initializer": tf.keras.initializers.RandomNormal(stddev=0.3)}
+    inputs = tf.keras.Input(batch_shape=(1, 49, 13), name="features")
+    x = layers.Reshape((49, 13, 1))(inputs)
+    x = layers.Conv2D(6, (5, 3), strides=(2, 1), padding="valid", activation="relu6", **init)(x)
+    x = layers.Conv2D(8, (3, 3), dilation_rate=(2, 1), padding="same", activation="relu", **init)(x)
+    x = layers.DepthwiseConv2D((3, 3), strides=(2, 2), depth_multiplier=2, padding="same", **init)(x)
+    x = layers.AveragePooling2D((3, 3), strides=(2, 2), padding="same")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(24, activation="relu", **init)(x)
+    outputs = layers.Dense(12, activation="softmax", **init)(x)
+    model = tf.keras.Model(inputs, outputs)
+    rng = np.random.default_rng(seed)
+
+    def representative():  # type: ignore[no-untyped-def]
+        for _ in range(64):
+            yield [rng.normal(0, 40, (1, 49, 13)).clip(-128, 127).astype(np.float32) * INPUT_SCALE]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+@pytest.fixture(scope="session")
+def zoo_tflite() -> bytes:
+    """:func:`zoo_model_tflite` built once per session."""
+    return zoo_model_tflite()
+
+
+def zoo_windows(count: int, seed: int = 1) -> np.ndarray:
+    """int8 windows (count, 49, 13) for the zoo model: speech-like, uniform, quiet and extremes."""
+    rng = np.random.default_rng(seed)
+    parts = [
+        rng.normal(0, 40, (count // 4, 49, 13)),
+        rng.integers(-128, 128, (count // 4, 49, 13)),
+        rng.normal(0, 4, (count // 4, 49, 13)),
+        rng.choice([-128, 127, 0], (count - 3 * (count // 4), 49, 13)),
+    ]
+    return np.concatenate([np.clip(np.rint(p), -128, 127) for p in parts]).astype(np.int8)

@@ -76,8 +76,8 @@ def _sanitizer_env() -> dict[str, str]:
     return env
 
 
-def _compile(cc: str, sources: list[Path], exe: Path) -> subprocess.CompletedProcess[str]:
-    command = [cc, *SANITIZE_FLAGS, f"-I{CSRC}", *map(str, sources), "-o", str(exe)]
+def _compile(cc: str, sources: list[Path], exe: Path, include: Path = CSRC) -> subprocess.CompletedProcess[str]:
+    command = [cc, *SANITIZE_FLAGS, f"-I{CSRC}", f"-I{include}", *map(str, sources), "-o", str(exe)]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
 
@@ -615,3 +615,29 @@ def test_sanitizers_are_active(sanitizer_cc: str, tmp_path: Path, mode: str, rep
     result = _run(exe, [mode])
     assert result.returncode != 0
     assert report in result.stderr, result.stderr
+
+
+NN_HARNESS_SRC = Path(__file__).resolve().parent / "c" / "nn_harness.c"
+
+
+def test_exported_model_c_under_sanitizers_equals_the_host_runtime(
+    sanitizer_cc: str, zoo_tflite: bytes, tmp_path: Path
+) -> None:
+    """The C that `kwsc export` writes, compiled with csrc/kwsc_nn.c, is warning-free C99, stays
+    inside its exact arena (heap-allocated, so ASan sees any stray access) and gives the host
+    runtime's outputs bit for bit."""
+    from conftest import zoo_windows
+    from kwsc.export import export
+    from kwsc.nn import Runtime
+
+    (tmp_path / "model.tflite").write_bytes(zoo_tflite)
+    _, source, _ = export(tmp_path / "model.tflite", tmp_path / "export")
+    exe = tmp_path / "nn_harness"
+    result = _compile(sanitizer_cc, [NN_HARNESS_SRC, source, CSRC / "kwsc_nn.c"], exe, include=source.parent)
+    assert result.returncode == 0, f"build failed:\n{result.stdout}{result.stderr}"
+    windows = zoo_windows(64)
+    windows.tofile(tmp_path / "windows.i8")
+    run = _run(exe, [str(tmp_path / "windows.i8"), str(tmp_path / "out.i8")])
+    _assert_clean(run, "nn_harness")
+    device = np.fromfile(tmp_path / "out.i8", np.int8).reshape(len(windows), -1)
+    np.testing.assert_array_equal(device, Runtime.from_tflite(zoo_tflite).run(windows))

@@ -147,6 +147,56 @@ int kwsc_enroll_consistency(const int16_t *const *takes, const uint16_t *frames,
 int kwsc_quant_check(const kwsc_quant_params *params);
 int kwsc_quantize_int8(const int16_t *ceps_q6, size_t num_frames,
                        const kwsc_quant_params *params, int8_t *out);
+
+typedef struct {
+    uint16_t height;
+    uint16_t width;
+    uint16_t channels;
+} kwsc_nn_shape;
+
+typedef struct {
+    uint8_t type;
+    uint8_t stride_height;
+    uint8_t stride_width;
+    uint8_t dilation_height;
+    uint8_t dilation_width;
+    uint8_t pad_top;
+    uint8_t pad_left;
+    uint8_t depth_multiplier;
+    uint16_t filter_height;
+    uint16_t filter_width;
+    kwsc_nn_shape in;
+    kwsc_nn_shape out;
+    uint32_t input_at;
+    uint32_t output_at;
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t act_min;
+    int32_t act_max;
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *multiplier;
+    const int8_t *shift;
+    int32_t softmax_multiplier;
+    int32_t softmax_shift;
+    int32_t softmax_diff_min;
+} kwsc_nn_op;
+
+typedef struct {
+    uint16_t num_ops;
+    const kwsc_nn_op *ops;
+    uint32_t arena_bytes;
+    uint32_t input_at;
+    uint32_t input_bytes;
+    uint32_t output_at;
+    uint32_t output_bytes;
+} kwsc_nn_model;
+
+int kwsc_nn_check(const kwsc_nn_model *model);
+int8_t *kwsc_nn_input(const kwsc_nn_model *model, void *arena);
+const int8_t *kwsc_nn_output(const kwsc_nn_model *model, const void *arena);
+int kwsc_nn_invoke(const kwsc_nn_model *model, void *arena, size_t arena_bytes);
+int32_t kwsc_nn_requantize(int32_t x, int32_t multiplier, int shift);
 """
 
 SOURCE = """
@@ -155,6 +205,7 @@ SOURCE = """
 #include "kwsc_quant.h"
 #include "kwsc_validate.h"
 #include "kwsc_dtw.h"
+#include "kwsc_nn.h"
 """
 
 

@@ -758,3 +758,47 @@ def train_command(
                f"{chosen['val_recall']:.3f}; test accuracy float {trained.float_test_accuracy:.3f}, int8 "
                f"{trained.int8_test_accuracy:.3f}", err=True)  # fmt: skip
     click.echo(str(folder))
+
+
+@main.command("export")
+@click.argument("model")
+@_store_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: <model folder>/export).")  # fmt: skip
+@click.option("--symbol", default="kwsc_model", show_default=True, help="C name of the model (and its files).")
+def export_command(model: str, store_dir: Path | None, out_dir: Path | None, symbol: str) -> None:
+    """Turn a model's INT8 .tflite into C for the kwsc_nn runtime: <symbol>.c (const weights, the
+    static op table, the memory plan) and <symbol>.h (arena and shape macros), plus export.json.
+
+    MODEL is a model folder or a model id (or unique prefix) in the store. No interpreter, no
+    allocation: compile the two files with csrc/kwsc_nn.c and give kwsc_nn_invoke an arena of
+    <SYMBOL>_ARENA_BYTES.
+    """
+    import hashlib
+    import json
+
+    from kwsc.export import ExportError, export
+    from kwsc.store import Store, StoreError
+
+    try:
+        folder = Store(store_dir).resolve_model(model)
+        target = out_dir or folder / "export"
+        header, source, plan = export(folder / "model.tflite", target, symbol)
+    except (StoreError, ExportError) as exc:
+        raise InputError(str(exc)) from exc
+    summary = {
+        "model": folder.name,
+        "tflite_sha256": hashlib.sha256((folder / "model.tflite").read_bytes()).hexdigest(),
+        "symbol": symbol,
+        "ops": [op.name for op in plan.ops],
+        "arena_bytes": plan.arena_bytes,
+        "const_bytes": plan.const_bytes(),
+        "macs_per_inference": plan.macs(),
+        "input_shape": list(plan.input_shape),
+        "input_quantization": list(plan.input_quantization),
+        "output_quantization": list(plan.output_quantization),
+    }
+    (target / "export.json").write_text(json.dumps(summary, indent=2) + "\n")
+    click.echo(f"{len(plan.ops)} ops, arena {plan.arena_bytes:,} B, const data {plan.const_bytes():,} B, "
+               f"{plan.macs():,} MACs per inference", err=True)  # fmt: skip
+    click.echo(f"{source}\n{header}")

@@ -54,6 +54,28 @@ class Store:
             raise StoreError(f"dataset version prefix {version!r} is ambiguous: {', '.join(matches[:5])}")
         return self.datasets / matches[0]
 
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    def resolve_model(self, model: str | os.PathLike[str]) -> Path:
+        """A model folder given as a path (holding model.tflite) or as a model id or unique
+        prefix under ``<store>/models``."""
+        path = Path(model)
+        if (path / "model.tflite").is_file():
+            return path
+        ids = (
+            sorted(p.name for p in self.models.iterdir() if (p / "model.tflite").is_file())
+            if self.models.is_dir()
+            else []
+        )
+        matches = [m for m in ids if m.startswith(str(model))]
+        if not matches:
+            raise StoreError(f"no model {str(model)!r}: not a folder with model.tflite, nor an id in {self.models}")
+        if len(matches) > 1:
+            raise StoreError(f"model prefix {str(model)!r} is ambiguous: {', '.join(matches[:5])}")
+        return self.models / matches[0]
+
     def has(self, version_id: str) -> bool:
         """Whether the complete version exists."""
         return (self.datasets / version_id / "lineage.json").is_file()

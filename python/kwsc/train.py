@@ -269,10 +269,17 @@ def _representative(x_train: np.ndarray, count: int = 300) -> Iterator[list[np.n
 
 
 def to_int8_tflite(model: Any, x_train: np.ndarray) -> bytes:
-    """Full-integer INT8 flatbuffer (int8 input and output), calibrated on training windows."""
+    """Full-integer INT8 flatbuffer (int8 input and output), calibrated on training windows.
+
+    Converted with a fixed batch of one, as a device runs it: a dynamic batch would add
+    SHAPE/STRIDED_SLICE/PACK ops in front of every reshape."""
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    single = tf.keras.models.clone_model(
+        model, input_tensors=tf.keras.Input(batch_shape=(1, *model.input_shape[1:]), name="features")
+    )
+    single.set_weights(model.get_weights())
+    converter = tf.lite.TFLiteConverter.from_keras_model(single)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: _representative(x_train)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
