@@ -15,6 +15,7 @@ static const fw_component components[] = {
     {"frontend-cost", fw_frontend_cost},
     {"validate", fw_validate_run},
     {"dtw", fw_dtw_run},
+    {"nn", fw_nn_run},
 };
 
 /* The job file lives here; large enough for minutes of 16 kHz audio. */

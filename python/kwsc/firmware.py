@@ -73,10 +73,12 @@ class FirmwareBuild:
     float_abi: str
 
 
-def _sources_digest(csrc: Path, fw: Path, float_abi: str) -> str:
+def _sources_digest(csrc: Path, fw: Path, float_abi: str, model_dir: Path) -> str:
     digest = hashlib.sha256(float_abi.encode())
     for path in sorted([*csrc.glob("*.[ch]"), *fw.glob("*.[ch]"), fw / "Makefile", *fw.glob("*.ld")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in (model_dir / "kwsc_model.h", model_dir / "kwsc_model.c"):
+        digest.update(b"model/" + path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -86,24 +88,31 @@ def default_build_root() -> Path:
     return Path(base) / "firmware"
 
 
-def build(build_root: Path | None = None, float_abi: str = "soft", force: bool = False) -> FirmwareBuild:
-    """Build the firmware if its sources changed (cached by a hash of sources and flags).
+def build(
+    build_root: Path | None = None, float_abi: str = "soft", force: bool = False, model_dir: Path | None = None
+) -> FirmwareBuild:
+    """Build the firmware if its sources changed (cached by a hash of sources, model and flags).
 
     ``float_abi`` is ``"soft"`` or ``"hard"`` (-mfpu=fpv4-sp-d16); the numerics use no floating
-    point, so both give the same results.
+    point, so both give the same results. ``model_dir`` holds ``kwsc_model.c``/``.h`` from
+    ``kwsc export`` (symbol ``kwsc_model``); without it the "nn" component has no model.
     """
     if float_abi not in ("soft", "hard"):
         raise FirmwareError(f"float_abi must be 'soft' or 'hard', got {float_abi!r}")
     require_tools(CC, "make")
     csrc, fw = source_dirs()
-    build_dir = (build_root or default_build_root()) / f"{float_abi}-{_sources_digest(csrc, fw, float_abi)}"
+    model = Path(model_dir).resolve() if model_dir is not None else fw / "no_model"
+    if not (model / "kwsc_model.c").is_file() or not (model / "kwsc_model.h").is_file():
+        raise FirmwareError(f"{model} has no kwsc_model.c/.h (export the model with `kwsc export`)")
+    build_dir = (build_root or default_build_root()) / f"{float_abi}-{_sources_digest(csrc, fw, float_abi, model)}"
     elf = build_dir / "kwsc_fw.elf"
     if force and build_dir.exists():
         shutil.rmtree(build_dir)
     if not elf.is_file():
         build_dir.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
-            ["make", "-s", "-C", str(fw), f"BUILD={build_dir}", f"CSRC={csrc}", f"FLOAT_ABI={float_abi}"],
+            ["make", "-s", "-C", str(fw), f"BUILD={build_dir}", f"CSRC={csrc}", f"FLOAT_ABI={float_abi}",
+             f"MODEL_DIR={model}"],  # fmt: skip
             capture_output=True,
             text=True,
         )
@@ -387,3 +396,35 @@ def run_dtw(
     nearest = [int(v) for v in struct.unpack_from(f"<{n}i", out, offset + 4)]
     outliers, stack_bytes = struct.unpack_from("<II", out, offset + 4 + 4 * n)
     return DeviceDtw(distances, nearest if ran else None, outliers if ran else None, stack_bytes)
+
+
+NN_MAGIC = b"KWN1"
+
+
+def nn_job(windows: np.ndarray) -> bytes:
+    """The job file for the "nn" component (layout: fw_nn.c): int8 windows (n, frames, coeffs)."""
+    windows = np.ascontiguousarray(windows)
+    if windows.dtype != np.int8 or windows.ndim < 2:
+        raise ValueError(f"windows must be int8 (n, ...), got {windows.dtype} {windows.shape}")
+    return NN_MAGIC + struct.pack("<I", len(windows)) + b"".join(_pad4(w.tobytes()) for w in windows)
+
+
+@dataclass(frozen=True)
+class DeviceInference:
+    """What the firmware's model runtime produced for one job."""
+
+    outputs: np.ndarray  # int8 (windows, classes)
+    instructions_per_inference: float  # from SysTick under -icount (40 instructions a tick)
+    stack_bytes: int  # stack used below the component's frame, bytes
+    arena_bytes: int  # the exported model's arena
+
+
+def run_nn(firmware: FirmwareBuild, windows: np.ndarray, timeout_s: float = 600.0) -> DeviceInference:
+    """The device model's int8 outputs for int8 windows, and its cost (firmware built with a model)."""
+    out = run(firmware, "nn", nn_job(windows), timeout_s=timeout_s)
+    count, classes = struct.unpack_from("<II", out, 0)
+    stride = (classes + 3) & ~3
+    rows = np.frombuffer(out, np.int8, count * stride, 8).reshape(count, stride)[:, :classes]
+    ticks, stack_bytes, arena_bytes = struct.unpack_from("<III", out, 8 + count * stride)
+    per_inference = ticks * INSTRUCTIONS_PER_TICK / count if count else 0.0
+    return DeviceInference(rows.copy(), per_inference, stack_bytes, arena_bytes)
