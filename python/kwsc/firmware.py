@@ -111,8 +111,16 @@ def build(
     if not elf.is_file():
         build_dir.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
-            ["make", "-s", "-C", str(fw), f"BUILD={build_dir}", f"CSRC={csrc}", f"FLOAT_ABI={float_abi}",
-             f"MODEL_DIR={model}"],  # fmt: skip
+            [
+                "make",
+                "-s",
+                "-C",
+                str(fw),
+                f"BUILD={build_dir}",
+                f"CSRC={csrc}",
+                f"FLOAT_ABI={float_abi}",
+                f"MODEL_DIR={model}",
+            ],
             capture_output=True,
             text=True,
         )
