@@ -175,3 +175,50 @@ def test_cli_export_writes_c_and_reports_the_plan(version: Path, tmp_path: Path)
     assert f"arena {plan.arena_bytes:,} B" in result.output
     summary = json.loads((tmp_path / "c" / "export.json").read_text())
     assert summary["arena_bytes"] == plan.arena_bytes and summary["ops"] == [op.name for op in plan.ops]
+
+
+@pytest.fixture(scope="module")
+def trained_folder(version: Path) -> Path:
+    """A small trained DS-CNN saved in the version's store."""
+    model_config, config = ModelConfig(filters=8, blocks=1), TrainConfig(epochs=2, batch_size=16, seed=3)
+    trained = train(version, ["alexa"], model_config, config)
+    return save(version.parents[1], version.name, trained, model_config, config, ["alexa"])
+
+
+def test_firmware_outputs_equal_host_on_every_split(version: Path, trained_folder: Path, tmp_path: Path) -> None:
+    """The exported C compiled into the Cortex-M4 firmware, run under QEMU, gives the host
+    runtime's int8 outputs (and so TFLite Micro's) on every window of the dataset."""
+    from kwsc import firmware
+
+    _, _, plan = kexport.export(trained_folder / "model.tflite", tmp_path)
+    build = firmware.build(model_dir=tmp_path)
+    windows = np.concatenate([load_windows(version, split)[0] for split in ("test", "validation", "train")])
+    device = firmware.run_nn(build, windows)
+    np.testing.assert_array_equal(device.outputs, Runtime(plan).run(windows))
+    assert device.arena_bytes == plan.arena_bytes
+    assert plan.macs() < device.instructions_per_inference < 100 * plan.macs()
+    assert 0 < device.stack_bytes < 1024
+
+
+def test_firmware_without_a_model_says_so() -> None:
+    from kwsc import firmware
+
+    with pytest.raises(firmware.FirmwareError, match="no model compiled in"):
+        firmware.run_nn(firmware.build(), np.zeros((1, 49, 13), np.int8))
+
+
+def test_footprint_of_a_model_against_tflite_micro(trained_folder: Path) -> None:
+    result = CliRunner().invoke(main, ["footprint", str(trained_folder), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    plan = kexport.plan_from_tflite((trained_folder / "model.tflite").read_bytes())
+    model, runtime = document["model"], document["model runtime"]
+    assert model["state_bytes"] == plan.arena_bytes  # the static arena, sized at export
+    assert model["tables_bytes"] >= plan.const_bytes()  # weights, biases, requantisation, op table
+    assert runtime["code_bytes"] > 1000 and model["instructions_per_inference"] > plan.macs()
+    tflm = document["tflite_micro"]
+    assert tflm["flatbuffer_bytes"] == (trained_folder / "model.tflite").stat().st_size
+    assert tflm["arena_bytes"] > model["state_bytes"]  # TFLite Micro adds its tensor and node structs
+    assert tflm["flash_bytes_lower_bound"] > model["flash_bytes"] + runtime["flash_bytes"]
+    budgets = {b["name"]: b for b in model["budgets"]}
+    assert budgets["flash bytes with the runtime"]["ok"]

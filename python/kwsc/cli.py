@@ -26,6 +26,12 @@ class InputError(click.ClickException):
     exit_code = 2
 
 
+_store_option = click.option(
+    "--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), envvar="KWSC_STORE",
+    help="Dataset store (default: $KWSC_STORE, else ./kwsc-store).",
+)  # fmt: skip
+
+
 def _describe(config: FrontendConfig) -> str:
     return (
         f"{config.sample_rate_hz} Hz, {config.window_samples}-sample window, {config.hop_samples} hop, "
@@ -249,15 +255,21 @@ def firmware_run(audio: Path, chunk: int, out: Path | None, timeout: float) -> N
 
 
 @main.command()
+@click.argument("model", required=False)
+@_store_option
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Project TOML whose [budget] (and [frontend]) to use.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: one entry per component.")
-def footprint(config_path: Path | None, as_json: bool) -> None:
+def footprint(model: str | None, store_dir: Path | None, config_path: Path | None, as_json: bool) -> None:
     """Flash and RAM per component on the Cortex-M4, instructions per frame, and budget checks.
 
-    Exit code 1 when a budget is exceeded (targets are reported, not enforced).
+    With MODEL (a model folder, or a model id in the store), the model is exported and compiled
+    into the firmware: its runtime and weights in flash, its arena and stack in RAM, its
+    instructions per inference, and what the TensorFlow Lite Micro interpreter would need for
+    the same model. Exit code 1 when a budget is exceeded (targets are reported, not enforced).
     """
     import json
+    import tempfile
 
     from kwsc import firmware
     from kwsc import footprint as fp
@@ -268,10 +280,28 @@ def footprint(config_path: Path | None, as_json: bool) -> None:
     except ConfigError as exc:
         raise InputError(str(exc)) from exc
     budget = project.get("budget", BudgetConfig())
-    try:
-        components = fp.measure(config=project.get("frontend", FrontendConfig()))
-    except firmware.FirmwareError as exc:
-        raise _firmware_error(exc) from exc
+    tflm = None
+    with tempfile.TemporaryDirectory(prefix="kwsc-footprint-") as tmp:
+        model_dir, windows = None, None
+        if model is not None:
+            from kwsc.export import ExportError, export
+            from kwsc.store import Store, StoreError
+
+            try:
+                folder = Store(store_dir).resolve_model(model)
+                _, _, plan = export(folder / "model.tflite", Path(tmp))
+            except (StoreError, ExportError) as exc:
+                raise InputError(str(exc)) from exc
+            model_dir = Path(tmp)
+            # Instruction counts barely depend on the values: a few seeded windows suffice.
+            shape = (4, plan.input_bytes)
+            windows = np.random.default_rng(0).integers(-128, 128, shape).astype(np.int8)
+            tflm = fp.tflite_micro_comparison(folder / "model.tflite")
+        try:
+            fw = firmware.build(model_dir=model_dir)
+            components = fp.measure(fw, config=project.get("frontend", FrontendConfig()), model_windows=windows)
+        except firmware.FirmwareError as exc:
+            raise _firmware_error(exc) from exc
     checks = fp.check_budgets(components, budget)
     if as_json:
         document = {name: c.to_dict() for name, c in components.items()}
@@ -279,9 +309,21 @@ def footprint(config_path: Path | None, as_json: bool) -> None:
             entry = document[check.component].setdefault("budgets", [])
             entry.append({"name": check.name, "value": check.value, "limit": check.limit, "hard": check.hard,
                           "ok": check.ok})  # fmt: skip
+        if tflm is not None:
+            document["tflite_micro"] = {"arena_bytes": tflm.arena_bytes, "flatbuffer_bytes": tflm.flatbuffer_bytes,
+                                        "core_runtime_flash_bytes": tflm.core_runtime_flash_bytes,
+                                        "flash_bytes_lower_bound": tflm.flash_bytes}  # fmt: skip
         click.echo(json.dumps(document, indent=2))
     else:
         click.echo(fp.format_table(components, checks))
+        if tflm is not None:
+            ours_flash = components["model"].flash_bytes + components["model runtime"].flash_bytes
+            click.echo(
+                f"\nTFLite Micro for the same model: arena {tflm.arena_bytes:,} B (its recording allocator, "
+                f"x86-64 build) vs kwsc {components['model'].state_bytes:,} B; flash at least "
+                f"{tflm.flash_bytes:,} B (the {tflm.flatbuffer_bytes:,} B flatbuffer + its stated 16 KB core "
+                f"runtime, before op kernels) vs kwsc {ours_flash:,} B (weights, op table and runtime)"
+            )
     if any(check.hard and not check.ok for check in checks):
         raise SystemExit(1)
 
@@ -567,12 +609,6 @@ def build_command(
 @main.group("dataset")
 def dataset_group() -> None:
     """Inspect dataset versions in the store: list, show, diff."""
-
-
-_store_option = click.option(
-    "--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), envvar="KWSC_STORE",
-    help="Dataset store (default: $KWSC_STORE, else ./kwsc-store).",
-)  # fmt: skip
 
 
 @dataset_group.command("list")

@@ -109,6 +109,8 @@ class BudgetConfig:
     frontend_ram_target_bytes: int = 4 * 1024
     frontend_flash_target_bytes: int = 8 * 1024
     frontend_instructions_target: int = 30_000
+    model_flash_bytes: int = 64 * 1024  # exported model (weights, op table) + the kwsc_nn runtime
+    model_ram_target_bytes: int = 32 * 1024  # arena + stack of an inference
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BudgetConfig:

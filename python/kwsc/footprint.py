@@ -17,6 +17,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from kwsc import firmware, signals
 from kwsc.config import BudgetConfig, FrontendConfig
 
@@ -27,11 +29,21 @@ COMPONENT_OBJECTS: dict[str, tuple[str, ...]] = {
         "kwsc_frontend", "kwsc_frontend_tables_default",
     ),
     "validator": ("kwsc_validate", "kwsc_dtw"),
+    "model runtime": ("kwsc_nn",),
+    "model": ("kwsc_model",),
 }  # fmt: skip
-#: Objects holding a component's generated tables (reported apart from its code).
-TABLE_OBJECTS = {"frontend": ("kwsc_frontend_tables_default",)}
+#: Objects holding a component's generated tables (reported apart from its code): for the
+#: model, its const weights, biases, requantisation parameters and op table.
+TABLE_OBJECTS = {"frontend": ("kwsc_frontend_tables_default",), "model": ("kwsc_model",)}
 #: Buffers a harness declares on a component's behalf (its caller-owned state), by symbol.
-DECLARED_BUFFERS = {"frontend": ("kwsc_frontend_state",), "validator": ("kwsc_validator_state",)}
+DECLARED_BUFFERS = {
+    "frontend": ("kwsc_frontend_state",),
+    "validator": ("kwsc_validator_state",),
+    "model": ("kwsc_model_arena",),
+}
+#: TensorFlow Lite Micro's own statement of its interpreter's size (its README): "The core
+#: runtime just fits in 16 KB on an Arm Cortex M3", before any op kernels or the model.
+TFLM_CORE_RUNTIME_FLASH_BYTES = 16 * 1024
 HARNESS = "harness"
 LIBRARY = "runtime library"
 #: Functions of one component's objects that only another component (or the harness) calls, by
@@ -59,6 +71,7 @@ class ComponentFootprint:
     stack_bytes: int = 0
     instructions_per_frame: float | None = None
     instructions_per_second: float | None = None
+    instructions_per_inference: float | None = None
     stages: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -154,6 +167,11 @@ def check_budgets(components: dict[str, ComponentFootprint], budget: BudgetConfi
                 budget.frontend_instructions_target, False,
             )
         )  # fmt: skip
+    model = components.get("model")
+    if model is not None and model.tables_bytes > 1024:  # a real model is compiled in
+        flash = model.flash_bytes + components["model runtime"].flash_bytes
+        checks.append(BudgetCheck("model", "flash bytes with the runtime", flash, budget.model_flash_bytes, True))
+        checks.append(BudgetCheck("model", "RAM bytes (target)", model.ram_bytes, budget.model_ram_target_bytes, False))
     validator = components.get("validator")
     if validator is not None:
         limit = getattr(budget, "validator_ram_target_bytes", VALIDATOR_RAM_TARGET_BYTES)
@@ -164,12 +182,23 @@ def check_budgets(components: dict[str, ComponentFootprint], budget: BudgetConfi
 
 
 def measure(
-    firmware_build: firmware.FirmwareBuild | None = None, config: FrontendConfig | None = None, seconds: float = 4.0
+    firmware_build: firmware.FirmwareBuild | None = None,
+    config: FrontendConfig | None = None,
+    seconds: float = 4.0,
+    model_windows: np.ndarray | None = None,
 ) -> dict[str, ComponentFootprint]:
-    """Build (if needed) and measure the firmware: sizes from the map, stack and cost from QEMU runs."""
+    """Build (if needed) and measure the firmware: sizes from the map, stack and cost from QEMU runs.
+
+    With ``model_windows`` (int8 windows for the model compiled into ``firmware_build``), the
+    model's stack and instructions per inference are measured on them too."""
     config = config or FrontendConfig()
     fw = firmware_build or firmware.build()
     components = parse_map(Path(fw.map_file).read_text())
+    if model_windows is not None:
+        inference = firmware.run_nn(fw, model_windows)
+        model = components.setdefault("model", ComponentFootprint())
+        model.stack_bytes = inference.stack_bytes
+        model.instructions_per_inference = inference.instructions_per_inference
     audio = signals.speech_like(seconds, -26.0, seed=0)
     run = firmware.run_frontend(fw, audio, config)
     cost = firmware.measure_frontend_cost(fw, audio, config)
@@ -205,8 +234,50 @@ def format_table(components: dict[str, ComponentFootprint], checks: list[BudgetC
         lines.append(
             "frontend instructions per frame by stage: " + ", ".join(f"{k} {v:,.0f}" for k, v in fe.stages.items())
         )
+    model = components.get("model")
+    if model is not None and model.instructions_per_inference is not None:
+        lines.append("")
+        lines.append(f"model: {model.instructions_per_inference:,.0f} instructions per inference (QEMU counts "
+                     "instructions, not cycles)")  # fmt: skip
     lines.append("")
     for check in checks:
         verdict = "ok" if check.ok else ("OVER BUDGET" if check.hard else "above target")
         lines.append(f"- {check.component} {check.name}: {check.value:,.0f} (limit {check.limit:,.0f}): {verdict}")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class TfliteMicroComparison:
+    """What the TensorFlow Lite Micro interpreter would need for the same model."""
+
+    arena_bytes: int  # its tensor arena, measured by its recording allocator (x86-64 host build)
+    flatbuffer_bytes: int  # the .tflite it keeps in flash
+    core_runtime_flash_bytes: int = TFLM_CORE_RUNTIME_FLASH_BYTES  # its stated interpreter size
+
+    @property
+    def flash_bytes(self) -> int:
+        """A lower bound: the flatbuffer plus the core runtime, before any op kernels."""
+        return self.flatbuffer_bytes + self.core_runtime_flash_bytes
+
+
+_ARENA_TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
+
+
+def tflite_micro_comparison(tflite_path: Path) -> TfliteMicroComparison:
+    """Measure TFLite Micro's arena for a model with PyPI ``tflite-micro``'s recording allocator.
+
+    It prints from C, so it runs in a subprocess whose stdout is read. The host build has 8-byte
+    pointers, so its per-tensor structs are larger than on a 32-bit Cortex-M; its activation
+    plan is the same size."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom tflite_micro.python.tflite_micro import runtime\n"
+        "runtime.Interpreter.from_bytes(open(sys.argv[1], 'rb').read()).print_allocations()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tflite_path)], capture_output=True, text=True, timeout=300)
+    match = _ARENA_TOTAL.search(result.stdout + result.stderr)
+    if result.returncode != 0 or match is None:
+        raise RuntimeError(f"tflite-micro could not load {tflite_path}: {result.stderr.strip()[-500:]}")
+    return TfliteMicroComparison(int(match.group(1)), tflite_path.stat().st_size)
