@@ -50,6 +50,8 @@ def test_int8_model_takes_frontend_int8_and_is_reproducible(version: tuple[Path,
     assert len(first.tflite) <= config.max_model_bytes
     assert 1 <= first.epoch <= 3 and len(first.history) == 3
     assert 0.0 <= first.int8_test_accuracy <= 1.0
+    assert first.runtime_checked_windows > 0 and first.runtime_mismatches == 0  # kwsc_nn == TFLite Micro
+    assert first.arena_bytes > 0 and first.macs_per_inference > 0
     second = train(path, ["alexa"], SMALL, config)
     assert second.tflite == first.tflite  # same seed, same machine: same bytes
     folder = save(path.parents[1], version_id, first, SMALL, config, ["alexa"])

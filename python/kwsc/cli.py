@@ -792,7 +792,10 @@ def train_command(
                f"{len(trained.tflite):,} B INT8 (budget {train_config.max_model_bytes:,} B); epoch {trained.epoch} "
                f"of {train_config.epochs} chosen: validation {chosen['val_fa_per_hour']:.1f} FA/h, recall "
                f"{chosen['val_recall']:.3f}; test accuracy float {trained.float_test_accuracy:.3f}, int8 "
-               f"{trained.int8_test_accuracy:.3f}", err=True)  # fmt: skip
+               f"{trained.int8_test_accuracy:.3f}; arena {trained.arena_bytes:,} B, "
+               f"{trained.macs_per_inference:,} MACs per inference; kwsc_nn == TFLite Micro on "
+               f"{trained.runtime_checked_windows - trained.runtime_mismatches:,} of "
+               f"{trained.runtime_checked_windows:,} test windows", err=True)  # fmt: skip
     click.echo(str(folder))
 
 

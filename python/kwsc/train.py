@@ -39,6 +39,7 @@ import numpy as np
 
 from kwsc.config import ConfigError, check_keys
 from kwsc.features import load_windows
+from kwsc.nn import Runtime
 from kwsc.sources import NEGATIVE, canonical_json
 
 #: Scale of the model's int8 input: the feature stage maps +-4 standard deviations onto int8.
@@ -125,6 +126,10 @@ class TrainedModel:
     float_test_accuracy: float
     int8_test_accuracy: float
     input_quantization: tuple[float, int]  # (scale, zero point) of the int8 input
+    arena_bytes: int = 0  # activation memory of the kwsc_nn runtime's static plan
+    macs_per_inference: int = 0
+    runtime_checked_windows: int = 0  # test windows on which kwsc_nn was compared with TFLite Micro
+    runtime_mismatches: int = 0  # ... and on how many its int8 outputs differed (0 expected)
 
 
 def labels_of(train_labels: np.ndarray, keywords: list[str]) -> list[str]:
@@ -256,7 +261,14 @@ def train(
     float_acc = float((float_out.argmax(1) == y_test).mean()) if float_out is not None else 0.0
     int8_out = run_int8(tflite, x_test) if len(x_test) else np.zeros((0, len(labels)), np.int8)
     int8_acc = float((int8_out.argmax(1) == y_test).mean()) if len(x_test) else 0.0
-    return TrainedModel(tflite, labels, best_epoch, history, float_acc, int8_acc, input_quantization(tflite))
+    # The device's runtime (kwsc_nn, the same C on host and Cortex-M) against TFLite Micro, on
+    # every test window: the plan also fails here if the model needs an op kwsc_nn lacks.
+    runtime = Runtime.from_tflite(tflite)
+    mismatches = int((runtime.run(x_test) != int8_out).any(axis=1).sum()) if len(x_test) else 0
+    if log:
+        log(f"kwsc_nn runtime vs TFLite Micro on {len(x_test):,} test windows: {mismatches} differ")
+    return TrainedModel(tflite, labels, best_epoch, history, float_acc, int8_acc, input_quantization(tflite),
+                        runtime.plan.arena_bytes, runtime.plan.macs(), len(x_test), mismatches)  # fmt: skip
 
 
 def _representative(x_train: np.ndarray, count: int = 300) -> Iterator[list[np.ndarray]]:
@@ -345,12 +357,15 @@ def save(
     features = version_lineage["features"]
     meta = {"labels": trained.labels, "keywords": list(keywords), "negative": NEGATIVE,
             "frontend": version_lineage["frontend"], "normalization": features["normalization"],
-            "window": features["config"], "input_quantization": list(trained.input_quantization)}  # fmt: skip
+            "window": features["config"], "input_quantization": list(trained.input_quantization),
+            "arena_bytes": trained.arena_bytes, "macs_per_inference": trained.macs_per_inference}  # fmt: skip
     (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     record = {"dataset_version": dataset_version, "model": asdict(model_config), "train": asdict(train_config),
               "epoch": trained.epoch, "history": trained.history, "model_bytes": len(trained.tflite),
               "model_sha256": hashlib.sha256(trained.tflite).hexdigest(),
               "float_test_accuracy": trained.float_test_accuracy, "int8_test_accuracy": trained.int8_test_accuracy,
+              "runtime_checked_windows": trained.runtime_checked_windows,
+              "runtime_mismatches": trained.runtime_mismatches,
               "code_version": lineage.code_version(), "kwsc_version": __version__,
               "packages": lineage.package_versions()}  # fmt: skip
     (folder / "lineage.json").write_text(json.dumps(record, indent=2, sort_keys=True))
