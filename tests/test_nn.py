@@ -25,7 +25,7 @@ from kwsc.build import build
 from kwsc.cli import main
 from kwsc.config import load_project
 from kwsc.features import load_windows
-from kwsc.nn import NNError, Runtime
+from kwsc.runtime import NNError, Runtime
 from kwsc.store import Store
 from kwsc.train import ModelConfig, TrainConfig, run_int8, save, train
 

@@ -628,7 +628,7 @@ def test_exported_model_c_under_sanitizers_equals_the_host_runtime(
     runtime's outputs bit for bit."""
     from conftest import zoo_windows
     from kwsc.export import export
-    from kwsc.nn import Runtime
+    from kwsc.runtime import Runtime
 
     (tmp_path / "model.tflite").write_bytes(zoo_tflite)
     _, source, _ = export(tmp_path / "model.tflite", tmp_path / "export")

@@ -55,6 +55,7 @@ def test_int8_model_takes_frontend_int8_and_is_reproducible(version: tuple[Path,
     second = train(path, ["alexa"], SMALL, config)
     assert second.tflite == first.tflite  # same seed, same machine: same bytes
     folder = save(path.parents[1], version_id, first, SMALL, config, ["alexa"])
+    assert (folder / "kwsc_model.c").is_file() and (folder / "kwsc_model.h").is_file()
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["input_quantization"] == [1 / 32, 0] and meta["labels"] == ["alexa", "_negative"]
     assert json.loads((folder / "lineage.json").read_text())["dataset_version"] == version_id

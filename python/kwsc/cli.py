@@ -748,7 +748,7 @@ def train_command(
     epochs: int | None, batch_size: int | None, seed: int | None, max_model_bytes: int | None,
 ) -> None:  # fmt: skip
     """Train a model and store it as full INT8 TFLite in <store>/models/<model id>/ (model.tflite,
-    meta.json, lineage.json); prints its folder.
+    its C export kwsc_model.c/.h, meta.json, lineage.json); prints its folder.
 
     TARGET is a project file (its dataset is built first, or reused; [model] and [train] apply)
     or a dataset version id (or unique prefix) in the store. Options override the config.
@@ -803,7 +803,7 @@ def train_command(
 @click.argument("model")
 @_store_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default: <model folder>/export).")  # fmt: skip
+              help="Output folder (default: the model folder).")  # fmt: skip
 @click.option("--symbol", default="kwsc_model", show_default=True, help="C name of the model (and its files).")
 def export_command(model: str, store_dir: Path | None, out_dir: Path | None, symbol: str) -> None:
     """Turn a model's INT8 .tflite into C for the kwsc_nn runtime: <symbol>.c (const weights, the
@@ -821,7 +821,7 @@ def export_command(model: str, store_dir: Path | None, out_dir: Path | None, sym
 
     try:
         folder = Store(store_dir).resolve_model(model)
-        target = out_dir or folder / "export"
+        target = out_dir or folder
         header, source, plan = export(folder / "model.tflite", target, symbol)
     except (StoreError, ExportError) as exc:
         raise InputError(str(exc)) from exc

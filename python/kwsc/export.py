@@ -7,7 +7,7 @@ computes them when it prepares a model), the fused activation ranges, and a stat
 
 * C source for the device (:func:`c_source`, ``kwsc export``): const arrays, a static op table
   and a ``kwsc_nn_model``, compiled unchanged with csrc/ (no interpreter, no allocation), and
-* the identical structures in host memory (:class:`kwsc.nn.Runtime`), run by the same C code.
+* the identical structures in host memory (:class:`kwsc.runtime.Runtime`), run by the same C code.
 """
 
 from __future__ import annotations

@@ -38,8 +38,9 @@ from typing import Any
 import numpy as np
 
 from kwsc.config import ConfigError, check_keys
+from kwsc.export import export
 from kwsc.features import load_windows
-from kwsc.nn import Runtime
+from kwsc.runtime import Runtime
 from kwsc.sources import NEGATIVE, canonical_json
 
 #: Scale of the model's int8 input: the feature stage maps +-4 standard deviations onto int8.
@@ -345,8 +346,8 @@ def save(
     train_config: TrainConfig,
     keywords: list[str],
 ) -> Path:
-    """Write ``<store>/models/<model_id>/``: model.tflite, meta.json (what the device needs to
-    run it) and lineage.json (what produced it)."""
+    """Write ``<store>/models/<model_id>/``: model.tflite, kwsc_model.c/.h (its C export for the
+    device), meta.json (what the device needs to run it) and lineage.json (what produced it)."""
     from kwsc import __version__, lineage
 
     root = Path(store_root)
@@ -354,6 +355,7 @@ def save(
     folder = root / "models" / model_id(dataset_version, model_config, train_config, keywords)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "model.tflite").write_bytes(trained.tflite)
+    export(folder / "model.tflite", folder)  # kwsc_model.c/.h: the same model as C for the device
     features = version_lineage["features"]
     meta = {"labels": trained.labels, "keywords": list(keywords), "negative": NEGATIVE,
             "frontend": version_lineage["frontend"], "normalization": features["normalization"],
