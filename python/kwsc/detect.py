@@ -9,8 +9,8 @@ The rules (exactly what csrc/kwsc_detect.h implements; frames are 0-based since 
 
 * **Inference** after frame ``f`` when ``f + 1 >= W`` and ``(f + 1 - W) % N == 0``; the window
   is frames ``f - W + 1 .. f``. Its time is the end of the window in seconds:
-  ``(f * hop_samples + window_samples) / sample_rate_hz`` (1.0 s for the first one with the
-  defaults, then every 80 ms).
+  ``(f * hop_samples + window_samples) / sample_rate_hz`` (0.99 s for the first one with
+  the defaults: frame 48, then every 80 ms).
 * **Smoothing**: an int8 softmax output ``q`` is the probability ``(q + 128) / 256``. The
   smoothed probability of keyword ``k`` in Q8 (0..255) is the mean of ``q_k + 128`` over the
   last ``m = min(smooth_inferences, inferences so far)`` inferences, rounded half up in integers:
@@ -344,10 +344,12 @@ class Detector:
     def run(self, pcm: Any) -> Inferences:
         """All inferences of a whole recording (16 kHz mono PCM) from a fresh state.
 
-        Resets the detector first; a recording shorter than one window gives none.
+        Resets the detector first; a recording shorter than one window gives none; an empty one
+        raises ValueError.
         """
+        samples = to_int16(pcm)
         self.reset()
-        return self.push(pcm)
+        return self.push(samples)
 
     def run_file(self, path: str | os.PathLike[str], resample: bool = False, downmix: bool = False) -> Inferences:
         """:meth:`run` on an audio file. It must be mono at the frontend's rate (16 kHz), unless
