@@ -325,6 +325,8 @@ def test_threshold_from_meta_and_override(trained_folder: Path, tmp_path: Path) 
     assert Detector.from_folder(folder, DetectConfig(threshold=0.9)).threshold_q8 == 230
     with pytest.raises(DetectError, match="threshold"):
         Detector.from_folder(with_meta(trained_folder, tmp_path / "bad", threshold=1.5))
+    with pytest.raises(DetectError, match="not a number"):
+        Detector.from_folder(with_meta(trained_folder, tmp_path / "text", threshold="high"))
 
 
 @pytest.mark.parametrize(

@@ -216,7 +216,10 @@ class Detector:
             raise DetectError(f"model input {shape} is not frames x {frontend_config.num_ceps} coefficients")
         threshold = self.config.threshold
         if threshold is None:
-            threshold = DEFAULT_THRESHOLD if model_threshold is None else float(model_threshold)
+            try:
+                threshold = DEFAULT_THRESHOLD if model_threshold is None else float(model_threshold)
+            except (TypeError, ValueError) as exc:
+                raise DetectError(f"the model's threshold {model_threshold!r} is not a number") from exc
             if not 0.0 <= threshold <= 1.0:
                 raise DetectError(f"the model's threshold {threshold} is not a probability in [0, 1]")
         self.runtime = runtime
