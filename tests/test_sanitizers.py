@@ -641,3 +641,74 @@ def test_exported_model_c_under_sanitizers_equals_the_host_runtime(
     _assert_clean(run, "nn_harness")
     device = np.fromfile(tmp_path / "out.i8", np.int8).reshape(len(windows), -1)
     np.testing.assert_array_equal(device, Runtime.from_tflite(zoo_tflite).run(windows))
+
+
+DETECT_HARNESS_SRC = Path(__file__).resolve().parent / "c" / "detect_harness.c"
+
+
+@pytest.fixture(scope="module")
+def detect_build(sanitizer_cc: str, zoo_tflite: bytes, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """tests/c/detect_harness.c + csrc/*.c + the exported zoo model under ASan + UBSan, and a
+    model folder for the same model (8 of its 12 classes as keywords, quantisation learned on a
+    speech-like signal so the outputs move): (harness, model folder)."""
+    import json
+
+    from kwsc.export import export
+
+    folder = tmp_path_factory.mktemp("detect_sanitizer")
+    (folder / "model.tflite").write_bytes(zoo_tflite)
+    _, source, _ = export(folder / "model.tflite", folder / "export")
+    ceps = kwsc.Frontend().process(signals.speech_like(6.0, seed=5)) / 64.0
+    quant = kwsc.QuantParams.from_affine(ceps.mean(axis=0), 4.0 * np.maximum(ceps.std(axis=0), 1e-3) / 128.0)
+    labels = [f"word{k}" for k in range(12)]
+    meta = {"labels": labels, "keywords": labels[:8], "frontend": {"config": kwsc.FrontendConfig().to_dict()},
+            "normalization": {"quant": quant.to_dict()}}  # fmt: skip
+    (folder / "meta.json").write_text(json.dumps(meta))
+    exe = folder / "detect_harness"
+    result = _compile(sanitizer_cc, [DETECT_HARNESS_SRC, source, *sorted(CSRC.glob("*.c"))], exe, source.parent)
+    assert result.returncode == 0, f"build failed:\n{result.stdout}{result.stderr}"
+    return exe, folder
+
+
+@pytest.mark.parametrize(
+    ("chunk", "stride", "smooth", "threshold", "refractory", "keywords"),
+    [(0, 4, 3, 0.1, 50, 8), (1, 1, 1, 0.0, 0, 1), (481, 3, 64, 0.05, 7, 3), (0, 7, 5, 1.0, 50, 8)],
+)
+def test_detector_c_under_sanitizers_equals_the_binding(
+    detect_build: tuple[Path, Path], tmp_path: Path, chunk: int, stride: int, smooth: int, threshold: float,
+    refractory: int, keywords: int,
+) -> None:  # fmt: skip
+    """The detector stays inside its exact memory block (and its records array) under ASan and
+    UBSan, with random chunking and a record capacity of 1..4 per push, and writes the records
+    the Python binding returns, byte for byte."""
+    import json
+
+    from kwsc.detect import RECORD_DTYPE, DetectConfig, Detector
+
+    exe, folder = detect_build
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["keywords"] = meta["labels"][:keywords]
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.tflite").write_bytes((folder / "model.tflite").read_bytes())
+    (model / "meta.json").write_text(json.dumps(meta))
+    config = DetectConfig(stride, smooth, threshold, refractory * 320 / RATE)
+    detector = Detector.from_folder(model, config)
+    assert detector.refractory_frames == refractory
+    pcm = np.concatenate([signals.speech_like(4.0, seed=6), signals.pink_noise(1.0, -30.0), signals.silence(0.5)])
+    pcm.astype("<i2").tofile(tmp_path / "pcm.i16")
+    q = detector.quant
+    np.concatenate([q.offset_q6, q.scale_q16, [q.zero_point]]).astype("<i4").tofile(tmp_path / "quant.i32")
+    args = [str(tmp_path / "pcm.i16"), str(tmp_path / "quant.i32"), str(tmp_path / "out.bin"), str(chunk), "11",
+            str(stride), str(smooth), str(detector.threshold_q8), str(refractory), str(keywords)]  # fmt: skip
+    run = _run(exe, args)
+    _assert_clean(run, "detect_harness")
+    device = np.fromfile(tmp_path / "out.bin", RECORD_DTYPE)
+    host = detector.run(pcm)
+    assert len(device) == len(host) > 30
+    np.testing.assert_array_equal(device["frame"], host.frames)
+    np.testing.assert_array_equal(device["prob_q8"][:, :keywords], host.probs_q8)
+    assert not device["prob_q8"][:, keywords:].any() and not device["reserved"].any()
+    np.testing.assert_array_equal(device["keyword"], host.keywords)
+    if threshold < 1.0:
+        assert (host.keywords >= 0).sum() >= 2

@@ -197,6 +197,42 @@ int8_t *kwsc_nn_input(const kwsc_nn_model *model, void *arena);
 const int8_t *kwsc_nn_output(const kwsc_nn_model *model, const void *arena);
 int kwsc_nn_invoke(const kwsc_nn_model *model, void *arena, size_t arena_bytes);
 int32_t kwsc_nn_requantize(int32_t x, int32_t multiplier, int shift);
+
+#define KWSC_DETECT_MAX_KEYWORDS 8
+#define KWSC_DETECT_MAX_SMOOTH ...
+#define KWSC_DETECT_THRESHOLD_NEVER ...
+
+typedef struct {
+    uint16_t stride_frames;
+    uint16_t smooth_inferences;
+    uint16_t threshold_q8;
+    uint16_t refractory_frames;
+    uint16_t num_keywords;
+} kwsc_detect_config;
+
+typedef struct {
+    uint32_t frame;
+    uint8_t prob_q8[KWSC_DETECT_MAX_KEYWORDS];
+    int8_t keyword;
+    uint8_t reserved[3];
+} kwsc_detect_record;
+
+typedef struct { ...; } kwsc_detect;
+
+void kwsc_detect_config_default(kwsc_detect_config *config);
+int kwsc_detect_config_check(const kwsc_detect_config *config);
+size_t kwsc_detect_memory_bytes(const kwsc_detect_config *config,
+                                const kwsc_frontend_config *frontend_config,
+                                const kwsc_nn_model *model);
+int kwsc_detect_init(kwsc_detect **out, void *memory, size_t memory_bytes,
+                     const kwsc_detect_config *config,
+                     const kwsc_frontend_config *frontend_config,
+                     const kwsc_frontend_tables *frontend_tables,
+                     const kwsc_quant_params *quant_params, const kwsc_nn_model *model);
+void kwsc_detect_reset(kwsc_detect *det);
+size_t kwsc_detect_push(kwsc_detect *det, const int16_t *pcm, size_t num_samples,
+                        size_t *consumed, kwsc_detect_record *out, size_t max_out);
+uint32_t kwsc_detect_frames(const kwsc_detect *det);
 """
 
 SOURCE = """
@@ -206,6 +242,7 @@ SOURCE = """
 #include "kwsc_validate.h"
 #include "kwsc_dtw.h"
 #include "kwsc_nn.h"
+#include "kwsc_detect.h"
 """
 
 

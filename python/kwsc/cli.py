@@ -841,3 +841,109 @@ def export_command(model: str, store_dir: Path | None, out_dir: Path | None, sym
     click.echo(f"{len(plan.ops)} ops, arena {plan.arena_bytes:,} B, const data {plan.const_bytes():,} B, "
                f"{plan.macs():,} MACs per inference", err=True)  # fmt: skip
     click.echo(f"{source}\n{header}")
+
+
+def _detect_options(command: Any) -> Any:
+    """The options `kwsc detect` and `kwsc posteriors` share (applied bottom-up)."""
+    options = [
+        click.option("--model", "model", required=True, help="Model folder, or model id (or prefix) in the store."),
+        _store_option,
+        click.option("--threshold", type=click.FloatRange(0.0, 1.0),
+                     help="Detection probability (default: the model's meta.json threshold, else 0.5)."),
+        click.option("--stride-frames", type=click.IntRange(1, 1024), default=4, show_default=True,
+                     help="Frames between inferences (4 = 80 ms at the 20 ms hop)."),
+        click.option("--smooth", type=click.IntRange(1, 64), default=3, show_default=True,
+                     help="Moving-average length, in inferences."),
+        click.option("--refractory-s", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
+                     help="Seconds after a detection in which no other fires."),
+        click.option("--resample", is_flag=True, help="Resample audio that is not 16 kHz (default: refuse it)."),
+        click.option("--downmix", is_flag=True, help="Average the channels of multichannel audio (default: refuse)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _run_detector(
+    audio: Path, model: str, store_dir: Path | None, threshold: float | None, stride_frames: int, smooth: int,
+    refractory_s: float, resample: bool, downmix: bool,
+) -> tuple[Path, Any, Any, float]:  # fmt: skip
+    """Resolve the model, run the C detector over the file: (model folder, detector, inferences, seconds)."""
+    from kwsc.config import ConfigError
+    from kwsc.detect import DetectConfig, DetectError, Detector, load_pcm
+    from kwsc.store import Store, StoreError
+
+    try:
+        folder = Store(store_dir).resolve_model(model)
+        config = DetectConfig(stride_frames, smooth, threshold, refractory_s)
+        detector = Detector.from_folder(folder, config)
+        pcm = load_pcm(audio, detector.frontend_config.sample_rate_hz, resample, downmix)
+    except (StoreError, DetectError, ConfigError) as exc:
+        hints = {"wrong_sample_rate": "--resample", "multichannel": "--downmix"}
+        hint = next((f" (pass {flag} to convert it)" for reason, flag in hints.items() if reason in str(exc)), "")
+        raise InputError(f"{exc}{hint}") from exc
+    return folder, detector, detector.run(pcm), pcm.size / detector.frontend_config.sample_rate_hz
+
+
+@main.command("detect")
+@click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_detect_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: the settings and one entry per detection.")
+def detect_command(
+    audio: Path, model: str, store_dir: Path | None, threshold: float | None, stride_frames: int, smooth: int,
+    refractory_s: float, resample: bool, downmix: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Stream AUDIO (16 kHz mono) through the device's C detector and print its detections: one
+    line per detection (end of its window in seconds, keyword, smoothed probability), then a
+    summary. An inference runs every --stride-frames frames on the last 1 s of features; a
+    keyword fires when its --smooth-inference moving average reaches --threshold, at most once
+    per --refractory-s."""
+    import json
+    from collections import Counter
+
+    folder, detector, result, seconds = _run_detector(
+        audio, model, store_dir, threshold, stride_frames, smooth, refractory_s, resample, downmix
+    )
+    events = result.events
+    hop_s = detector.frontend_config.hop_samples / detector.frontend_config.sample_rate_hz
+    if as_json:
+        summary = {
+            "audio": str(audio), "model": folder.name, "duration_s": seconds, "inferences": len(result),
+            "keywords": list(detector.labels), "threshold": detector.threshold,
+            "stride_frames": stride_frames, "smooth_inferences": smooth,
+            "refractory_s": detector.refractory_frames * hop_s,
+            "detections": [{"time_s": round(e.time_s, 6), "frame": e.frame, "keyword": e.keyword,
+                            "probability": e.probability} for e in events],
+        }  # fmt: skip
+        click.echo(json.dumps(summary, indent=2))
+        return
+    for e in events:
+        click.echo(f"{e.time_s:10.3f} s  {e.keyword}  {e.probability:.3f}")
+    counts = Counter(e.keyword for e in events)
+    per_keyword = ", ".join(f"{label} {counts[label]}" for label in detector.labels)
+    click.echo(f"{audio}: {seconds:.2f} s, {len(result)} inferences every {stride_frames * hop_s * 1000:.0f} ms "
+               f"(smoothing {smooth}, threshold {detector.threshold:.3f}, refractory "
+               f"{detector.refractory_frames * hop_s:.2f} s): {len(events)} detections ({per_keyword})")  # fmt: skip
+
+
+@main.command("posteriors")
+@click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_detect_options
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output .npz file.")
+def posteriors_command(
+    audio: Path, model: str, store_dir: Path | None, threshold: float | None, stride_frames: int, smooth: int,
+    refractory_s: float, resample: bool, downmix: bool, out: Path,
+) -> None:  # fmt: skip
+    """Save the smoothed keyword probability of every inference over AUDIO to an .npz file:
+    times_s (float64, end of each window, s), probs (float32 in [0, 1); shape (n,) for one
+    keyword, (n, K) for K), labels (str, K) and threshold (float64, the one in effect)."""
+    from kwsc.detect import posteriors_dict
+
+    _folder, _detector, result, seconds = _run_detector(
+        audio, model, store_dir, threshold, stride_frames, smooth, refractory_s, resample, downmix
+    )
+    try:
+        np.savez(out, **posteriors_dict(result))
+    except OSError as exc:
+        raise InputError(f"cannot write {out}: {exc}") from exc
+    click.echo(f"{audio}: {seconds:.2f} s -> {len(result)} inferences x {len(result.labels)} keyword(s) -> {out}")
