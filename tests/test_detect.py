@@ -1,4 +1,4 @@
-"""The streaming detector (csrc/kwsc_detect.*, kwsc.detect, `kwsc detect` / `kwsc posteriors`).
+"""The streaming detector (csrc/kwsc_detect.*, kwsc.detector, `kwsc detect` / `kwsc posteriors`).
 
 The C detector's records are checked against an independent Python reference: features from
 the frontend binding, windows cut in NumPy, raw int8 outputs from the runtime binding, and the
@@ -21,7 +21,7 @@ from kwsc._kwsc_c import ffi, lib
 from kwsc.build import build
 from kwsc.cli import main
 from kwsc.config import ConfigError, FrontendConfig, load_project
-from kwsc.detect import (
+from kwsc.detector import (
     MAX_KEYWORDS,
     DetectConfig,
     DetectError,

@@ -683,7 +683,7 @@ def test_detector_c_under_sanitizers_equals_the_binding(
     the Python binding returns, byte for byte."""
     import json
 
-    from kwsc.detect import RECORD_DTYPE, DetectConfig, Detector
+    from kwsc.detector import RECORD_DTYPE, DetectConfig, Detector
 
     exe, folder = detect_build
     meta = json.loads((folder / "meta.json").read_text())

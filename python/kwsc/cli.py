@@ -870,7 +870,7 @@ def _run_detector(
 ) -> tuple[Path, Any, Any, float]:  # fmt: skip
     """Resolve the model, run the C detector over the file: (model folder, detector, inferences, seconds)."""
     from kwsc.config import ConfigError
-    from kwsc.detect import DetectConfig, DetectError, Detector, load_pcm
+    from kwsc.detector import DetectConfig, DetectError, Detector, load_pcm
     from kwsc.store import Store, StoreError
 
     try:
@@ -937,7 +937,7 @@ def posteriors_command(
     """Save the smoothed keyword probability of every inference over AUDIO to an .npz file:
     times_s (float64, end of each window, s), probs (float32 in [0, 1); shape (n,) for one
     keyword, (n, K) for K), labels (str, K) and threshold (float64, the one in effect)."""
-    from kwsc.detect import posteriors_dict
+    from kwsc.detector import posteriors_dict
 
     _folder, _detector, result, seconds = _run_detector(
         audio, model, store_dir, threshold, stride_frames, smooth, refractory_s, resample, downmix

@@ -39,7 +39,7 @@ import numpy as np
 from kwsc._kwsc_c import ffi, lib
 from kwsc.config import ConfigError, FrontendConfig
 from kwsc.frontend import Frontend, QuantParams, to_int16
-from kwsc.nn import Runtime
+from kwsc.runtime import Runtime
 
 #: Most keywords one detector tracks (``KWSC_DETECT_MAX_KEYWORDS``).
 MAX_KEYWORDS = int(lib.KWSC_DETECT_MAX_KEYWORDS)
