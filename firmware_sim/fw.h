@@ -61,5 +61,6 @@ int fw_frontend_cost(fw_reader *job, fw_writer *out);
 int fw_validate_run(fw_reader *job, fw_writer *out);
 int fw_dtw_run(fw_reader *job, fw_writer *out);
 int fw_nn_run(fw_reader *job, fw_writer *out);
+int fw_detect_run(fw_reader *job, fw_writer *out);
 
 #endif /* KWSC_FW_H */

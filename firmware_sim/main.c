@@ -16,6 +16,7 @@ static const fw_component components[] = {
     {"validate", fw_validate_run},
     {"dtw", fw_dtw_run},
     {"nn", fw_nn_run},
+    {"detect", fw_detect_run},
 };
 
 /* The job file lives here; large enough for minutes of 16 kHz audio. */

@@ -521,3 +521,26 @@ def test_cli_input_errors(trained_folder: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no model" in result.output
     result = runner.invoke(main, ["detect", "--model", str(trained_folder), str(low), "--threshold", "2"])
     assert result.exit_code == 2
+
+
+def test_firmware_detector_equals_host(two_keyword_folder: Path, tmp_path: Path) -> None:
+    """The detector on the Cortex-M4 under QEMU (frontend, exported model, smoothing, threshold,
+    refractory, all compiled from the same C) gives the host's records bit for bit, with
+    detections of both keywords in the stream."""
+    from kwsc import firmware
+    from kwsc.export import export
+
+    pcm = long_signal(seed=1)
+    export(two_keyword_folder / "model.tflite", tmp_path)
+    build = firmware.build(model_dir=tmp_path)
+    probe = Detector.from_folder(two_keyword_folder)
+    threshold = threshold_at_quantile(probe, pcm, 0.8)
+    detector = Detector.from_folder(two_keyword_folder, DetectConfig(threshold=threshold, refractory_s=0.3))
+    host = detector.run(pcm)
+    assert len(host.events) >= 2
+    device = firmware.run_detect(build, pcm, detector, chunk_samples=777)
+    np.testing.assert_array_equal(device.records["frame"], host.frames)
+    np.testing.assert_array_equal(device.records["prob_q8"][:, : detector.num_keywords], host.probs_q8)
+    np.testing.assert_array_equal(device.records["keyword"], host.keywords)
+    assert device.frames == pcm.size // 320 - 1 and device.memory_bytes < detector.memory_bytes  # 32-bit pointers
+    assert device.instructions_per_second > 0 and 0 < device.stack_bytes < 2048

@@ -220,5 +220,7 @@ def test_footprint_of_a_model_against_tflite_micro(trained_folder: Path) -> None
     assert tflm["flatbuffer_bytes"] == (trained_folder / "model.tflite").stat().st_size
     assert tflm["arena_bytes"] > model["state_bytes"]  # TFLite Micro adds its tensor and node structs
     assert tflm["flash_bytes_lower_bound"] > model["flash_bytes"] + runtime["flash_bytes"]
+    detector = document["detector"]  # the whole keyword path, streaming on the device
+    assert detector["state_bytes"] > plan.arena_bytes and detector["instructions_per_second"] > 0
     budgets = {b["name"]: b for b in model["budgets"]}
     assert budgets["flash bytes with the runtime"]["ok"]

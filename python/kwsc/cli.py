@@ -282,7 +282,7 @@ def footprint(model: str | None, store_dir: Path | None, config_path: Path | Non
     budget = project.get("budget", BudgetConfig())
     tflm = None
     with tempfile.TemporaryDirectory(prefix="kwsc-footprint-") as tmp:
-        model_dir, windows = None, None
+        model_dir, windows, detector = None, None, None
         if model is not None:
             from kwsc.export import ExportError, export
             from kwsc.store import Store, StoreError
@@ -297,9 +297,14 @@ def footprint(model: str | None, store_dir: Path | None, config_path: Path | Non
             shape = (4, plan.input_bytes)
             windows = np.random.default_rng(0).integers(-128, 128, shape).astype(np.int8)
             tflm = fp.tflite_micro_comparison(folder / "model.tflite")
+            if (folder / "meta.json").is_file():
+                from kwsc.detector import Detector
+
+                detector = Detector.from_folder(folder)
         try:
             fw = firmware.build(model_dir=model_dir)
-            components = fp.measure(fw, config=project.get("frontend", FrontendConfig()), model_windows=windows)
+            frontend_config = project.get("frontend", FrontendConfig())
+            components = fp.measure(fw, config=frontend_config, model_windows=windows, detector=detector)
         except firmware.FirmwareError as exc:
             raise _firmware_error(exc) from exc
     checks = fp.check_budgets(components, budget)

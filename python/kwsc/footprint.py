@@ -16,11 +16,15 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kwsc import firmware, signals
 from kwsc.config import BudgetConfig, FrontendConfig
+
+if TYPE_CHECKING:
+    from kwsc.detector import Detector
 
 #: Object files (basename without .o) that make up each kwsc component on the device.
 COMPONENT_OBJECTS: dict[str, tuple[str, ...]] = {
@@ -31,6 +35,7 @@ COMPONENT_OBJECTS: dict[str, tuple[str, ...]] = {
     "validator": ("kwsc_validate", "kwsc_dtw"),
     "model runtime": ("kwsc_nn",),
     "model": ("kwsc_model",),
+    "detector": ("kwsc_detect",),
 }  # fmt: skip
 #: Objects holding a component's generated tables (reported apart from its code): for the
 #: model, its const weights, biases, requantisation parameters and op table.
@@ -40,6 +45,9 @@ DECLARED_BUFFERS = {
     "frontend": ("kwsc_frontend_state",),
     "validator": ("kwsc_validator_state",),
     "model": ("kwsc_model_arena",),
+    # The detector's one block: its state, feature ring and history, plus the frontend's memory
+    # and the model's arena (a device running the detector needs it instead of those two).
+    "detector": ("kwsc_detector_state",),
 }
 #: TensorFlow Lite Micro's own statement of its interpreter's size (its README): "The core
 #: runtime just fits in 16 KB on an Arm Cortex M3", before any op kernels or the model.
@@ -186,11 +194,14 @@ def measure(
     config: FrontendConfig | None = None,
     seconds: float = 4.0,
     model_windows: np.ndarray | None = None,
+    detector: Detector | None = None,
 ) -> dict[str, ComponentFootprint]:
     """Build (if needed) and measure the firmware: sizes from the map, stack and cost from QEMU runs.
 
     With ``model_windows`` (int8 windows for the model compiled into ``firmware_build``), the
-    model's stack and instructions per inference are measured on them too."""
+    model's stack and instructions per inference are measured on them too; with ``detector``
+    (a host detector for that model), the whole keyword path's instructions per second of
+    audio (frontend + model + detector) on ``seconds`` of speech-like audio."""
     config = config or FrontendConfig()
     fw = firmware_build or firmware.build()
     components = parse_map(Path(fw.map_file).read_text())
@@ -207,6 +218,11 @@ def measure(
     fe.instructions_per_frame = cost.per_frame["frame"]
     fe.instructions_per_second = cost.per_second_of_audio
     fe.stages = {stage: round(value, 1) for stage, value in cost.per_frame.items() if stage != "frame"}
+    if detector is not None:
+        streamed = firmware.run_detect(fw, audio, detector)
+        entry = components.setdefault("detector", ComponentFootprint())
+        entry.stack_bytes = streamed.stack_bytes
+        entry.instructions_per_second = streamed.instructions_per_second
     if "validator" in components:
         # One enrollment-style take (0.5 s, a 0.6 s word, 0.5 s) through the device validator.
         take = signals.take(signals.word_like(0.6, -20.0, seed=0), 0.5, 0.5, seed=1)
@@ -239,6 +255,15 @@ def format_table(components: dict[str, ComponentFootprint], checks: list[BudgetC
         lines.append("")
         lines.append(f"model: {model.instructions_per_inference:,.0f} instructions per inference (QEMU counts "
                      "instructions, not cycles)")  # fmt: skip
+    detector = components.get("detector")
+    if detector is not None and detector.state_bytes:
+        lines.append("")
+        lines.append("detector state is one block holding the detector, the frontend's memory and the model "
+                     "arena (a device needs it instead of those two buffers)")  # fmt: skip
+        if detector.instructions_per_second:
+            rate = detector.instructions_per_second / 1e6
+            lines.append(f"keyword path (frontend + model + detector), streaming: {rate:,.1f} M instructions "
+                         "per second of audio")  # fmt: skip
     lines.append("")
     for check in checks:
         verdict = "ok" if check.ok else ("OVER BUDGET" if check.hard else "above target")
