@@ -109,7 +109,7 @@ def ingest_params(config: ProjectConfig, item: SourceItem) -> IngestParams:
 
 
 #: Project sections that shape the model, not the dataset: they do not change the version id.
-MODEL_SECTIONS = ("model", "train")
+MODEL_SECTIONS = ("model", "train", "detect", "eval")
 
 
 def dataset_sections(config: ProjectConfig) -> dict[str, Any]:

@@ -952,3 +952,69 @@ def posteriors_command(
     except OSError as exc:
         raise InputError(f"cannot write {out}: {exc}") from exc
     click.echo(f"{audio}: {seconds:.2f} s -> {len(result)} inferences x {len(result.labels)} keyword(s) -> {out}")
+
+
+@main.command("eval")
+@click.argument("model")
+@_store_option
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Project TOML whose [eval] and [detect] to use.")  # fmt: skip
+@click.option("--target-fa-per-hour", type=click.FloatRange(min=0, min_open=True),
+              help="FA/h the threshold is chosen for, on validation (default: [eval], 0.5).")  # fmt: skip
+@click.option("--negative-hours", type=click.FloatRange(min=0, min_open=True),
+              help="Cap on hours of negative stream per split (default: all).")  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def eval_command(
+    model: str, store_dir: Path | None, config_path: Path | None, target_fa_per_hour: float | None,
+    negative_hours: float | None, quiet: bool,
+) -> None:  # fmt: skip
+    """Streaming evaluation of a model on its dataset version, through the C detector: FA/h on
+    the negative stream, FRR and latency on keyword clips in context, the DET curve; the
+    threshold for the target FA/h is chosen on validation, stored in meta.json, and the test
+    split is reported at it. Writes eval.json, det.json and det.png into the model folder.
+
+    MODEL is a model folder or a model id (or unique prefix) in the store.
+    """
+    from tqdm import tqdm
+
+    from kwsc.config import ConfigError, load_project
+    from kwsc.detector import DetectConfig, DetectError
+    from kwsc.evaluate import EvalConfig, evaluate_model
+    from kwsc.store import Store, StoreError
+
+    try:
+        folder = Store(store_dir).resolve_model(model)
+        project = load_project(config_path) if config_path else None
+        config = project.eval if project else EvalConfig()
+        detect_config = project.detect if project else DetectConfig()
+        overrides = {"target_fa_per_hour": target_fa_per_hour, "negative_hours": negative_hours}
+        config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    except (StoreError, ConfigError) as exc:
+        raise InputError(str(exc)) from exc
+
+    def progress(items, description):  # type: ignore[no-untyped-def]
+        return tqdm(items, desc=description, unit="clip", disable=quiet, leave=False)
+
+    try:
+        report = evaluate_model(folder, config, detect_config, progress=progress,
+                                log=None if quiet else lambda line: click.echo(line, err=True))  # fmt: skip
+    except (DetectError, FileNotFoundError) as exc:
+        raise InputError(str(exc)) from exc
+    for split in ("validation", "test"):
+        r = report[split]
+        latency = (
+            ""
+            if r["latency_p95_s"] is None
+            else (f", latency median {r['latency_median_s'] * 1000:.0f} ms, p95 {r['latency_p95_s'] * 1000:.0f} ms")
+        )
+        click.echo(f"{split}: {r['fa_per_hour']:.2f} FA/h ({r['false_accepts']} in {r['negative_hours']:.2f} h), "
+                   f"FRR {r['frr']:.3f} ({r['misses']} of {r['trials']}){latency}")  # fmt: skip
+    check = report.get("device_check")
+    if check is not None:
+        verdict = "identical" if check["identical"] else "DIFFERENT"
+        click.echo(f"Cortex-M4 (QEMU) vs host on {check['seconds']:.0f} s of test audio: {check['inferences']} "
+                   f"inferences, {check['detections']} detections, {verdict}")  # fmt: skip
+    click.echo(f"threshold {report['threshold']:.4f} (for {config.target_fa_per_hour} FA/h on validation), "
+               f"stored in {folder / 'meta.json'}; DET curve: {folder / 'det.png'}, {folder / 'det.json'}")  # fmt: skip
+    if check is not None and not check["identical"]:
+        raise SystemExit(1)

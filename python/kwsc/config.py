@@ -138,7 +138,7 @@ DEFAULT_KIND_OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 KNOWN_SECTIONS = ("project", "keyword", "sources", "negatives", "validate", "split", "dedup", "ingest",
-                  "augment", "features", "frontend", "budget", "model", "train")  # fmt: skip
+                  "augment", "features", "frontend", "budget", "model", "train", "detect", "eval")  # fmt: skip
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -215,6 +215,8 @@ class ProjectConfig:
     budget: BudgetConfig
     model: Any  # kwsc.train.ModelConfig
     train: Any  # kwsc.train.TrainConfig
+    detect: Any  # kwsc.detector.DetectConfig
+    eval: Any  # kwsc.evaluate.EvalConfig
     project_dir: str
     raw: dict[str, Any]
 
@@ -238,6 +240,8 @@ class ProjectConfig:
                 raise ConfigError(f"[sources.{name}] must be a table with a type")
         validate = _table(data, "validate")
         from kwsc.augment import AugmentConfig  # late imports: they import this module
+        from kwsc.detector import DetectConfig
+        from kwsc.evaluate import EvalConfig
         from kwsc.features import FeatureConfig
         from kwsc.train import ModelConfig, TrainConfig
         from kwsc.validate import ValidateConfig
@@ -264,6 +268,8 @@ class ProjectConfig:
             budget=BudgetConfig.from_dict(_table(data, "budget")),
             model=ModelConfig.from_dict(_table(data, "model")),
             train=TrainConfig.from_dict(_table(data, "train")),
+            detect=DetectConfig.from_dict(_table(data, "detect")),
+            eval=EvalConfig.from_dict(_table(data, "eval")),
             project_dir=str(project_dir),
             raw=data,
         )

@@ -30,14 +30,14 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from kwsc._kwsc_c import ffi, lib
-from kwsc.config import ConfigError, FrontendConfig
+from kwsc.config import ConfigError, FrontendConfig, check_keys
 from kwsc.frontend import Frontend, QuantParams, to_int16
 from kwsc.runtime import Runtime
 
@@ -98,6 +98,12 @@ class DetectConfig:
             raise ConfigError(f"detect: threshold must be a probability in [0, 1], got {self.threshold}")
         if not (self.refractory_s >= 0.0 and math.isfinite(self.refractory_s)):
             raise ConfigError(f"detect: refractory_s must be >= 0 seconds, got {self.refractory_s}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DetectConfig:
+        """Build from a ``[detect]`` table; unknown keys are an error."""
+        check_keys(data, {f.name for f in fields(cls)}, "detect")
+        return cls(**data)
 
     def refractory_frames(self, frontend: FrontendConfig) -> int:
         """The refractory period in frames of ``frontend``'s hop (rounded half up)."""

@@ -1,0 +1,523 @@
+"""Streaming evaluation: false accepts per hour, false rejects, latency and the DET curve.
+
+Everything runs through the streaming C detector (:mod:`kwsc.detector`), the code the device
+runs, on audio from the model's dataset version:
+
+* **Negative stream**: every non-keyword clip of a split (accepted and augmented ``_negative``
+  speech and ``_noise`` clips), in id order, joined end to end into one continuous stream
+  (10 ms fades at the joins, so a join is not a click). FA/h = detections / hours of stream.
+* **Positive trials**: every keyword clip of the split (accepted and augmented), placed in a
+  context: ``lead_s`` of background before and ``tail_s`` after, with background under the whole
+  trial at ``positive_snr_db`` below the clip's speech level (a ``_noise`` clip of the same split,
+  chosen by the clip's hash). Each trial is its own stream (the detector is reset). A trial is
+  detected when a detection of its keyword falls in [speech start, speech end + ``max_latency_s``]
+  (times are window ends); FRR = trials without one. Latency = the first such detection's time
+  minus the end of the speech span.
+* **Detection rule**: the detector's (see csrc/kwsc_detect.h): an inference detects when its
+  smoothed keyword probability reaches the threshold and at least the refractory period has
+  passed since the previous detection. Smoothed probabilities do not depend on the threshold, so
+  one detector run per stream gives every threshold on the Q8 grid (``detections``); the
+  chosen threshold is re-run through the C detector and must give the same events.
+* **Threshold**: the lowest (most sensitive) Q8 threshold whose validation FA/h is at most
+  ``target_fa_per_hour``; the test numbers are reported at that threshold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kwsc.config import ConfigError, check_keys
+from kwsc.detector import DetectConfig, Detector
+from kwsc.ingest import load_pcm
+
+#: Statuses of manifest rows whose audio is part of a split's data.
+USABLE = ("accepted", "augmented")
+#: Samples of the fade at each join of the negative stream (10 ms at 16 kHz).
+JOIN_FADE_SAMPLES = 160
+#: Confidence level of the intervals in reports.
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """``[eval]``: the target FA/h that picks the threshold, how positives are placed in context,
+    and an optional cap on hours of negative stream per split (None: all of it)."""
+
+    target_fa_per_hour: float = 0.5
+    positive_snr_db: float = 20.0
+    lead_s: float = 1.5
+    tail_s: float = 1.0
+    max_latency_s: float = 1.0
+    negative_hours: float | None = None
+    latency_target_s: float = 0.2
+    seed: int = 0
+    device_seconds: float = 20.0  # audio run on the Cortex-M4 under QEMU as well (0: skip)
+
+    def __post_init__(self) -> None:
+        if self.target_fa_per_hour <= 0 or self.max_latency_s <= 0 or self.latency_target_s <= 0:
+            raise ConfigError("eval: target_fa_per_hour, max_latency_s and latency_target_s must be > 0")
+        if self.lead_s < 1.0 or self.tail_s < 0:
+            raise ConfigError("eval: lead_s must be >= 1 s (one window of context), tail_s >= 0")
+        if self.device_seconds < 0:
+            raise ConfigError("eval: device_seconds must be >= 0")
+        if self.negative_hours is not None and self.negative_hours <= 0:
+            raise ConfigError("eval: negative_hours must be > 0 (or absent: all of it)")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvalConfig:
+        """Build from an ``[eval]`` table; unknown keys are an error."""
+        check_keys(data, {f.name for f in fields(cls)}, "eval")
+        return cls(**data)
+
+
+@dataclass
+class StreamRun:
+    """Smoothed keyword probabilities of one stream (or trial), per inference."""
+
+    frames: np.ndarray  # int64 (n,), last frame of each window
+    times_s: np.ndarray  # float64 (n,), end of each window
+    probs_q8: np.ndarray  # uint8 (n, K)
+    seconds: float  # audio streamed
+
+
+def detections(frames: np.ndarray, probs_q8: np.ndarray, threshold: int, refractory_frames: int) -> np.ndarray:
+    """Indices of the inferences that detect at Q8 ``threshold``: the detector's rule (the
+    largest smoothed keyword probability reaches the threshold, and ``refractory_frames`` have
+    passed since the previous detection; the first is always allowed)."""
+    peak = probs_q8.max(axis=1) if probs_q8.ndim == 2 else probs_q8
+    candidates = np.flatnonzero(peak >= threshold)
+    if candidates.size == 0:
+        return candidates
+    at = frames[candidates]
+    chosen = []
+    pos = 0
+    while pos < candidates.size:
+        chosen.append(candidates[pos])
+        pos = max(pos + 1, int(np.searchsorted(at, at[pos] + refractory_frames, side="left")))
+    return np.array(chosen, np.int64)
+
+
+def detected_keywords(probs_q8: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Keyword index of each detection: the largest smoothed value, ties to the lowest index."""
+    return probs_q8[indices].argmax(axis=1) if probs_q8.ndim == 2 else np.zeros(indices.size, np.int64)
+
+
+def _fade_edges(pcm: np.ndarray) -> np.ndarray:
+    n = min(JOIN_FADE_SAMPLES, pcm.size // 2)
+    if n == 0:
+        return pcm
+    out = pcm.astype(np.float64)
+    ramp = np.linspace(0.0, 1.0, n, endpoint=False)
+    out[:n] *= ramp
+    out[-n:] *= ramp[::-1]
+    return np.round(out).astype(np.int16)
+
+
+def usable_rows(rows: Iterable[dict[str, Any]], split: str) -> list[dict[str, Any]]:
+    """A split's rows whose audio is in the dataset (accepted and augmented), in id order."""
+    return sorted((r for r in rows if r["split"] == split and r["status"] in USABLE), key=lambda r: r["id"])
+
+
+def _run_stream(detector: Detector, chunks: Iterable[np.ndarray]) -> StreamRun:
+    detector.reset()
+    parts, samples = [], 0
+    for chunk in chunks:
+        samples += chunk.size
+        parts.append(detector.push(chunk))
+    frames = np.concatenate([p.frames for p in parts]) if parts else np.zeros(0, np.int64)
+    probs = np.concatenate([p.probs_q8 for p in parts]) if parts else np.zeros((0, detector.num_keywords), np.uint8)
+    return StreamRun(frames, detector.time_s(frames), probs, samples / detector.frontend_config.sample_rate_hz)
+
+
+def negative_stream(
+    detector: Detector,
+    store: Path,
+    rows: list[dict[str, Any]],
+    max_hours: float | None = None,
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+) -> StreamRun:
+    """Run ``rows`` (non-keyword clips, in order) through ``detector`` as one continuous stream,
+    stopping after ``max_hours`` of audio if given."""
+    rate = detector.frontend_config.sample_rate_hz
+    limit = None if max_hours is None else int(max_hours * 3600 * rate)
+    wrapped = progress(rows, "negative stream") if progress else rows
+
+    def chunks() -> Iterable[np.ndarray]:
+        total = 0
+        for row in wrapped:
+            pcm = _fade_edges(load_pcm(store, row["sha256"]))
+            if limit is not None and total + pcm.size > limit:
+                pcm = pcm[: limit - total]
+            total += pcm.size
+            yield pcm
+            if limit is not None and total >= limit:
+                break
+
+    return _run_stream(detector, chunks())
+
+
+@dataclass
+class Trial:
+    """One keyword clip in context and the detector's output on it."""
+
+    clip_id: str
+    keyword: int
+    speech_start_s: float  # in the trial's time
+    speech_end_s: float
+    run: StreamRun = field(repr=False)
+
+
+def _speech_span_s(row: dict[str, Any], duration_s: float) -> tuple[float, float]:
+    start, end = row.get("v_speech_start_ms"), row.get("v_speech_end_ms")
+    if start is None or end is None or not math.isfinite(start) or not math.isfinite(end) or end <= start:
+        return 0.0, duration_s
+    return float(start) / 1000.0, float(end) / 1000.0
+
+
+def _rms(pcm: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2))) if pcm.size else 0.0
+
+
+def trial_audio(
+    store: Path,
+    row: dict[str, Any],
+    backgrounds: list[dict[str, Any]],
+    config: EvalConfig,
+    rate: int,
+    noise_cache: dict[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, float, float]:
+    """A keyword clip in context (see the module doc): (int16 PCM, speech start s, speech end s)."""
+    clip = load_pcm(store, row["sha256"]).astype(np.float64)
+    start_s, end_s = _speech_span_s(row, clip.size / rate)
+    lead, tail = round(config.lead_s * rate), round(config.tail_s * rate)
+    total = lead + clip.size + tail
+    mix = np.zeros(total)
+    mix[lead : lead + clip.size] = clip
+    speech = clip[int(start_s * rate) : max(int(end_s * rate), int(start_s * rate) + 1)]
+    if backgrounds and _rms(speech) > 0:
+        pick = int(hashlib.sha256(f"{config.seed}:{row['sha256']}".encode()).hexdigest()[:8], 16)
+        noise_row = backgrounds[pick % len(backgrounds)]
+        cache = noise_cache if noise_cache is not None else {}
+        if noise_row["sha256"] not in cache:
+            cache[noise_row["sha256"]] = load_pcm(store, noise_row["sha256"]).astype(np.float64)
+        noise = cache[noise_row["sha256"]]
+        if noise.size and _rms(noise) > 0:
+            bed = np.resize(noise, total)  # repeated if shorter than the trial
+            mix += bed * (_rms(speech) / _rms(bed) * 10 ** (-config.positive_snr_db / 20))
+    pcm = np.clip(np.round(mix), -32768, 32767).astype(np.int16)
+    return pcm, config.lead_s + start_s, config.lead_s + end_s
+
+
+def positive_trials(
+    detector: Detector,
+    store: Path,
+    rows: list[dict[str, Any]],
+    backgrounds: list[dict[str, Any]],
+    config: EvalConfig,
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+) -> list[Trial]:
+    """Each keyword clip in ``rows`` placed in background context (see the module doc) and run."""
+    rate = detector.frontend_config.sample_rate_hz
+    keyword_index = {label: i for i, label in enumerate(detector.labels)}
+    noise_cache: dict[str, np.ndarray] = {}
+    trials = []
+    for row in progress(rows, "positive trials") if progress else rows:
+        pcm, start_s, end_s = trial_audio(store, row, backgrounds, config, rate, noise_cache)
+        trials.append(Trial(row["id"], keyword_index[row["label"]], start_s, end_s, _run_stream(detector, [pcm])))
+    return trials
+
+
+def trial_outcomes(
+    trials: list[Trial], threshold: int, refractory_frames: int, max_latency_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(hit per trial (bool), latency in s per trial (NaN when missed)) at Q8 ``threshold``."""
+    hits = np.zeros(len(trials), bool)
+    latency = np.full(len(trials), np.nan)
+    for i, trial in enumerate(trials):
+        run = trial.run
+        found = detections(run.frames, run.probs_q8, threshold, refractory_frames)
+        keywords = detected_keywords(run.probs_q8, found)
+        times = run.times_s[found]
+        in_span = (times >= trial.speech_start_s) & (times <= trial.speech_end_s + max_latency_s)
+        ok = (keywords == trial.keyword) & in_span
+        if ok.any():
+            hits[i] = True
+            latency[i] = float(times[ok][0] - trial.speech_end_s)
+    return hits, latency
+
+
+def false_accept_counts(run: StreamRun, refractory_frames: int) -> np.ndarray:
+    """Detections on a negative stream at every Q8 threshold 0..256 (index = threshold)."""
+    return np.array([detections(run.frames, run.probs_q8, t, refractory_frames).size for t in range(257)])
+
+
+def poisson_rate_interval(count: int, hours: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Exact (Garwood) interval for a rate per hour from ``count`` events in ``hours``."""
+    from scipy.stats import chi2
+
+    alpha = 1 - confidence
+    low = chi2.ppf(alpha / 2, 2 * count) / 2 if count > 0 else 0.0
+    high = chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2
+    return float(low / hours), float(high / hours)
+
+
+def proportion_interval(failures: int, trials: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Clopper-Pearson interval for a proportion (FRR) of ``failures`` out of ``trials``."""
+    from scipy.stats import beta
+
+    if trials == 0:
+        return 0.0, 1.0
+    alpha = 1 - confidence
+    low = beta.ppf(alpha / 2, failures, trials - failures + 1) if failures > 0 else 0.0
+    high = beta.ppf(1 - alpha / 2, failures + 1, trials - failures) if failures < trials else 1.0
+    return float(low), float(high)
+
+
+def choose_threshold(fa_counts: np.ndarray, hours: float, target_fa_per_hour: float) -> int:
+    """The lowest Q8 threshold whose false accepts per hour are at most the target (256, which
+    never fires, if none is)."""
+    ok = np.flatnonzero(fa_counts / hours <= target_fa_per_hour) if hours > 0 else np.zeros(0, int)
+    return int(ok[0]) if ok.size else 256
+
+
+@dataclass
+class SplitResult:
+    """FA/h and FRR of one split at every Q8 threshold."""
+
+    split: str
+    negative_hours: float
+    fa_counts: np.ndarray  # (257,)
+    trials: int
+    misses: np.ndarray  # (257,)
+    latency_at: Callable[[int], np.ndarray] = field(repr=False)
+
+    def fa_per_hour(self, threshold: int) -> float:
+        return float(self.fa_counts[threshold] / self.negative_hours) if self.negative_hours else math.nan
+
+    def frr(self, threshold: int) -> float:
+        return float(self.misses[threshold] / self.trials) if self.trials else math.nan
+
+
+def evaluate_split(
+    detector: Detector,
+    store: Path,
+    rows: list[dict[str, Any]],
+    split: str,
+    config: EvalConfig,
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+) -> SplitResult:
+    """Negative stream and positive trials of one split, swept over every threshold."""
+    keywords = set(detector.labels)
+    usable = usable_rows(rows, split)
+    negatives = [r for r in usable if r["label"] not in keywords]
+    positives = [r for r in usable if r["label"] in keywords]
+    backgrounds = [r for r in usable if r["label"] == "_noise"]
+    refractory = detector.refractory_frames
+    stream = negative_stream(detector, store, negatives, config.negative_hours, progress)
+    fa_counts = false_accept_counts(stream, refractory)
+    trials = positive_trials(detector, store, positives, backgrounds, config, progress)
+    misses = np.array([len(trials) - int(trial_outcomes(trials, t, refractory, config.max_latency_s)[0].sum())
+                       for t in range(257)])  # fmt: skip
+
+    def latency_at(threshold: int) -> np.ndarray:
+        return trial_outcomes(trials, threshold, refractory, config.max_latency_s)[1]
+
+    return SplitResult(split, stream.seconds / 3600.0, fa_counts, len(trials), misses, latency_at)
+
+
+def det_points(result: SplitResult) -> list[dict[str, float]]:
+    """The DET curve: per Q8 threshold, FA/h and FRR with their confidence intervals."""
+    points = []
+    for t in range(257):
+        fa_low, fa_high = poisson_rate_interval(int(result.fa_counts[t]), result.negative_hours)
+        frr_low, frr_high = proportion_interval(int(result.misses[t]), result.trials)
+        points.append({"threshold": t / 256, "threshold_q8": t, "false_accepts": int(result.fa_counts[t]),
+                       "fa_per_hour": result.fa_per_hour(t), "fa_per_hour_ci": [fa_low, fa_high],
+                       "misses": int(result.misses[t]), "frr": result.frr(t),
+                       "frr_ci": [frr_low, frr_high]})  # fmt: skip
+    return points
+
+
+def summary_at(result: SplitResult, threshold: int, config: EvalConfig) -> dict[str, Any]:
+    """FA/h, FRR and latency of one split at one threshold, with intervals."""
+    latency = result.latency_at(threshold)
+    hit = latency[np.isfinite(latency)]
+    count = int(result.fa_counts[threshold])
+    return {
+        "split": result.split,
+        "threshold": threshold / 256,
+        "negative_hours": result.negative_hours,
+        "false_accepts": count,
+        "fa_per_hour": result.fa_per_hour(threshold),
+        "fa_per_hour_ci": list(poisson_rate_interval(count, result.negative_hours)),
+        "trials": result.trials,
+        "misses": int(result.misses[threshold]),
+        "frr": result.frr(threshold),
+        "frr_ci": list(proportion_interval(int(result.misses[threshold]), result.trials)),
+        "latency_median_s": float(np.median(hit)) if hit.size else None,
+        "latency_p95_s": float(np.percentile(hit, 95)) if hit.size else None,
+        "latency_target_s": config.latency_target_s,
+    }
+
+
+def plot_det(curves: dict[str, list[dict[str, float]]], hours: dict[str, float], chosen: dict[str, float]) -> bytes:
+    """DET curves (FRR vs FA/h, log FA/h axis) with 95 % interval bands; PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from kwsc.quality import _png
+
+    figure, axis = plt.subplots(figsize=(6.4, 4.8))
+    for name, points in curves.items():
+        fa = np.array([p["fa_per_hour"] for p in points])
+        floor = 0.5 / hours[name]
+        fa_plot = np.maximum(fa, floor)  # 0 FA/h drawn at half of one event, to fit a log axis
+        frr = np.array([p["frr"] for p in points])
+        low = np.array([p["frr_ci"][0] for p in points])
+        high = np.array([p["frr_ci"][1] for p in points])
+        (line,) = axis.step(fa_plot, frr, where="post", label=name)
+        axis.fill_between(fa_plot, low, high, step="post", alpha=0.2, color=line.get_color())
+        if name in chosen:
+            axis.plot([max(chosen[name + "_fa"], floor)], [chosen[name]], "o", color=line.get_color())
+    axis.set_xscale("log")
+    axis.set_xlabel("false accepts per hour")
+    axis.set_ylabel("false reject rate")
+    axis.set_ylim(0, 1)
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend()
+    axis.set_title("DET (95 % intervals on FRR; dot: chosen threshold)")
+    return _png(figure)
+
+
+def device_check_audio(
+    store: Path, rows: list[dict[str, Any]], labels: tuple[str, ...], config: EvalConfig, rate: int
+) -> np.ndarray:
+    """About ``device_seconds`` of a split's evaluation audio: half from the start of its negative
+    stream, then its first keyword trials in context, end to end."""
+    negatives = [r for r in rows if r["label"] not in labels]
+    positives = [r for r in rows if r["label"] in labels]
+    backgrounds = [r for r in rows if r["label"] == "_noise"]
+    budget = int(config.device_seconds * rate)
+    parts, total = [], 0
+    for row in negatives:
+        if total >= budget // 2:
+            break
+        parts.append(_fade_edges(load_pcm(store, row["sha256"]))[: budget // 2 - total])
+        total += parts[-1].size
+    for row in positives:
+        if total >= budget:
+            break
+        parts.append(trial_audio(store, row, backgrounds, config, rate)[0])
+        total += parts[-1].size
+    return np.concatenate(parts) if parts else np.zeros(0, np.int16)
+
+
+def device_check(folder: Path, detector: Detector, pcm: np.ndarray) -> dict[str, Any]:
+    """Run ``pcm`` through the detector on the Cortex-M4 (QEMU, the model exported into the
+    firmware) and on the host; the records must be identical."""
+    from kwsc import firmware
+    from kwsc.export import export
+
+    if not (folder / "kwsc_model.c").is_file():
+        export(folder / "model.tflite", folder)
+    build = firmware.build(model_dir=folder)
+    host = detector.run(pcm)
+    device = firmware.run_detect(build, pcm, detector)
+    k = detector.num_keywords
+    identical = bool(
+        np.array_equal(device.records["frame"], host.frames)
+        and np.array_equal(device.records["prob_q8"][:, :k], host.probs_q8)
+        and np.array_equal(device.records["keyword"], host.keywords)
+    )
+    return {"seconds": pcm.size / detector.frontend_config.sample_rate_hz, "inferences": len(host),
+            "detections": len(host.events), "device_detections": int((device.records["keyword"] >= 0).sum()),
+            "identical": identical, "instructions_per_second": device.instructions_per_second,
+            "stack_bytes": device.stack_bytes, "memory_bytes": device.memory_bytes}  # fmt: skip
+
+
+def to_json(data: Any) -> str:
+    """JSON with NaN written as null."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        if isinstance(value, np.generic):
+            return clean(value.item())
+        return value
+
+    return json.dumps(clean(data), indent=2, sort_keys=True) + "\n"
+
+
+def evaluate_model(
+    folder: str | Path,
+    config: EvalConfig | None = None,
+    detect_config: DetectConfig | None = None,
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Evaluate the model in ``folder`` (in a store's models/) on its dataset version: choose the
+    threshold on validation, report test, write eval.json, det.json and det.png into the folder
+    and the threshold into meta.json. Returns eval.json's content."""
+    from kwsc.ingest import atomic_write_bytes
+    from kwsc.store import Store
+
+    folder = Path(folder)
+    config = config or EvalConfig()
+    lineage = json.loads((folder / "lineage.json").read_text())
+    store = Store(folder.parents[1])
+    version = lineage["dataset_version"]
+    rows = store.manifest(version)
+    base = detect_config or DetectConfig()
+    detector = Detector.from_folder(folder, DetectConfig(**{**asdict(base), "threshold": 1.0}))
+    results = {}
+    for split in ("validation", "test"):
+        if log:
+            log(f"{split}: streaming negatives and positive trials through the C detector")
+        results[split] = evaluate_split(detector, store.root, rows, split, config, progress)
+    validation, test = results["validation"], results["test"]
+    chosen = choose_threshold(validation.fa_counts, validation.negative_hours, config.target_fa_per_hour)
+    curves = {split: det_points(result) for split, result in results.items()}
+    report = {
+        "model": folder.name,
+        "dataset_version": version,
+        "config": asdict(config),
+        "detector": {**asdict(base), "threshold": chosen / 256, "refractory_frames": detector.refractory_frames},
+        "threshold": chosen / 256,
+        "threshold_q8": chosen,
+        "validation": summary_at(validation, chosen, config),
+        "test": summary_at(test, chosen, config),
+        "rule": "detection: smoothed keyword probability >= threshold and >= refractory since the previous "
+        "detection; a trial is detected by its keyword within [speech start, speech end + max_latency_s]",
+    }
+    if config.device_seconds > 0:
+        if log:
+            log(f"device check: {config.device_seconds:g} s of test audio on the Cortex-M4 (QEMU) and the host")
+        chosen_detector = Detector.from_folder(folder, DetectConfig(**{**asdict(base), "threshold": chosen / 256}))
+        rate = detector.frontend_config.sample_rate_hz
+        audio = device_check_audio(store.root, usable_rows(rows, "test"), detector.labels, config, rate)
+        report["device_check"] = device_check(folder, chosen_detector, audio)
+    (folder / "det.json").write_text(to_json({"thresholds_q8": list(range(257)), **curves}))
+    marks = {"validation": validation.frr(chosen), "validation_fa": validation.fa_per_hour(chosen),
+             "test": test.frr(chosen), "test_fa": test.fa_per_hour(chosen)}  # fmt: skip
+    hours = {split: result.negative_hours for split, result in results.items()}
+    (folder / "det.png").write_bytes(plot_det(curves, hours, marks))
+    (folder / "eval.json").write_text(to_json(report))
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["threshold"] = chosen / 256
+    meta["detector"] = report["detector"]
+    atomic_write_bytes(folder / "meta.json", json.dumps(meta, indent=2, sort_keys=True).encode())
+    return report

@@ -1,0 +1,106 @@
+"""Streaming evaluation: the threshold sweep reproduces the C detector's rule exactly, the
+statistics are right, and `kwsc eval` writes a well-formed report, DET curve and threshold, with
+the device (QEMU) agreeing with the host."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kwsc import evaluate
+from kwsc.cli import main
+from kwsc.config import ConfigError, load_project
+from kwsc.detector import DetectConfig, Detector
+from test_detect import long_signal, train_folder
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny DS-CNN trained on synthetic "alexa" vs "other" words, in its store."""
+    return train_folder(tmp_path_factory.mktemp("evaluate"), ["alexa"], ("alexa", "other"))
+
+
+@pytest.mark.parametrize(("stride", "smooth", "refractory_s"), [(4, 3, 1.0), (2, 1, 0.3), (1, 5, 0.0)])
+def test_sweep_rule_equals_the_c_detector(folder: Path, stride: int, smooth: int, refractory_s: float) -> None:
+    pcm = long_signal(seed=4)
+    settings = {"stride_frames": stride, "smooth_inferences": smooth, "refractory_s": refractory_s}
+    free = Detector.from_folder(folder, DetectConfig(threshold=1.0, **settings)).run(pcm)
+    assert (free.keywords == -1).all()  # threshold 256 never fires
+    tried = 0
+    for q8 in sorted({int(v) for v in np.quantile(free.probs_q8[:, 0], [0.2, 0.5, 0.8, 0.95])} | {0, 1}):
+        detector = Detector.from_folder(folder, DetectConfig(threshold=q8 / 256, **settings))
+        expected = np.flatnonzero(detector.run(pcm).keywords >= 0)
+        found = evaluate.detections(free.frames, free.probs_q8, q8, detector.refractory_frames)
+        np.testing.assert_array_equal(found, expected)
+        tried += expected.size > 0
+    assert tried >= 2  # the comparison saw real detections
+
+
+def test_detections_rule_by_hand() -> None:
+    frames = np.array([0, 4, 8, 12, 60, 64, 200])
+    probs = np.array([[10], [200], [210], [90], [180], [255], [130]], np.uint8)
+    np.testing.assert_array_equal(evaluate.detections(frames, probs, 128, 50), [1, 4, 6])  # 8 and 64 refractory
+    np.testing.assert_array_equal(evaluate.detections(frames, probs, 128, 0), [1, 2, 4, 5, 6])
+    np.testing.assert_array_equal(evaluate.detections(frames, probs, 256, 0), [])
+    two = np.array([[10, 200], [220, 220], [0, 0]], np.uint8)
+    np.testing.assert_array_equal(evaluate.detected_keywords(two, np.array([0, 1])), [1, 0])  # ties: lowest
+
+
+def test_intervals_and_threshold_choice() -> None:
+    assert evaluate.poisson_rate_interval(0, 1.0)[1] == pytest.approx(3.689, abs=1e-3)  # the "rule of 3.7"
+    low, high = evaluate.poisson_rate_interval(10, 2.0)
+    assert low < 5.0 < high and low == pytest.approx(2.398, abs=1e-3) and high == pytest.approx(9.195, abs=1e-3)
+    assert evaluate.proportion_interval(0, 10) == pytest.approx((0.0, 0.3085), abs=1e-4)
+    assert evaluate.proportion_interval(10, 10)[1] == 1.0
+    counts = np.array([50] * 100 + [3] * 100 + [0] * 57)
+    assert evaluate.choose_threshold(counts, 2.0, 1.5) == 100  # 3 in 2 h = 1.5 FA/h
+    assert evaluate.choose_threshold(counts, 2.0, 1.0) == 200
+    assert evaluate.choose_threshold(np.full(257, 9), 1.0, 0.5) == 256  # never fires
+
+
+def test_eval_cli_writes_report_det_and_threshold(folder: Path) -> None:
+    result = CliRunner().invoke(main, ["eval", str(folder), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "identical" in result.output
+    report = json.loads((folder / "eval.json").read_text())
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["threshold"] == report["threshold"] == report["threshold_q8"] / 256
+    for split in ("validation", "test"):
+        r = report[split]
+        assert r["negative_hours"] > 0 and r["trials"] > 0
+        assert 0 <= r["misses"] <= r["trials"] and r["frr"] == r["misses"] / r["trials"]
+        assert r["fa_per_hour"] == pytest.approx(r["false_accepts"] / r["negative_hours"])
+        assert r["fa_per_hour_ci"][0] <= r["fa_per_hour"] <= r["fa_per_hour_ci"][1]
+        assert r["frr_ci"][0] <= r["frr"] <= r["frr_ci"][1]
+    assert report["validation"]["fa_per_hour"] <= report["config"]["target_fa_per_hour"]
+    det = json.loads((folder / "det.json").read_text())
+    assert det["thresholds_q8"] == list(range(257))
+    for split in ("validation", "test"):
+        points = det[split]
+        assert len(points) == 257 and points[0]["misses"] == 0 and points[256]["false_accepts"] == 0
+        assert points[256]["misses"] == report[split]["trials"]  # the threshold that never fires
+        assert all(set(p) >= {"fa_per_hour", "fa_per_hour_ci", "frr", "frr_ci", "threshold"} for p in points)
+        chosen = points[report["threshold_q8"]]
+        assert chosen["false_accepts"] == report[split]["false_accepts"] and chosen["misses"] == report[split]["misses"]
+    assert (folder / "det.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    check = report["device_check"]
+    assert check["identical"] and check["inferences"] > 100 and check["seconds"] >= 15
+    assert Detector.from_folder(folder).threshold == report["threshold"]  # the model now carries it
+
+
+def test_eval_config_in_the_project_file(tmp_path: Path) -> None:
+    project = tmp_path / "p.toml"
+    project.write_text(
+        '[keyword]\nphrases = ["alexa"]\n[eval]\ntarget_fa_per_hour = 0.1\n[detect]\nsmooth_inferences = 5\n'
+    )
+    config = load_project(project)
+    assert config.eval.target_fa_per_hour == 0.1 and config.detect.smooth_inferences == 5
+    project.write_text('[keyword]\nphrases = ["alexa"]\n[eval]\ntarget = 0.1\n')
+    with pytest.raises(ConfigError, match="eval"):
+        load_project(project)
+    with pytest.raises(ConfigError, match="lead_s"):
+        evaluate.EvalConfig(lead_s=0.5)
