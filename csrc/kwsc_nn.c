@@ -61,23 +61,55 @@ static int32_t clamp32(int32_t v, int32_t lo, int32_t hi)
 }
 
 /*
- * Per-output requantisation for the kernels below: kwsc_nn_requantize with the high multiply
- * written for a multiplier >= 0 (kwsc_nn_check guarantees it), so the one saturating case
- * (INT32_MIN * INT32_MIN) cannot occur. TFLite's "add 2^30, or 1 - 2^30 when negative, then
- * divide truncating toward zero" equals "add 2^30, then shift right arithmetically" for every
- * product, which avoids the branch and the 64-bit division.
+ * Requantisation of one output channel, set up once and applied to many sums: kwsc_nn_requantize
+ * plus bias, output offset and clamp, with the per-channel shift work done in requant_init.
+ * The high multiply is written for a multiplier >= 0 (kwsc_nn_check guarantees it), so its one
+ * saturating case (INT32_MIN * INT32_MIN) cannot occur, and TFLite's "add 2^30, or 1 - 2^30
+ * when negative, then divide truncating toward zero" equals "add 2^30, then shift right
+ * arithmetically" for every product: no branch, no 64-bit division.
  */
-static int8_t requantize_output(const kwsc_nn_op *op, int channel, int32_t acc)
+typedef struct {
+    int32_t bias;
+    int32_t multiplier;
+    int left;              /* shift > 0: left shift before the multiply */
+    int right;             /* shift < 0: rounding right shift after it */
+    int32_t mask;          /* 2^right - 1: the bits the right shift drops */
+    int32_t half;          /* mask >> 1: remainders above it (or equal, when negative) round up */
+    int32_t output_offset;
+    int32_t act_min;
+    int32_t act_max;
+} requant;
+
+static void requant_init(const kwsc_nn_op *op, int channel, requant *rq)
 {
     const int shift = op->shift[channel];
-    int32_t scaled, high;
-    if (op->bias != NULL) {
-        acc += op->bias[channel];
-    }
-    scaled = (int32_t)((uint32_t)acc << (shift > 0 ? shift : 0));
-    high = (int32_t)(((int64_t)scaled * op->multiplier[channel] + ((int64_t)1 << 30)) >> 31);
-    high = rounding_divide_by_pot(high, shift > 0 ? 0 : -shift) + op->output_offset;
-    return (int8_t)clamp32(high, op->act_min, op->act_max);
+    rq->bias = op->bias != NULL ? op->bias[channel] : 0;
+    rq->multiplier = op->multiplier[channel];
+    rq->left = shift > 0 ? shift : 0;
+    rq->right = shift > 0 ? 0 : -shift;
+    rq->mask = (int32_t)(((uint32_t)1 << rq->right) - 1u);
+    rq->half = rq->mask >> 1;
+    rq->output_offset = op->output_offset;
+    rq->act_min = op->act_min;
+    rq->act_max = op->act_max;
+}
+
+/* The int8 output for an accumulator (bias not yet added); rounding as rounding_divide_by_pot. */
+static inline int8_t requant_apply(const requant *rq, int32_t acc)
+{
+    const int32_t scaled = (int32_t)((uint32_t)(acc + rq->bias) << rq->left);
+    const int32_t high = (int32_t)(((int64_t)scaled * rq->multiplier + ((int64_t)1 << 30)) >> 31);
+    const int32_t threshold = rq->half + (int32_t)((uint32_t)high >> 31);
+    const int32_t v = (high >> rq->right) + ((high & rq->mask) > threshold ? 1 : 0) + rq->output_offset;
+    return (int8_t)clamp32(v, rq->act_min, rq->act_max);
+}
+
+/* One output of a channel whose parameters are used only once. */
+static int8_t requantize_output(const kwsc_nn_op *op, int channel, int32_t acc)
+{
+    requant rq;
+    requant_init(op, channel, &rq);
+    return requant_apply(&rq, acc);
 }
 
 /* The kernel taps [*first, *last) whose sample origin + dilation * tap lies inside [0, size). */
@@ -200,6 +232,7 @@ static void conv2d_columns(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
             const int8_t *w0 = op->weights + oc * taps;
             const int8_t *w1 = oc + 1 < out_c ? w0 + taps : w0; /* odd count: repeat, discard */
             int32_t a0 = 0, b0 = 0, a1 = 0, b1 = 0; /* a: position p, b: p + 1; 0, 1: filters */
+            requant rq0, rq1;
             for (k = 0; k < taps; k += PACK_TAPS) {
                 const int n = taps - k < PACK_TAPS ? taps - k : PACK_TAPS;
                 int64_t s0, s1;
@@ -207,14 +240,16 @@ static void conv2d_columns(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
                 split_lanes(s0, &a0, &b0);
                 split_lanes(s1, &a1, &b1);
             }
-            dst[oc] = requantize_output(op, oc, a0);
+            requant_init(op, oc, &rq0);
+            requant_init(op, oc + 1 < out_c ? oc + 1 : oc, &rq1);
+            dst[oc] = requant_apply(&rq0, a0);
             if (oc + 1 < out_c) {
-                dst[oc + 1] = requantize_output(op, oc + 1, a1);
+                dst[oc + 1] = requant_apply(&rq1, a1);
             }
             if (pair) {
-                dst[out_c + oc] = requantize_output(op, oc, b0);
+                dst[out_c + oc] = requant_apply(&rq0, b0);
                 if (oc + 1 < out_c) {
-                    dst[out_c + oc + 1] = requantize_output(op, oc + 1, b1);
+                    dst[out_c + oc + 1] = requant_apply(&rq1, b1);
                 }
             }
         }
@@ -258,13 +293,13 @@ static void conv2d_direct(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
 }
 
 /*
- * Depthwise sums of `count` (1 or 4) adjacent output channels over the in-bounds taps: x points
- * at the first tap's input of the first channel, w at its weight. Four channels at once share
- * the pointer arithmetic and loop control; with a depth multiplier above 1 the caller passes
- * one channel at a time (x_channel_step 0 then, as consecutive outputs read the same input).
+ * Raw depthwise sums sum(w * x) of four adjacent channels over a rows x cols block of taps
+ * (x: the first tap's input of the first channel, w: its weight), without the input offset;
+ * depthwise_block adds offset * sum(w) from weight_sums. Four channels share the pointer
+ * arithmetic and loop control.
  */
 static void depthwise_sums(const int8_t *x, const int8_t *w, int rows, int cols, int x_row_step, int x_col_step,
-                           int w_row_step, int w_col_step, int32_t offset, int32_t acc[4])
+                           int w_row_step, int w_col_step, int32_t acc[4])
 {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     int r, c;
@@ -272,10 +307,10 @@ static void depthwise_sums(const int8_t *x, const int8_t *w, int rows, int cols,
         const int8_t *xp = x + r * x_row_step;
         const int8_t *wp = w + r * w_row_step;
         for (c = 0; c < cols; c++) {
-            a0 += (int32_t)wp[0] * ((int32_t)xp[0] + offset);
-            a1 += (int32_t)wp[1] * ((int32_t)xp[1] + offset);
-            a2 += (int32_t)wp[2] * ((int32_t)xp[2] + offset);
-            a3 += (int32_t)wp[3] * ((int32_t)xp[3] + offset);
+            a0 += (int32_t)wp[0] * xp[0];
+            a1 += (int32_t)wp[1] * xp[1];
+            a2 += (int32_t)wp[2] * xp[2];
+            a3 += (int32_t)wp[3] * xp[3];
             xp += x_col_step;
             wp += w_col_step;
         }
@@ -286,7 +321,75 @@ static void depthwise_sums(const int8_t *x, const int8_t *w, int rows, int cols,
     acc[3] = a3;
 }
 
-/* One depthwise sum (any depth multiplier), same arguments as depthwise_sums. */
+/* The four channels' weights summed over a rows x cols block of taps, times the input offset. */
+static void weight_sums(const int8_t *w, int rows, int cols, int w_row_step, int w_col_step, int32_t offset,
+                        int32_t sums[4])
+{
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int r, c;
+    for (r = 0; r < rows; r++) {
+        const int8_t *wp = w + r * w_row_step;
+        for (c = 0; c < cols; c++) {
+            s0 += wp[0];
+            s1 += wp[1];
+            s2 += wp[2];
+            s3 += wp[3];
+            wp += w_col_step;
+        }
+    }
+    sums[0] = s0 * offset;
+    sums[1] = s1 * offset;
+    sums[2] = s2 * offset;
+    sums[3] = s3 * offset;
+}
+
+/*
+ * Depthwise convolution with depth multiplier 1, channels c..c+3, over every output position:
+ * sum(w * (x + offset)) = sum(w * x) + offset * sum(w) over the in-bounds taps. The second term
+ * is the same for every window that lies wholly inside the input, so it is computed once; only
+ * windows overlapping the padding sum their own weights. Channel-outer order also sets up the
+ * four channels' requantisation once.
+ */
+static void depthwise_block(const kwsc_nn_op *op, const int8_t *in, int8_t *out, int c)
+{
+    const int in_w = op->in.width, in_c = op->in.channels;
+    const int out_w = op->out.width, out_c = op->out.channels;
+    const int k_h = op->filter_height, k_w = op->filter_width;
+    const int x_row_step = op->dilation_height * in_w * in_c, x_col_step = op->dilation_width * in_c;
+    const int w_row_step = k_w * out_c;
+    requant rq[4];
+    int32_t full[4], partial[4], acc[4];
+    int oy, ox, i;
+    for (i = 0; i < 4; i++) {
+        requant_init(op, c + i, &rq[i]);
+    }
+    weight_sums(op->weights + c, k_h, k_w, w_row_step, out_c, op->input_offset, full);
+    for (oy = 0; oy < op->out.height; oy++) {
+        const int y0 = oy * op->stride_height - op->pad_top;
+        int ky0, ky1;
+        valid_taps(y0, op->dilation_height, k_h, op->in.height, &ky0, &ky1);
+        for (ox = 0; ox < out_w; ox++) {
+            const int x0 = ox * op->stride_width - op->pad_left;
+            const int8_t *w;
+            const int32_t *offsets = full;
+            int8_t *dst = out + (oy * out_w + ox) * out_c + c;
+            int kx0, kx1;
+            valid_taps(x0, op->dilation_width, k_w, in_w, &kx0, &kx1);
+            w = op->weights + (ky0 * k_w + kx0) * out_c + c;
+            if (ky1 - ky0 != k_h || kx1 - kx0 != k_w) {
+                weight_sums(w, ky1 - ky0, kx1 - kx0, w_row_step, out_c, op->input_offset, partial);
+                offsets = partial;
+            }
+            depthwise_sums(in + ((y0 + op->dilation_height * ky0) * in_w + x0 + op->dilation_width * kx0) * in_c + c,
+                           w, ky1 - ky0, kx1 - kx0, x_row_step, x_col_step, w_row_step, out_c, acc);
+            for (i = 0; i < 4; i++) {
+                dst[i] = requant_apply(&rq[i], acc[i] + offsets[i]);
+            }
+        }
+    }
+}
+
+/* One depthwise sum sum(w * (x + offset)) over a rows x cols block of taps (any multiplier). */
 static int32_t depthwise_sum(const int8_t *x, const int8_t *w, int rows, int cols, int x_row_step, int x_col_step,
                              int w_row_step, int w_col_step, int32_t offset)
 {
@@ -305,8 +408,9 @@ static int32_t depthwise_sum(const int8_t *x, const int8_t *w, int rows, int col
 }
 
 /* Depthwise convolution: output channel oc = ic * depth_multiplier + m reads input channel ic
- * only. The in-bounds tap ranges are computed once per output position (no per-tap checks and
- * no division by the depth multiplier); with multiplier 1, four channels go per pass. */
+ * only. With multiplier 1, depthwise_block takes four channels at a time; the rest (and every
+ * channel of a larger multiplier) go one by one, with the in-bounds tap ranges computed once
+ * per output position and no division by the multiplier. */
 static void depthwise_conv2d(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
 {
     const int in_w = op->in.width, in_c = op->in.channels;
@@ -314,33 +418,29 @@ static void depthwise_conv2d(const kwsc_nn_op *op, const int8_t *in, int8_t *out
     const int k_w = op->filter_width, multiplier = op->depth_multiplier;
     const int x_row_step = op->dilation_height * in_w * in_c, x_col_step = op->dilation_width * in_c;
     const int w_row_step = k_w * out_c;
-    int oy, ox, ic, m;
+    const int first = multiplier == 1 ? out_c - out_c % 4 : 0; /* channels done by depthwise_block */
+    int oy, ox, ic, m, c;
+    for (c = 0; c < first; c += 4) {
+        depthwise_block(op, in, out, c);
+    }
+    if (first == out_c) {
+        return;
+    }
     for (oy = 0; oy < op->out.height; oy++) {
         const int y0 = oy * op->stride_height - op->pad_top;
         int ky0, ky1;
         valid_taps(y0, op->dilation_height, op->filter_height, op->in.height, &ky0, &ky1);
         for (ox = 0; ox < out_w; ox++) {
             const int x0 = ox * op->stride_width - op->pad_left;
-            const int8_t *x;
-            const int8_t *w;
             int8_t *dst = out + (oy * out_w + ox) * out_c;
-            int kx0, kx1, oc = 0;
-            valid_taps(x0, op->dilation_width, k_w, in_w, &kx0, &kx1);
+            int kx0, kx1, oc = first;
             /* the first in-bounds tap, channel 0 */
-            x = in + ((y0 + op->dilation_height * ky0) * in_w + x0 + op->dilation_width * kx0) * in_c;
-            w = op->weights + (ky0 * k_w + kx0) * out_c;
-            if (multiplier == 1) {
-                for (; oc + 4 <= out_c; oc += 4) {
-                    int32_t acc[4];
-                    depthwise_sums(x + oc, w + oc, ky1 - ky0, kx1 - kx0, x_row_step, x_col_step, w_row_step, out_c,
-                                   op->input_offset, acc);
-                    dst[oc] = requantize_output(op, oc, acc[0]);
-                    dst[oc + 1] = requantize_output(op, oc + 1, acc[1]);
-                    dst[oc + 2] = requantize_output(op, oc + 2, acc[2]);
-                    dst[oc + 3] = requantize_output(op, oc + 3, acc[3]);
-                }
-            }
-            for (ic = oc / multiplier; ic < in_c; ic++) {
+            const int8_t *x = in + ((y0 + op->dilation_height * ky0) * in_w + x0) * in_c;
+            const int8_t *w = op->weights + ky0 * k_w * out_c;
+            valid_taps(x0, op->dilation_width, k_w, in_w, &kx0, &kx1);
+            x += op->dilation_width * kx0 * in_c;
+            w += kx0 * out_c;
+            for (ic = first / multiplier; ic < in_c; ic++) {
                 for (m = 0; m < multiplier; m++, oc++) {
                     const int32_t acc = depthwise_sum(x + ic, w + oc, ky1 - ky0, kx1 - kx0, x_row_step, x_col_step,
                                                       w_row_step, out_c, op->input_offset);
