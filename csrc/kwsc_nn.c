@@ -302,17 +302,17 @@ static void depthwise_sums(const int8_t *x, const int8_t *w, int rows, int cols,
                            int w_row_step, int w_col_step, int32_t acc[4])
 {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    int r, c;
-    for (r = 0; r < rows; r++) {
-        const int8_t *xp = x + r * x_row_step;
-        const int8_t *wp = w + r * w_row_step;
-        for (c = 0; c < cols; c++) {
+    const int8_t *w_end = w + rows * w_row_step;
+    /* Loops run to end pointers: no counters, fewer live registers. */
+    for (; w != w_end; w += w_row_step, x += x_row_step) {
+        const int8_t *xp = x;
+        const int8_t *wp = w;
+        const int8_t *wp_end = w + cols * w_col_step;
+        for (; wp != wp_end; wp += w_col_step, xp += x_col_step) {
             a0 += (int32_t)wp[0] * xp[0];
             a1 += (int32_t)wp[1] * xp[1];
             a2 += (int32_t)wp[2] * xp[2];
             a3 += (int32_t)wp[3] * xp[3];
-            xp += x_col_step;
-            wp += w_col_step;
         }
     }
     acc[0] = a0;
