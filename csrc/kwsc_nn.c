@@ -188,8 +188,8 @@ static void gather_column(const kwsc_nn_op *op, const int8_t *in, int oy, int ox
 static void dot_packed(const int32_t *column, const int8_t *w0, const int8_t *w1, int n, int64_t *acc0, int64_t *acc1)
 {
     int64_t s0 = 0, s1 = 0;
-    const int32_t *end = column + (n & ~3);
-    /* Unrolled by four: fixed offsets from three pointers, no index register. */
+    const int32_t *end = column + (n & ~7);
+    /* Unrolled by eight: fixed offsets from three pointers, no index register. */
     while (column < end) {
         s0 += (int64_t)w0[0] * column[0];
         s1 += (int64_t)w1[0] * column[0];
@@ -199,11 +199,19 @@ static void dot_packed(const int32_t *column, const int8_t *w0, const int8_t *w1
         s1 += (int64_t)w1[2] * column[2];
         s0 += (int64_t)w0[3] * column[3];
         s1 += (int64_t)w1[3] * column[3];
-        column += 4;
-        w0 += 4;
-        w1 += 4;
+        s0 += (int64_t)w0[4] * column[4];
+        s1 += (int64_t)w1[4] * column[4];
+        s0 += (int64_t)w0[5] * column[5];
+        s1 += (int64_t)w1[5] * column[5];
+        s0 += (int64_t)w0[6] * column[6];
+        s1 += (int64_t)w1[6] * column[6];
+        s0 += (int64_t)w0[7] * column[7];
+        s1 += (int64_t)w1[7] * column[7];
+        column += 8;
+        w0 += 8;
+        w1 += 8;
     }
-    end += n & 3;
+    end += n & 7;
     while (column < end) {
         s0 += (int64_t)*w0++ * *column;
         s1 += (int64_t)*w1++ * *column++;
