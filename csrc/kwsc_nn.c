@@ -80,7 +80,7 @@ typedef struct {
     int32_t act_max;
 } requant;
 
-static void requant_init(const kwsc_nn_op *op, int channel, requant *rq)
+static inline void requant_init(const kwsc_nn_op *op, int channel, requant *rq)
 {
     const int shift = op->shift[channel];
     rq->bias = op->bias != NULL ? op->bias[channel] : 0;
@@ -230,7 +230,7 @@ static void conv2d_columns(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
     int p, oc, k;
     for (p = 0; p < positions; p += 2) {
         const int pair = p + 1 < positions;
-                int8_t *dst = out + p * out_c;
+        int8_t *dst = out + p * out_c;
         zero_column(column, taps);
         if (pair) {
             gather_column(op, in, (p + 1) / out_w, (p + 1) % out_w, (int32_t)1 << PACK_SHIFT, column);
