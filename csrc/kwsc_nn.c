@@ -300,16 +300,19 @@ static void conv2d_direct(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
     }
 }
 
+/* Depthwise channels per pass (multiplier 1): eight accumulators still fit the M4's registers. */
+#define DW_BLOCK 8
+
 /*
- * Raw depthwise sums sum(w * x) of four adjacent channels over a rows x cols block of taps
+ * Raw depthwise sums sum(w * x) of DW_BLOCK adjacent channels over a rows x cols block of taps
  * (x: the first tap's input of the first channel, w: its weight), without the input offset;
- * depthwise_block adds offset * sum(w) from weight_sums. Four channels share the pointer
+ * depthwise_block adds offset * sum(w) from weight_sums. The channels share the pointer
  * arithmetic and loop control.
  */
 static void depthwise_sums(const int8_t *x, const int8_t *w, int rows, int cols, int x_row_step, int x_col_step,
-                           int w_row_step, int w_col_step, int32_t acc[4])
+                           int w_row_step, int w_col_step, int32_t acc[DW_BLOCK])
 {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
     const int8_t *w_end = w + rows * w_row_step;
     /* Loops run to end pointers: no counters, fewer live registers. */
     for (; w != w_end; w += w_row_step, x += x_row_step) {
@@ -321,42 +324,51 @@ static void depthwise_sums(const int8_t *x, const int8_t *w, int rows, int cols,
             a1 += (int32_t)wp[1] * xp[1];
             a2 += (int32_t)wp[2] * xp[2];
             a3 += (int32_t)wp[3] * xp[3];
+            a4 += (int32_t)wp[4] * xp[4];
+            a5 += (int32_t)wp[5] * xp[5];
+            a6 += (int32_t)wp[6] * xp[6];
+            a7 += (int32_t)wp[7] * xp[7];
         }
     }
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
     acc[3] = a3;
+    acc[4] = a4;
+    acc[5] = a5;
+    acc[6] = a6;
+    acc[7] = a7;
 }
 
-/* The four channels' weights summed over a rows x cols block of taps, times the input offset. */
+/* The DW_BLOCK channels' weights summed over a rows x cols block of taps, times the input offset. */
 static void weight_sums(const int8_t *w, int rows, int cols, int w_row_step, int w_col_step, int32_t offset,
-                        int32_t sums[4])
+                        int32_t sums[DW_BLOCK])
 {
-    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int r, c;
+    int r, c, i;
+    for (i = 0; i < DW_BLOCK; i++) {
+        sums[i] = 0;
+    }
     for (r = 0; r < rows; r++) {
         const int8_t *wp = w + r * w_row_step;
         for (c = 0; c < cols; c++) {
-            s0 += wp[0];
-            s1 += wp[1];
-            s2 += wp[2];
-            s3 += wp[3];
+            for (i = 0; i < DW_BLOCK; i++) {
+                sums[i] += wp[i];
+            }
             wp += w_col_step;
         }
     }
-    sums[0] = s0 * offset;
-    sums[1] = s1 * offset;
-    sums[2] = s2 * offset;
-    sums[3] = s3 * offset;
+    for (i = 0; i < DW_BLOCK; i++) {
+        sums[i] *= offset;
+    }
 }
 
 /*
- * Depthwise convolution with depth multiplier 1, channels c..c+3, over every output position:
+ * Depthwise convolution with depth multiplier 1, channels c .. c + DW_BLOCK - 1, over every output
+ * position:
  * sum(w * (x + offset)) = sum(w * x) + offset * sum(w) over the in-bounds taps. The second term
  * is the same for every window that lies wholly inside the input, so it is computed once; only
  * windows overlapping the padding sum their own weights. Channel-outer order also sets up the
- * four channels' requantisation once.
+ * channels' requantisation once.
  */
 static void depthwise_block(const kwsc_nn_op *op, const int8_t *in, int8_t *out, int c)
 {
@@ -365,10 +377,10 @@ static void depthwise_block(const kwsc_nn_op *op, const int8_t *in, int8_t *out,
     const int k_h = op->filter_height, k_w = op->filter_width;
     const int x_row_step = op->dilation_height * in_w * in_c, x_col_step = op->dilation_width * in_c;
     const int w_row_step = k_w * out_c;
-    requant rq[4];
-    int32_t full[4], partial[4], acc[4];
+    requant rq[DW_BLOCK];
+    int32_t full[DW_BLOCK], partial[DW_BLOCK], acc[DW_BLOCK];
     int oy, ox, i;
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < DW_BLOCK; i++) {
         requant_init(op, c + i, &rq[i]);
     }
     weight_sums(op->weights + c, k_h, k_w, w_row_step, out_c, op->input_offset, full);
@@ -390,7 +402,7 @@ static void depthwise_block(const kwsc_nn_op *op, const int8_t *in, int8_t *out,
             }
             depthwise_sums(in + ((y0 + op->dilation_height * ky0) * in_w + x0 + op->dilation_width * kx0) * in_c + c,
                            w, ky1 - ky0, kx1 - kx0, x_row_step, x_col_step, w_row_step, out_c, acc);
-            for (i = 0; i < 4; i++) {
+            for (i = 0; i < DW_BLOCK; i++) {
                 dst[i] = requant_apply(&rq[i], acc[i] + offsets[i]);
             }
         }
@@ -416,7 +428,7 @@ static int32_t depthwise_sum(const int8_t *x, const int8_t *w, int rows, int col
 }
 
 /* Depthwise convolution: output channel oc = ic * depth_multiplier + m reads input channel ic
- * only. With multiplier 1, depthwise_block takes four channels at a time; the rest (and every
+ * only. With multiplier 1, depthwise_block takes DW_BLOCK channels at a time; the rest (and every
  * channel of a larger multiplier) go one by one, with the in-bounds tap ranges computed once
  * per output position and no division by the multiplier. */
 static void depthwise_conv2d(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
@@ -426,9 +438,9 @@ static void depthwise_conv2d(const kwsc_nn_op *op, const int8_t *in, int8_t *out
     const int k_w = op->filter_width, multiplier = op->depth_multiplier;
     const int x_row_step = op->dilation_height * in_w * in_c, x_col_step = op->dilation_width * in_c;
     const int w_row_step = k_w * out_c;
-    const int first = multiplier == 1 ? out_c - out_c % 4 : 0; /* channels done by depthwise_block */
+    const int first = multiplier == 1 ? out_c - out_c % DW_BLOCK : 0; /* channels done by depthwise_block */
     int oy, ox, ic, m, c;
-    for (c = 0; c < first; c += 4) {
+    for (c = 0; c < first; c += DW_BLOCK) {
         depthwise_block(op, in, out, c);
     }
     if (first == out_c) {
