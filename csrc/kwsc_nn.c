@@ -184,6 +184,36 @@ static void gather_column(const kwsc_nn_op *op, const int8_t *in, int oy, int ox
     }
 }
 
+/* The input of the first tap of the window at output position p (may lie in the padding). */
+static int window_origin(const kwsc_nn_op *op, int p, int *y0, int *x0)
+{
+    const int oy = p / op->out.width, ox = p % op->out.width;
+    *y0 = oy * op->stride_height - op->pad_top;
+    *x0 = ox * op->stride_width - op->pad_left;
+    return *y0 >= 0 && *x0 >= 0 && *y0 + (op->filter_height - 1) * op->dilation_height < op->in.height &&
+           *x0 + (op->filter_width - 1) * op->dilation_width < op->in.width; /* wholly inside */
+}
+
+/* The packed column of positions p and p + 1 when both windows lie inside the input (always, for
+ * a 1x1 kernel): one pass, every tap written, nothing to zero first. */
+static void gather_pair_inside(const kwsc_nn_op *op, const int8_t *in, int y0, int x0, int y1, int x1,
+                               int32_t *column)
+{
+    const int in_w = op->in.width, in_c = op->in.channels;
+    const int delta = ((y1 - y0) * in_w + (x1 - x0)) * in_c; /* from the first window to the second */
+    /* (a + offset) + (b + offset) * 2^PACK_SHIFT, without overflow: at most 255 * (2^23 + 1) */
+    const int32_t offset = op->input_offset * (((int32_t)1 << PACK_SHIFT) + 1);
+    int ky, kx, ic;
+    for (ky = 0; ky < op->filter_height; ky++) {
+        for (kx = 0; kx < op->filter_width; kx++) {
+            const int8_t *a = in + ((y0 + op->dilation_height * ky) * in_w + x0 + op->dilation_width * kx) * in_c;
+            for (ic = 0; ic < in_c; ic++) {
+                *column++ = (int32_t)a[ic] + (int32_t)a[ic + delta] * ((int32_t)1 << PACK_SHIFT) + offset;
+            }
+        }
+    }
+}
+
 /* Two filters against a packed column pair, n <= PACK_TAPS taps: two 64-bit packed sums. */
 static void dot_packed(const int32_t *column, const int8_t *w0, const int8_t *w1, int n, int64_t *acc0, int64_t *acc1)
 {
@@ -231,11 +261,17 @@ static void conv2d_columns(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
     for (p = 0; p < positions; p += 2) {
         const int pair = p + 1 < positions;
         int8_t *dst = out + p * out_c;
-        zero_column(column, taps);
-        if (pair) {
-            gather_column(op, in, (p + 1) / out_w, (p + 1) % out_w, (int32_t)1 << PACK_SHIFT, column);
+        int y0, x0, y1, x1;
+        const int inside = window_origin(op, p, &y0, &x0);
+        if (pair && window_origin(op, p + 1, &y1, &x1) && inside) {
+            gather_pair_inside(op, in, y0, x0, y1, x1, column);
+        } else {
+            zero_column(column, taps);
+            if (pair) {
+                gather_column(op, in, (p + 1) / out_w, (p + 1) % out_w, (int32_t)1 << PACK_SHIFT, column);
+            }
+            gather_column(op, in, p / out_w, p % out_w, 1, column);
         }
-        gather_column(op, in, p / out_w, p % out_w, 1, column);
         for (oc = 0; oc < out_c; oc += 2) {
             const int8_t *w0 = op->weights + oc * taps;
             const int8_t *w1 = oc + 1 < out_c ? w0 + taps : w0; /* odd count: repeat, discard */
