@@ -340,13 +340,14 @@ static void conv2d_direct(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
 #define DW_BLOCK 8
 
 /*
- * Raw depthwise sums sum(w * x) of DW_BLOCK adjacent channels over a rows x cols block of taps
- * (x: the first tap's input of the first channel, w: its weight), without the input offset;
- * depthwise_block adds offset * sum(w) from weight_sums. The channels share the pointer
- * arithmetic and loop control.
+ * Depthwise sums sum(w * (x + offset)) of DW_BLOCK adjacent channels over a rows x cols block of
+ * taps (x: the first tap's input of the first channel, w: its weight). depthwise_block passes
+ * offset 0 for windows wholly inside the input and adds offset * sum(w) afterwards, computed once;
+ * once inlined with that constant 0, the offset additions disappear from the loop. The channels
+ * share the pointer arithmetic and loop control.
  */
 static void depthwise_sums(const int8_t *x, const int8_t *w, int rows, int cols, int x_row_step, int x_col_step,
-                           int w_row_step, int w_col_step, int32_t acc[DW_BLOCK])
+                           int w_row_step, int w_col_step, int32_t offset, int32_t acc[DW_BLOCK])
 {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
     const int8_t *w_end = w + rows * w_row_step;
@@ -356,14 +357,14 @@ static void depthwise_sums(const int8_t *x, const int8_t *w, int rows, int cols,
         const int8_t *wp = w;
         const int8_t *wp_end = w + cols * w_col_step;
         for (; wp != wp_end; wp += w_col_step, xp += x_col_step) {
-            a0 += (int32_t)wp[0] * xp[0];
-            a1 += (int32_t)wp[1] * xp[1];
-            a2 += (int32_t)wp[2] * xp[2];
-            a3 += (int32_t)wp[3] * xp[3];
-            a4 += (int32_t)wp[4] * xp[4];
-            a5 += (int32_t)wp[5] * xp[5];
-            a6 += (int32_t)wp[6] * xp[6];
-            a7 += (int32_t)wp[7] * xp[7];
+            a0 += (int32_t)wp[0] * (xp[0] + offset);
+            a1 += (int32_t)wp[1] * (xp[1] + offset);
+            a2 += (int32_t)wp[2] * (xp[2] + offset);
+            a3 += (int32_t)wp[3] * (xp[3] + offset);
+            a4 += (int32_t)wp[4] * (xp[4] + offset);
+            a5 += (int32_t)wp[5] * (xp[5] + offset);
+            a6 += (int32_t)wp[6] * (xp[6] + offset);
+            a7 += (int32_t)wp[7] * (xp[7] + offset);
         }
     }
     acc[0] = a0;
@@ -414,7 +415,8 @@ static void depthwise_block(const kwsc_nn_op *op, const int8_t *in, int8_t *out,
     const int x_row_step = op->dilation_height * in_w * in_c, x_col_step = op->dilation_width * in_c;
     const int w_row_step = k_w * out_c;
     requant rq[DW_BLOCK];
-    int32_t full[DW_BLOCK], partial[DW_BLOCK], acc[DW_BLOCK];
+    static const int32_t none[DW_BLOCK] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int32_t full[DW_BLOCK], acc[DW_BLOCK];
     int oy, ox, i;
     for (i = 0; i < DW_BLOCK; i++) {
         requant_init(op, c + i, &rq[i]);
@@ -427,17 +429,21 @@ static void depthwise_block(const kwsc_nn_op *op, const int8_t *in, int8_t *out,
         for (ox = 0; ox < out_w; ox++) {
             const int x0 = ox * op->stride_width - op->pad_left;
             const int8_t *w;
-            const int32_t *offsets = full;
+            const int8_t *x;
+            const int32_t *offsets;
             int8_t *dst = out + (oy * out_w + ox) * out_c + c;
             int kx0, kx1;
             valid_taps(x0, op->dilation_width, k_w, in_w, &kx0, &kx1);
             w = op->weights + (ky0 * k_w + kx0) * out_c + c;
-            if (ky1 - ky0 != k_h || kx1 - kx0 != k_w) {
-                weight_sums(w, ky1 - ky0, kx1 - kx0, w_row_step, out_c, op->input_offset, partial);
-                offsets = partial;
+            x = in + ((y0 + op->dilation_height * ky0) * in_w + x0 + op->dilation_width * kx0) * in_c + c;
+            if (ky1 - ky0 == k_h && kx1 - kx0 == k_w) {
+                depthwise_sums(x, w, k_h, k_w, x_row_step, x_col_step, w_row_step, out_c, 0, acc);
+                offsets = full;
+            } else {
+                depthwise_sums(x, w, ky1 - ky0, kx1 - kx0, x_row_step, x_col_step, w_row_step, out_c,
+                               op->input_offset, acc);
+                offsets = none;
             }
-            depthwise_sums(in + ((y0 + op->dilation_height * ky0) * in_w + x0 + op->dilation_width * kx0) * in_c + c,
-                           w, ky1 - ky0, kx1 - kx0, x_row_step, x_col_step, w_row_step, out_c, acc);
             for (i = 0; i < DW_BLOCK; i++) {
                 dst[i] = requant_apply(&rq[i], acc[i] + offsets[i]);
             }
