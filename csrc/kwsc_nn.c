@@ -60,71 +60,491 @@ static int32_t clamp32(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* Standard and depthwise convolution share the sliding-window loop; padding is skipped, which
- * equals padding with the input zero point because the input offset cancels it. */
-static void conv2d(const kwsc_nn_op *op, const int8_t *in, int8_t *out, int depthwise)
+/*
+ * Requantisation of one output channel, set up once and applied to many sums: kwsc_nn_requantize
+ * plus bias, output offset and clamp, with the per-channel shift work done in requant_init.
+ * The high multiply is written for a multiplier >= 0 (kwsc_nn_check guarantees it), so its one
+ * saturating case (INT32_MIN * INT32_MIN) cannot occur, and TFLite's "add 2^30, or 1 - 2^30
+ * when negative, then divide truncating toward zero" equals "add 2^30, then shift right
+ * arithmetically" for every product: no branch, no 64-bit division.
+ */
+typedef struct {
+    int32_t bias;
+    int32_t multiplier;
+    int left;              /* shift > 0: left shift before the multiply */
+    int right;             /* shift < 0: rounding right shift after it */
+    int32_t mask;          /* 2^right - 1: the bits the right shift drops */
+    int32_t half;          /* mask >> 1: remainders above it (or equal, when negative) round up */
+    int32_t output_offset;
+    int32_t act_min;
+    int32_t act_max;
+} requant;
+
+static inline void requant_init(const kwsc_nn_op *op, int channel, requant *rq)
 {
-    const int in_h = op->in.height, in_w = op->in.width, in_c = op->in.channels;
-    const int out_h = op->out.height, out_w = op->out.width, out_c = op->out.channels;
-    const int k_h = op->filter_height, k_w = op->filter_width;
-    int oy, ox, oc;
-    for (oy = 0; oy < out_h; oy++) {
-        const int y0 = oy * op->stride_height - op->pad_top;
-        for (ox = 0; ox < out_w; ox++) {
-            const int x0 = ox * op->stride_width - op->pad_left;
-            for (oc = 0; oc < out_c; oc++) {
-                int32_t acc = 0;
-                int ky, kx, ic;
-                for (ky = 0; ky < k_h; ky++) {
-                    const int y = y0 + op->dilation_height * ky;
-                    if (y < 0 || y >= in_h) {
-                        continue;
-                    }
-                    for (kx = 0; kx < k_w; kx++) {
-                        const int x = x0 + op->dilation_width * kx;
-                        const int8_t *pixel;
-                        if (x < 0 || x >= in_w) {
-                            continue;
-                        }
-                        pixel = in + ((size_t)y * in_w + x) * in_c;
-                        if (depthwise) {
-                            const int32_t w = op->weights[((size_t)ky * k_w + kx) * out_c + oc];
-                            acc += w * ((int32_t)pixel[oc / op->depth_multiplier] + op->input_offset);
-                        } else {
-                            const int8_t *w = op->weights + (((size_t)oc * k_h + ky) * k_w + kx) * in_c;
-                            for (ic = 0; ic < in_c; ic++) {
-                                acc += (int32_t)w[ic] * ((int32_t)pixel[ic] + op->input_offset);
-                            }
-                        }
-                    }
-                }
-                if (op->bias != NULL) {
-                    acc += op->bias[oc];
-                }
-                acc = kwsc_nn_requantize(acc, op->multiplier[oc], op->shift[oc]) + op->output_offset;
-                out[((size_t)oy * out_w + ox) * out_c + oc] = (int8_t)clamp32(acc, op->act_min, op->act_max);
+    const int shift = op->shift[channel];
+    rq->bias = op->bias != NULL ? op->bias[channel] : 0;
+    rq->multiplier = op->multiplier[channel];
+    rq->left = shift > 0 ? shift : 0;
+    rq->right = shift > 0 ? 0 : -shift;
+    rq->mask = (int32_t)(((uint32_t)1 << rq->right) - 1u);
+    rq->half = rq->mask >> 1;
+    rq->output_offset = op->output_offset;
+    rq->act_min = op->act_min;
+    rq->act_max = op->act_max;
+}
+
+/* The int8 output for an accumulator (bias not yet added); rounding as rounding_divide_by_pot. */
+static inline int8_t requant_apply(const requant *rq, int32_t acc)
+{
+    const int32_t scaled = (int32_t)((uint32_t)(acc + rq->bias) << rq->left);
+    const int32_t high = (int32_t)(((int64_t)scaled * rq->multiplier + ((int64_t)1 << 30)) >> 31);
+    const int32_t threshold = rq->half + (int32_t)((uint32_t)high >> 31);
+    const int32_t v = (high >> rq->right) + ((high & rq->mask) > threshold ? 1 : 0) + rq->output_offset;
+    return (int8_t)clamp32(v, rq->act_min, rq->act_max);
+}
+
+/* One output of a channel whose parameters are used only once. */
+static int8_t requantize_output(const kwsc_nn_op *op, int channel, int32_t acc)
+{
+    requant rq;
+    requant_init(op, channel, &rq);
+    return requant_apply(&rq, acc);
+}
+
+/* The kernel taps [*first, *last) whose sample origin + dilation * tap lies inside [0, size). */
+static void valid_taps(int origin, int dilation, int taps, int size, int *first, int *last)
+{
+    int lo = origin < 0 ? (dilation - 1 - origin) / dilation : 0;
+    int hi = size - origin > 0 ? (size - origin + dilation - 1) / dilation : 0;
+    hi = hi < taps ? hi : taps;
+    *first = lo < hi ? lo : hi;
+    *last = hi;
+}
+
+/*
+ * Standard convolution as a matrix product over "columns": the receptive field of an output
+ * position gathered into one contiguous vector (kernel rows x kernel columns x input channels,
+ * the weights' own layout), with the input offset already added and padding as 0 (the padding
+ * value is the zero point, so x + input_offset = 0 there). Each column then meets every filter
+ * as a plain dot product: no bounds checks or index arithmetic per tap, and the gather costs
+ * one pass per output position, shared by all output channels.
+ *
+ * Two output positions share one column: their values are packed into one int32 as
+ * a + b * 2^23 (a, b in [-255, 255]), so one 32x32->64 multiply-accumulate by a weight w adds
+ * w * a + w * b * 2^23 and computes two MACs at once. Over at most PACK_TAPS taps the low sum
+ * stays below 2^22 in magnitude (128 * 255 * 128 < 2^22), so both sums come back exactly from
+ * the 64-bit accumulator (split_lanes). This is plain integer arithmetic, identical on every
+ * target, and gcc turns it into one SMLAL per two MACs on the Cortex-M4.
+ */
+#define PACK_SHIFT 23
+#define PACK_TAPS 128
+/* Longest column gathered on the stack (4 bytes per tap: 1 KB); longer receptive fields (wider
+ * than 256 input channels for a 1x1 kernel) take conv2d_direct. */
+#define COLUMN_MAX 256
+
+/* Split an accumulator of packed products into its low and high lane sums. */
+static void split_lanes(int64_t acc, int32_t *low, int32_t *high)
+{
+    /* Sign-extend the low PACK_SHIFT bits (arithmetic shifts, as rounding_divide_by_pot uses). */
+    const int32_t lo = (int32_t)((uint32_t)acc << (32 - PACK_SHIFT)) >> (32 - PACK_SHIFT);
+    *low += lo;
+    *high += (int32_t)((acc - lo) >> PACK_SHIFT);
+}
+
+/* Taps in the padding stay 0: the gather below only adds the in-bounds ones. */
+static void zero_column(int32_t *column, int taps)
+{
+    int k;
+    for (k = 0; k < taps; k++) {
+        column[k] = 0;
+    }
+}
+
+/* Add lane * (x + input_offset) for the in-bounds taps of the window at (oy, ox) to column. */
+static void gather_column(const kwsc_nn_op *op, const int8_t *in, int oy, int ox, int32_t lane, int32_t *column)
+{
+    const int in_w = op->in.width, in_c = op->in.channels;
+    const int k_w = op->filter_width;
+    const int y0 = oy * op->stride_height - op->pad_top;
+    const int x0 = ox * op->stride_width - op->pad_left;
+    const int32_t offset = op->input_offset;
+    int ky0, ky1, kx0, kx1, ky, kx, ic;
+    valid_taps(y0, op->dilation_height, op->filter_height, op->in.height, &ky0, &ky1);
+    valid_taps(x0, op->dilation_width, k_w, in_w, &kx0, &kx1);
+    for (ky = ky0; ky < ky1; ky++) {
+        const int8_t *row = in + (y0 + op->dilation_height * ky) * in_w * in_c;
+        for (kx = kx0; kx < kx1; kx++) {
+            const int8_t *src = row + (x0 + op->dilation_width * kx) * in_c;
+            int32_t *dst = column + (ky * k_w + kx) * in_c;
+            for (ic = 0; ic < in_c; ic++) {
+                dst[ic] += lane * ((int32_t)src[ic] + offset);
             }
         }
     }
 }
 
+/* The input of the first tap of the window at output position p (may lie in the padding). */
+static int window_origin(const kwsc_nn_op *op, int p, int *y0, int *x0)
+{
+    const int oy = p / op->out.width, ox = p % op->out.width;
+    *y0 = oy * op->stride_height - op->pad_top;
+    *x0 = ox * op->stride_width - op->pad_left;
+    return *y0 >= 0 && *x0 >= 0 && *y0 + (op->filter_height - 1) * op->dilation_height < op->in.height &&
+           *x0 + (op->filter_width - 1) * op->dilation_width < op->in.width; /* wholly inside */
+}
+
+/* The packed column of positions p and p + 1 when both windows lie inside the input (always, for
+ * a 1x1 kernel): one pass, every tap written, nothing to zero first. */
+static void gather_pair_inside(const kwsc_nn_op *op, const int8_t *in, int y0, int x0, int y1, int x1,
+                               int32_t *column)
+{
+    const int in_w = op->in.width, in_c = op->in.channels;
+    const int delta = ((y1 - y0) * in_w + (x1 - x0)) * in_c; /* from the first window to the second */
+    /* (a + offset) + (b + offset) * 2^PACK_SHIFT, without overflow: at most 255 * (2^23 + 1) */
+    const int32_t offset = op->input_offset * (((int32_t)1 << PACK_SHIFT) + 1);
+    int ky, kx, ic;
+    for (ky = 0; ky < op->filter_height; ky++) {
+        for (kx = 0; kx < op->filter_width; kx++) {
+            const int8_t *a = in + ((y0 + op->dilation_height * ky) * in_w + x0 + op->dilation_width * kx) * in_c;
+            for (ic = 0; ic < in_c; ic++) {
+                *column++ = (int32_t)a[ic] + (int32_t)a[ic + delta] * ((int32_t)1 << PACK_SHIFT) + offset;
+            }
+        }
+    }
+}
+
+/* Two filters against a packed column pair, n <= PACK_TAPS taps: two 64-bit packed sums. */
+static void dot_packed(const int32_t *column, const int8_t *w0, const int8_t *w1, int n, int64_t *acc0, int64_t *acc1)
+{
+    int64_t s0 = 0, s1 = 0;
+    const int32_t *end = column + (n & ~7);
+    /* Unrolled by eight: fixed offsets from three pointers, no index register. */
+    while (column < end) {
+        s0 += (int64_t)w0[0] * column[0];
+        s1 += (int64_t)w1[0] * column[0];
+        s0 += (int64_t)w0[1] * column[1];
+        s1 += (int64_t)w1[1] * column[1];
+        s0 += (int64_t)w0[2] * column[2];
+        s1 += (int64_t)w1[2] * column[2];
+        s0 += (int64_t)w0[3] * column[3];
+        s1 += (int64_t)w1[3] * column[3];
+        s0 += (int64_t)w0[4] * column[4];
+        s1 += (int64_t)w1[4] * column[4];
+        s0 += (int64_t)w0[5] * column[5];
+        s1 += (int64_t)w1[5] * column[5];
+        s0 += (int64_t)w0[6] * column[6];
+        s1 += (int64_t)w1[6] * column[6];
+        s0 += (int64_t)w0[7] * column[7];
+        s1 += (int64_t)w1[7] * column[7];
+        column += 8;
+        w0 += 8;
+        w1 += 8;
+    }
+    end += n & 7;
+    while (column < end) {
+        s0 += (int64_t)*w0++ * *column;
+        s1 += (int64_t)*w1++ * *column++;
+    }
+    *acc0 = s0;
+    *acc1 = s1;
+}
+
+/* Standard convolution, receptive field of at most COLUMN_MAX taps; see the comment above. */
+static void conv2d_columns(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
+{
+    const int out_w = op->out.width, out_c = op->out.channels;
+    const int positions = op->out.height * out_w;
+    const int taps = op->filter_height * op->filter_width * op->in.channels;
+    int32_t column[COLUMN_MAX];
+    int p, oc, k;
+    for (p = 0; p < positions; p += 2) {
+        const int pair = p + 1 < positions;
+        int8_t *dst = out + p * out_c;
+        int y0, x0, y1, x1;
+        const int inside = window_origin(op, p, &y0, &x0);
+        if (pair && window_origin(op, p + 1, &y1, &x1) && inside) {
+            gather_pair_inside(op, in, y0, x0, y1, x1, column);
+        } else {
+            zero_column(column, taps);
+            if (pair) {
+                gather_column(op, in, (p + 1) / out_w, (p + 1) % out_w, (int32_t)1 << PACK_SHIFT, column);
+            }
+            gather_column(op, in, p / out_w, p % out_w, 1, column);
+        }
+        for (oc = 0; oc < out_c; oc += 2) {
+            const int8_t *w0 = op->weights + oc * taps;
+            const int8_t *w1 = oc + 1 < out_c ? w0 + taps : w0; /* odd count: repeat, discard */
+            int32_t a0 = 0, b0 = 0, a1 = 0, b1 = 0; /* a: position p, b: p + 1; 0, 1: filters */
+            requant rq0, rq1;
+            for (k = 0; k < taps; k += PACK_TAPS) {
+                const int n = taps - k < PACK_TAPS ? taps - k : PACK_TAPS;
+                int64_t s0, s1;
+                dot_packed(column + k, w0 + k, w1 + k, n, &s0, &s1);
+                split_lanes(s0, &a0, &b0);
+                split_lanes(s1, &a1, &b1);
+            }
+            requant_init(op, oc, &rq0);
+            requant_init(op, oc + 1 < out_c ? oc + 1 : oc, &rq1);
+            dst[oc] = requant_apply(&rq0, a0);
+            if (oc + 1 < out_c) {
+                dst[oc + 1] = requant_apply(&rq1, a1);
+            }
+            if (pair) {
+                dst[out_c + oc] = requant_apply(&rq0, b0);
+                if (oc + 1 < out_c) {
+                    dst[out_c + oc + 1] = requant_apply(&rq1, b1);
+                }
+            }
+        }
+    }
+}
+
+/* Standard convolution tap by tap, for receptive fields longer than COLUMN_MAX (none in kwsc's
+ * own architectures): the reference loop with the in-bounds tap ranges computed once per position. */
+static void conv2d_direct(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
+{
+    const int in_w = op->in.width, in_c = op->in.channels;
+    const int out_w = op->out.width, out_c = op->out.channels;
+    const int k_h = op->filter_height, k_w = op->filter_width;
+    const int32_t offset = op->input_offset;
+    int oy, ox, oc;
+    for (oy = 0; oy < op->out.height; oy++) {
+        const int y0 = oy * op->stride_height - op->pad_top;
+        int ky0, ky1;
+        valid_taps(y0, op->dilation_height, k_h, op->in.height, &ky0, &ky1);
+        for (ox = 0; ox < out_w; ox++) {
+            const int x0 = ox * op->stride_width - op->pad_left;
+            int kx0, kx1;
+            valid_taps(x0, op->dilation_width, k_w, in_w, &kx0, &kx1);
+            for (oc = 0; oc < out_c; oc++) {
+                int32_t acc = 0;
+                int ky, kx, ic;
+                for (ky = ky0; ky < ky1; ky++) {
+                    const int8_t *row = in + (y0 + op->dilation_height * ky) * in_w * in_c;
+                    for (kx = kx0; kx < kx1; kx++) {
+                        const int8_t *x = row + (x0 + op->dilation_width * kx) * in_c;
+                        const int8_t *w = op->weights + ((oc * k_h + ky) * k_w + kx) * in_c;
+                        for (ic = 0; ic < in_c; ic++) {
+                            acc += (int32_t)w[ic] * ((int32_t)x[ic] + offset);
+                        }
+                    }
+                }
+                out[(oy * out_w + ox) * out_c + oc] = requantize_output(op, oc, acc);
+            }
+        }
+    }
+}
+
+/* Depthwise channels per pass (multiplier 1): eight accumulators still fit the M4's registers. */
+#define DW_BLOCK 8
+
+/*
+ * Depthwise sums sum(w * (x + offset)) of DW_BLOCK adjacent channels over a rows x cols block of
+ * taps (x: the first tap's input of the first channel, w: its weight). depthwise_block passes
+ * offset 0 for windows wholly inside the input and adds offset * sum(w) afterwards, computed once;
+ * once inlined with that constant 0, the offset additions disappear from the loop. The channels
+ * share the pointer arithmetic and loop control.
+ */
+static void depthwise_sums(const int8_t *x, const int8_t *w, int rows, int cols, int x_row_step, int x_col_step,
+                           int w_row_step, int w_col_step, int32_t offset, int32_t acc[DW_BLOCK])
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    const int8_t *w_end = w + rows * w_row_step;
+    /* Loops run to end pointers: no counters, fewer live registers. */
+    for (; w != w_end; w += w_row_step, x += x_row_step) {
+        const int8_t *xp = x;
+        const int8_t *wp = w;
+        const int8_t *wp_end = w + cols * w_col_step;
+        for (; wp != wp_end; wp += w_col_step, xp += x_col_step) {
+            a0 += (int32_t)wp[0] * (xp[0] + offset);
+            a1 += (int32_t)wp[1] * (xp[1] + offset);
+            a2 += (int32_t)wp[2] * (xp[2] + offset);
+            a3 += (int32_t)wp[3] * (xp[3] + offset);
+            a4 += (int32_t)wp[4] * (xp[4] + offset);
+            a5 += (int32_t)wp[5] * (xp[5] + offset);
+            a6 += (int32_t)wp[6] * (xp[6] + offset);
+            a7 += (int32_t)wp[7] * (xp[7] + offset);
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    acc[4] = a4;
+    acc[5] = a5;
+    acc[6] = a6;
+    acc[7] = a7;
+}
+
+/* The DW_BLOCK channels' weights summed over a rows x cols block of taps, times the input offset. */
+static void weight_sums(const int8_t *w, int rows, int cols, int w_row_step, int w_col_step, int32_t offset,
+                        int32_t sums[DW_BLOCK])
+{
+    int r, c, i;
+    for (i = 0; i < DW_BLOCK; i++) {
+        sums[i] = 0;
+    }
+    for (r = 0; r < rows; r++) {
+        const int8_t *wp = w + r * w_row_step;
+        for (c = 0; c < cols; c++) {
+            for (i = 0; i < DW_BLOCK; i++) {
+                sums[i] += wp[i];
+            }
+            wp += w_col_step;
+        }
+    }
+    for (i = 0; i < DW_BLOCK; i++) {
+        sums[i] *= offset;
+    }
+}
+
+/*
+ * Depthwise convolution with depth multiplier 1, channels c .. c + DW_BLOCK - 1, over every output
+ * position:
+ * sum(w * (x + offset)) = sum(w * x) + offset * sum(w) over the in-bounds taps. The second term
+ * is the same for every window that lies wholly inside the input, so it is computed once; only
+ * windows overlapping the padding sum their own weights. Channel-outer order also sets up the
+ * channels' requantisation once.
+ */
+static void depthwise_block(const kwsc_nn_op *op, const int8_t *in, int8_t *out, int c)
+{
+    const int in_w = op->in.width, in_c = op->in.channels;
+    const int out_w = op->out.width, out_c = op->out.channels;
+    const int k_h = op->filter_height, k_w = op->filter_width;
+    const int x_row_step = op->dilation_height * in_w * in_c, x_col_step = op->dilation_width * in_c;
+    const int w_row_step = k_w * out_c;
+    requant rq[DW_BLOCK];
+    static const int32_t none[DW_BLOCK] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int32_t full[DW_BLOCK], acc[DW_BLOCK];
+    int oy, ox, i;
+    for (i = 0; i < DW_BLOCK; i++) {
+        requant_init(op, c + i, &rq[i]);
+    }
+    weight_sums(op->weights + c, k_h, k_w, w_row_step, out_c, op->input_offset, full);
+    for (oy = 0; oy < op->out.height; oy++) {
+        const int y0 = oy * op->stride_height - op->pad_top;
+        int ky0, ky1;
+        valid_taps(y0, op->dilation_height, k_h, op->in.height, &ky0, &ky1);
+        for (ox = 0; ox < out_w; ox++) {
+            const int x0 = ox * op->stride_width - op->pad_left;
+            const int8_t *w;
+            const int8_t *x;
+            const int32_t *offsets;
+            int8_t *dst = out + (oy * out_w + ox) * out_c + c;
+            int kx0, kx1;
+            valid_taps(x0, op->dilation_width, k_w, in_w, &kx0, &kx1);
+            w = op->weights + (ky0 * k_w + kx0) * out_c + c;
+            x = in + ((y0 + op->dilation_height * ky0) * in_w + x0 + op->dilation_width * kx0) * in_c + c;
+            if (ky1 - ky0 == k_h && kx1 - kx0 == k_w) {
+                depthwise_sums(x, w, k_h, k_w, x_row_step, x_col_step, w_row_step, out_c, 0, acc);
+                offsets = full;
+            } else {
+                depthwise_sums(x, w, ky1 - ky0, kx1 - kx0, x_row_step, x_col_step, w_row_step, out_c,
+                               op->input_offset, acc);
+                offsets = none;
+            }
+            for (i = 0; i < DW_BLOCK; i++) {
+                dst[i] = requant_apply(&rq[i], acc[i] + offsets[i]);
+            }
+        }
+    }
+}
+
+/* One depthwise sum sum(w * (x + offset)) over a rows x cols block of taps (any multiplier). */
+static int32_t depthwise_sum(const int8_t *x, const int8_t *w, int rows, int cols, int x_row_step, int x_col_step,
+                             int w_row_step, int w_col_step, int32_t offset)
+{
+    int32_t acc = 0;
+    int r, c;
+    for (r = 0; r < rows; r++) {
+        const int8_t *xp = x + r * x_row_step;
+        const int8_t *wp = w + r * w_row_step;
+        for (c = 0; c < cols; c++) {
+            acc += (int32_t)*wp * ((int32_t)*xp + offset);
+            xp += x_col_step;
+            wp += w_col_step;
+        }
+    }
+    return acc;
+}
+
+/* Depthwise convolution: output channel oc = ic * depth_multiplier + m reads input channel ic
+ * only. With multiplier 1, depthwise_block takes DW_BLOCK channels at a time; the rest (and every
+ * channel of a larger multiplier) go one by one, with the in-bounds tap ranges computed once
+ * per output position and no division by the multiplier. */
+static void depthwise_conv2d(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
+{
+    const int in_w = op->in.width, in_c = op->in.channels;
+    const int out_w = op->out.width, out_c = op->out.channels;
+    const int k_w = op->filter_width, multiplier = op->depth_multiplier;
+    const int x_row_step = op->dilation_height * in_w * in_c, x_col_step = op->dilation_width * in_c;
+    const int w_row_step = k_w * out_c;
+    const int first = multiplier == 1 ? out_c - out_c % DW_BLOCK : 0; /* channels done by depthwise_block */
+    int oy, ox, ic, m, c;
+    for (c = 0; c < first; c += DW_BLOCK) {
+        depthwise_block(op, in, out, c);
+    }
+    if (first == out_c) {
+        return;
+    }
+    for (oy = 0; oy < op->out.height; oy++) {
+        const int y0 = oy * op->stride_height - op->pad_top;
+        int ky0, ky1;
+        valid_taps(y0, op->dilation_height, op->filter_height, op->in.height, &ky0, &ky1);
+        for (ox = 0; ox < out_w; ox++) {
+            const int x0 = ox * op->stride_width - op->pad_left;
+            int8_t *dst = out + (oy * out_w + ox) * out_c;
+            int kx0, kx1, oc = first;
+            /* the first in-bounds tap, channel 0 */
+            const int8_t *x = in + ((y0 + op->dilation_height * ky0) * in_w + x0) * in_c;
+            const int8_t *w = op->weights + ky0 * k_w * out_c;
+            valid_taps(x0, op->dilation_width, k_w, in_w, &kx0, &kx1);
+            x += op->dilation_width * kx0 * in_c;
+            w += kx0 * out_c;
+            for (ic = first / multiplier; ic < in_c; ic++) {
+                for (m = 0; m < multiplier; m++, oc++) {
+                    const int32_t acc = depthwise_sum(x + ic, w + oc, ky1 - ky0, kx1 - kx0, x_row_step, x_col_step,
+                                                      w_row_step, out_c, op->input_offset);
+                    dst[oc] = requantize_output(op, oc, acc);
+                }
+            }
+        }
+    }
+}
+
+/* Fully connected: four outputs per pass over the input, so each input value is loaded and
+ * offset once for four weights. */
 static void fully_connected(const kwsc_nn_op *op, const int8_t *in, int8_t *out)
 {
-    const size_t depth = (size_t)op->in.height * op->in.width * op->in.channels;
+    const int depth = op->in.height * op->in.width * op->in.channels;
     const int outputs = op->out.channels;
-    int o;
-    for (o = 0; o < outputs; o++) {
-        const int8_t *w = op->weights + (size_t)o * depth;
-        int32_t acc = 0;
-        size_t d;
+    const int32_t offset = op->input_offset;
+    int o, d;
+    for (o = 0; o < outputs; o += 4) {
+        /* Past the last output, repeat its row and discard the sums. */
+        const int8_t *w0 = op->weights + o * depth;
+        const int8_t *w1 = o + 1 < outputs ? w0 + depth : w0;
+        const int8_t *w2 = o + 2 < outputs ? w1 + depth : w1;
+        const int8_t *w3 = o + 3 < outputs ? w2 + depth : w2;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         for (d = 0; d < depth; d++) {
-            acc += (int32_t)w[d] * ((int32_t)in[d] + op->input_offset);
+            const int32_t x = (int32_t)in[d] + offset;
+            a0 += (int32_t)w0[d] * x;
+            a1 += (int32_t)w1[d] * x;
+            a2 += (int32_t)w2[d] * x;
+            a3 += (int32_t)w3[d] * x;
         }
-        if (op->bias != NULL) {
-            acc += op->bias[o];
+        out[o] = requantize_output(op, o, a0);
+        if (o + 1 < outputs) {
+            out[o + 1] = requantize_output(op, o + 1, a1);
         }
-        acc = kwsc_nn_requantize(acc, op->multiplier[o], op->shift[o]) + op->output_offset;
-        out[o] = (int8_t)clamp32(acc, op->act_min, op->act_max);
+        if (o + 2 < outputs) {
+            out[o + 2] = requantize_output(op, o + 2, a2);
+        }
+        if (o + 3 < outputs) {
+            out[o + 3] = requantize_output(op, o + 3, a3);
+        }
     }
 }
 
@@ -288,7 +708,9 @@ static int op_check(const kwsc_nn_op *op, uint32_t arena_bytes)
         return KWSC_ERR_CONFIG; /* only a reshape may work in place */
     }
     if (needs_requant) {
-        if (op->weights == NULL || op->multiplier == NULL || op->shift == NULL) {
+        /* An int8 zero point is -128..127; the packed columns of conv2d_columns rely on it. */
+        if (op->weights == NULL || op->multiplier == NULL || op->shift == NULL || op->input_offset < -127 ||
+            op->input_offset > 128) {
             return KWSC_ERR_CONFIG;
         }
         for (c = 0; c < op->out.channels; c++) {
@@ -379,10 +801,14 @@ int kwsc_nn_invoke(const kwsc_nn_model *model, void *arena, size_t arena_bytes)
             }
             break;
         case KWSC_NN_CONV2D:
-            conv2d(op, in, out, 0);
+            if (op->filter_height * op->filter_width * op->in.channels <= COLUMN_MAX) {
+                conv2d_columns(op, in, out);
+            } else {
+                conv2d_direct(op, in, out);
+            }
             break;
         case KWSC_NN_DEPTHWISE_CONV2D:
-            conv2d(op, in, out, 1);
+            depthwise_conv2d(op, in, out);
             break;
         case KWSC_NN_FULLY_CONNECTED:
             fully_connected(op, in, out);

@@ -36,8 +36,6 @@ def zoo_model_tflite(seed: int = 0) -> bytes:
     bias, and a 12-class softmax. Random weights and biases, calibrated on random windows."""
     import tensorflow as tf
 
-    from kwsc.train import INPUT_SCALE
-
     tf.keras.utils.set_random_seed(seed)
     layers = tf.keras.layers
     init = {"bias_initializer": tf.keras.initializers.RandomNormal(stddev=0.3)}
@@ -50,7 +48,39 @@ def zoo_model_tflite(seed: int = 0) -> bytes:
     x = layers.Flatten()(x)
     x = layers.Dense(24, activation="relu", **init)(x)
     outputs = layers.Dense(12, activation="softmax", **init)(x)
-    model = tf.keras.Model(inputs, outputs)
+    return _full_int8(tf.keras.Model(inputs, outputs), seed)
+
+
+def odd_shapes_model_tflite(seed: int = 0) -> bytes:
+    """A full-INT8 .tflite whose shapes hit every remainder and fallback path of kwsc_nn.c's
+    kernels: odd channel counts (2-, 4-channel blocks with a tail), an odd number of output
+    positions, depthwise with multiplier 1 (blocks of four plus one, dilated), a column longer
+    than one 128-tap packed chunk (3x3x17), one longer than the 256-tap column (7x7x6, the direct
+    loop) and a fully connected layer with five outputs."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    layers = tf.keras.layers
+    init = {"bias_initializer": tf.keras.initializers.RandomNormal(stddev=0.3)}
+    inputs = tf.keras.Input(batch_shape=(1, 49, 13), name="features")
+    x = layers.Reshape((49, 13, 1))(inputs)
+    x = layers.Conv2D(5, (10, 4), strides=(2, 2), padding="same", activation="relu", **init)(x)
+    x = layers.DepthwiseConv2D((3, 3), padding="same", activation="relu", **init)(x)
+    x = layers.Conv2D(17, (1, 1), activation="relu", **init)(x)
+    x = layers.DepthwiseConv2D((3, 3), dilation_rate=(2, 1), padding="same", **init)(x)
+    x = layers.Conv2D(6, (3, 3), strides=(2, 1), padding="same", activation="relu", **init)(x)
+    x = layers.Conv2D(3, (7, 7), padding="valid", **init)(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(5, activation="softmax", **init)(x)
+    return _full_int8(tf.keras.Model(inputs, outputs), seed)
+
+
+def _full_int8(model: object, seed: int) -> bytes:
+    """Convert a Keras model to full INT8, calibrated on random windows."""
+    import tensorflow as tf
+
+    from kwsc.train import INPUT_SCALE
+
     rng = np.random.default_rng(seed)
 
     def representative():  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import zoo_model_tflite, zoo_windows
+from conftest import odd_shapes_model_tflite, zoo_model_tflite, zoo_windows
 from kwsc import export as kexport
 from kwsc import signals
 from kwsc._kwsc_c import lib
@@ -44,6 +44,15 @@ def test_second_random_model_bit_exact(tmp_path: Path) -> None:
     tflite = zoo_model_tflite(seed=7)
     windows = zoo_windows(200, seed=7)
     np.testing.assert_array_equal(Runtime.from_tflite(tflite).run(windows), run_int8(tflite, windows))
+
+
+def test_odd_shapes_bit_exact() -> None:
+    """Every remainder and fallback path of the optimised kernels (see odd_shapes_model_tflite)."""
+    tflite = odd_shapes_model_tflite(seed=3)
+    windows = zoo_windows(200, seed=3)
+    reference = run_int8(tflite, windows)
+    assert len(np.unique(reference, axis=0)) > 20
+    np.testing.assert_array_equal(Runtime.from_tflite(tflite).run(windows), reference)
 
 
 @pytest.fixture(scope="module")
