@@ -6,7 +6,7 @@ Builds the default DS-CNN (64 filters, 4 blocks) and the "cnn" architecture with
 weights (kwsc.train.build_model, converted to full INT8 with kwsc.train.to_int8_tflite), exports
 each (kwsc.export), compiles it into the firmware (kwsc.firmware.build(model_dir=...)) and runs
 it under QEMU (mps2-an386). The instruction count does not depend on the weights; outputs are
-checked equal to the host runtime's (kwsc.nn.Runtime, the same C compiled for this machine).
+checked equal to the host runtime's (kwsc.runtime.Runtime, the same C compiled for this machine).
 Host time is the best of five runs over the windows, one kwsc_nn_invoke per window.
 Set KWSC_CACHE to keep firmware builds apart from other checkouts.
 """
@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from kwsc import firmware
 from kwsc.export import export
-from kwsc.nn import Runtime
+from kwsc.runtime import Runtime
 
 ARCHITECTURES = ("dscnn", "cnn")
 INPUT_SHAPE = (49, 13)

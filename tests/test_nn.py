@@ -206,7 +206,7 @@ def test_firmware_outputs_equal_host_on_every_split(version: Path, trained_folde
     np.testing.assert_array_equal(device.outputs, Runtime(plan).run(windows))
     assert device.arena_bytes == plan.arena_bytes
     assert plan.macs() < device.instructions_per_inference < 100 * plan.macs()
-    assert 0 < device.stack_bytes < 1024
+    assert 0 < device.stack_bytes < 2048  # the convolution column buffer is 1 KB of it
 
 
 def test_firmware_without_a_model_says_so() -> None:
