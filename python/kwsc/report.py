@@ -1,0 +1,210 @@
+"""The model report (``report.md`` in the model folder): what a model is, what it costs on the
+device and how it performs on streaming audio, with the lineage that produced it.
+
+It reads what earlier stages wrote (the dataset version's lineage, the model's meta.json,
+lineage.json, eval.json and det.json) and takes the firmware footprint measured for the model
+(:func:`kwsc.footprint.measure`), so it states numbers, it does not recompute them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kwsc import footprint as fp
+
+#: FA/h operating points the report reads off the test DET curve.
+OPERATING_POINTS = (0.5, 1.0, 5.0, 10.0)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def _ci(interval: list[float] | None, scale: float = 1.0, digits: int = 2) -> str:
+    if not interval:
+        return ""
+    return f" [{interval[0] * scale:.{digits}f}, {interval[1] * scale:.{digits}f}]"
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 1000:.0f} ms"
+
+
+def confusion_matrix(version_dir: Path, tflite: bytes, labels: list[str]) -> tuple[np.ndarray, int]:
+    """Window-level confusion matrix (rows: true label, columns: predicted) of the kwsc runtime
+    (the device's int8 outputs) on the test split, and the number of windows."""
+    from kwsc.features import load_windows
+    from kwsc.runtime import Runtime
+
+    windows, names = load_windows(version_dir, "test")
+    index = {label: i for i, label in enumerate(labels)}
+    truth = np.array([index.get(str(n), -1) for n in names])
+    keep = truth >= 0
+    predicted = Runtime.from_tflite(tflite).run(windows[keep]).argmax(axis=1) if keep.any() else np.zeros(0, int)
+    matrix = np.zeros((len(labels), len(labels)), np.int64)
+    np.add.at(matrix, (truth[keep], predicted), 1)
+    return matrix, int(keep.sum())
+
+
+def operating_points(det: list[dict[str, Any]], targets: tuple[float, ...] = OPERATING_POINTS) -> list[dict[str, Any]]:
+    """For each FA/h target, the lowest threshold whose FA/h is within it, read off a DET curve."""
+    rows = []
+    for target in targets:
+        point = next((p for p in det if p["fa_per_hour"] is not None and p["fa_per_hour"] <= target), det[-1])
+        rows.append({"target_fa_per_hour": target, **point})
+    return rows
+
+
+def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], checks: list[fp.BudgetCheck]) -> str:
+    """The Markdown report of the model in ``folder`` (a store's models/<id>/), given its measured
+    firmware footprint. Needs eval.json and det.json (``kwsc eval``)."""
+    folder = Path(folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    lineage = json.loads((folder / "lineage.json").read_text())
+    report = json.loads((folder / "eval.json").read_text())
+    det = json.loads((folder / "det.json").read_text())
+    version = lineage["dataset_version"]
+    version_dir = folder.parents[1] / "datasets" / version
+    dataset = json.loads((version_dir / "lineage.json").read_text())
+    test, validation = report["test"], report["validation"]
+    model, train = lineage["model"], lineage["train"]
+    keywords = ", ".join(meta["keywords"])
+    lines = [
+        f"# kwsc model {folder.name}: {keywords}",
+        "",
+        f"{model['arch'].upper()} ({model['filters']} filters, {model['blocks']} blocks) trained on dataset version "
+        f"`{version}`; full INT8, run on the device by kwsc's C runtime (bit-exact with TFLite Micro).",
+        "",
+        "## Headline (test split, streaming, at the chosen threshold)",
+        "",
+        "| metric | test | validation |",
+        "|---|---|---|",
+        f"| threshold (chosen on validation for {report['config']['target_fa_per_hour']} FA/h) | "
+        f"{report['threshold']:.4f} | same |",
+        f"| false accepts per hour (95 % CI) | {test['fa_per_hour']:.2f}{_ci(test['fa_per_hour_ci'])} "
+        f"({test['false_accepts']} in {test['negative_hours']:.2f} h) | {validation['fa_per_hour']:.2f}"
+        f"{_ci(validation['fa_per_hour_ci'])} ({validation['false_accepts']} in "
+        f"{validation['negative_hours']:.2f} h) |",
+        f"| false reject rate (95 % CI) | {_pct(test['frr'])}{_ci(test['frr_ci'], 100, 1)} ({test['misses']} of "
+        f"{test['trials']}) | {_pct(validation['frr'])}{_ci(validation['frr_ci'], 100, 1)} ({validation['misses']} "
+        f"of {validation['trials']}) |",
+        f"| detection latency, median / p95 (target p95 {_ms(test['latency_target_s'])}) | "
+        f"{_ms(test['latency_median_s'])} / {_ms(test['latency_p95_s'])} | {_ms(validation['latency_median_s'])} / "
+        f"{_ms(validation['latency_p95_s'])} |",
+        "",
+        "These are in-distribution numbers: the test split holds voices the model never heard, but from the same "
+        "TTS engines and voice families as training. Real speakers are harder (see issue 9's benchmark).",
+        "",
+        f"Rule: {report['rule']}. Detector: inference every {report['detector']['stride_frames']} frames, "
+        f"moving average over {report['detector']['smooth_inferences']} inferences, refractory "
+        f"{report['detector']['refractory_s']} s. Positives are test keyword clips with "
+        f"{report['config']['lead_s']} s of background before and {report['config']['tail_s']} s after at "
+        f"{report['config']['positive_snr_db']} dB SNR; negatives are the split's non-keyword clips joined into one "
+        "stream.",
+        "",
+        "## DET curve",
+        "",
+        "![DET curve](det.png)",
+        "",
+        "Test-split operating points (lowest threshold within each FA/h; 95 % intervals):",
+        "",
+        "| FA/h target | threshold | FA/h | FRR |",
+        "|---:|---:|---|---|",
+    ]
+    for point in operating_points(det["test"]):
+        fa, frr = f"{point['fa_per_hour']:.2f}{_ci(point['fa_per_hour_ci'])}", _pct(point["frr"])
+        lines.append(f"| {point['target_fa_per_hour']:g} | {point['threshold']:.4f} | {fa} | "
+                     f"{frr}{_ci(point['frr_ci'], 100, 1)} |")  # fmt: skip
+    counts = dataset["counts"]
+    lines += [
+        "",
+        "## Dataset",
+        "",
+        f"Version `{version}`: {counts['inputs']:,} inputs = {counts['accepted']:,} accepted + {counts['rejected']:,} "
+        f"rejected + {counts['duplicate']:,} duplicates (every reject and duplicate in the manifest with its reason); "
+        f"{counts['augmented']:,} augmented variants; {dataset['features']['windows']:,} int8 feature windows. "
+        f"Its report: `{version_dir / 'report.md'}`.",
+        "",
+        "## Model",
+        "",
+        f"- INT8 flatbuffer {lineage['model_bytes']:,} B (budget {train['max_model_bytes']:,} B); arena "
+        f"{meta.get('arena_bytes', 0):,} B; {meta.get('macs_per_inference', 0):,} MACs per inference.",
+        f"- Window accuracy on the test split: float {lineage['float_test_accuracy']:.3f}, INT8 "
+        f"{lineage['int8_test_accuracy']:.3f}; kwsc runtime vs TFLite Micro: "
+        f"{lineage.get('runtime_mismatches', 'n/a')} of {lineage.get('runtime_checked_windows', 'n/a'):,} test "
+        "windows differ.",
+        f"- Epoch {lineage['epoch']} of {train['epochs']} kept (validation FA/h estimate under a recall floor); seed "
+        f"{train['seed']}.",
+        "",
+        "## On the device (Cortex-M4, QEMU)",
+        "",
+        fp.format_table(components, checks),
+        "",
+    ]
+    path = components.get("detector")
+    check = report.get("device_check")
+    if path is not None and path.instructions_per_second:
+        mhz = path.instructions_per_second / 1e6
+        lines.append(f"The whole keyword path (frontend + model + detector) executes {mhz:,.1f} M instructions per "
+                     f"second of audio: {mhz:,.0f} MHz at one instruction per cycle. QEMU counts instructions, "
+                     "not cycles; loads take two cycles on a Cortex-M4, so a real clock must be higher.")  # fmt: skip
+    if check is not None:
+        verdict = "identical to the host's" if check["identical"] else "DIFFERENT from the host's"
+        lines += ["", f"Device check: {check['seconds']:.0f} s of test audio ({check['inferences']} inferences, "
+                      f"{check['detections']} detections) streamed through the detector on the Cortex-M4 under "
+                      f"QEMU: records {verdict}."]  # fmt: skip
+    labels = list(meta["labels"])
+    tflite = (folder / "model.tflite").read_bytes()
+    matrix, windows = confusion_matrix(version_dir, tflite, labels)
+    accuracy = np.trace(matrix) / windows if windows else float("nan")
+    lines += ["", "## Clip level (secondary)", "",
+              f"Window accuracy on {windows:,} test windows, kwsc runtime: {accuracy:.3f}. Confusion matrix "
+              "(rows: true, columns: predicted):", "",
+              "| true \\ predicted | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]  # fmt: skip
+    for label, row in zip(labels, matrix, strict=True):
+        lines.append(f"| {label} | " + " | ".join(f"{v:,}" for v in row) + " |")
+    lines += [
+        "",
+        "## Lineage",
+        "",
+        f"- dataset version `{version}` (its lineage.json lists every input hash and the config)",
+        f"- model `{folder.name}`: sha256 {lineage['model_sha256']}",
+        f"- code {lineage['code_version']}, kwsc {lineage['kwsc_version']}",
+        "- packages: " + ", ".join(f"{k} {v}" for k, v in sorted(lineage["packages"].items())),
+        f"- frontend hash {meta['frontend']['hash']}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_report(
+    folder: str | Path, components: dict[str, fp.ComponentFootprint], checks: list[fp.BudgetCheck]
+) -> Path:
+    """Write ``report.md`` into the model folder; returns its path."""
+    folder = Path(folder)
+    path = folder / "report.md"
+    path.write_text(model_report(folder, components, checks))
+    return path
+
+
+def measure_model(folder: str | Path, budget: Any = None, windows: int = 4) -> tuple[dict, list]:
+    """Footprint of the model in ``folder`` on the device: the firmware built with its export,
+    the model and the streaming detector measured under QEMU; (components, budget checks)."""
+    from kwsc import firmware
+    from kwsc.config import BudgetConfig
+    from kwsc.detector import Detector
+    from kwsc.export import export
+
+    folder = Path(folder)
+    if not (folder / "kwsc_model.c").is_file():
+        export(folder / "model.tflite", folder)
+    detector = Detector.from_folder(folder)
+    build = firmware.build(model_dir=folder)
+    rng = np.random.default_rng(0)
+    model_windows = rng.integers(-128, 128, (windows, detector.runtime.plan.input_bytes)).astype(np.int8)
+    components = fp.measure(build, detector.frontend_config, model_windows=model_windows, detector=detector)
+    return components, fp.check_budgets(components, budget or BudgetConfig())
