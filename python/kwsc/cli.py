@@ -1052,3 +1052,34 @@ def eval_command(
                f"stored in {folder / 'meta.json'}; DET curve: {folder / 'det.png'}, {folder / 'det.json'}")  # fmt: skip
     if check is not None and not check["identical"]:
         raise SystemExit(1)
+
+
+@main.command("report")
+@click.argument("model")
+@_store_option
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Project TOML whose [budget] to check against.")  # fmt: skip
+def report_command(model: str, store_dir: Path | None, config_path: Path | None) -> None:
+    """Write the model's report.md (dataset, model, footprint on the Cortex-M4 measured now under
+    QEMU, streaming FA/h, FRR, latency and DET curve from `kwsc eval`, clip-level confusion
+    matrix, lineage) into its folder and print its path. Exit 1 when a budget is exceeded.
+    """
+    from kwsc import firmware
+    from kwsc.config import BudgetConfig, ConfigError, load_project_config
+    from kwsc.report import measure_model, write_report
+    from kwsc.store import Store, StoreError
+
+    try:
+        folder = Store(store_dir).resolve_model(model)
+        budget = (load_project_config(config_path) if config_path else {}).get("budget", BudgetConfig())
+    except (StoreError, ConfigError) as exc:
+        raise InputError(str(exc)) from exc
+    if not (folder / "eval.json").is_file():
+        raise InputError(f"{folder}: no eval.json; run `kwsc eval {folder.name}` first")
+    try:
+        components, checks = measure_model(folder, budget)
+    except firmware.FirmwareError as exc:
+        raise _firmware_error(exc) from exc
+    click.echo(str(write_report(folder, components, checks)))
+    if any(check.hard and not check.ok for check in checks):
+        raise SystemExit(1)
