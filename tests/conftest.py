@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -112,3 +114,22 @@ def zoo_windows(count: int, seed: int = 1) -> np.ndarray:
         rng.choice([-128, 127, 0], (count - 3 * (count // 4), 49, 13)),
     ]
     return np.concatenate([np.clip(np.rint(p), -128, 127) for p in parts]).astype(np.int8)
+
+
+def words_version(root: Path, keywords: list[str], words: tuple[str, ...] = ("alexa", "other")) -> tuple[Any, str]:
+    """A small dataset version built under ``root``: synthetic ``words`` from 24 speakers in a
+    Speech Commands tree, ``keywords`` as the project's phrases, split 0.6/0.2/0.2 by speaker.
+    Returns (store, version id)."""
+    import json
+
+    from kwsc.build import build
+    from kwsc.config import load_project
+    from kwsc.store import Store
+
+    signals.write_speech_commands_tree(root, [f"spk{k:02d}" for k in range(24)], words)
+    project = root / "project.toml"
+    project.write_text(f"[keyword]\nphrases = {json.dumps(keywords)}\n[sources.sc]\ntype = \"corpus\"\n"
+                       'layout = "speech_commands"\npath = "sc"\n'
+                       "[split]\nfractions = { train = 0.6, validation = 0.2, test = 0.2 }\n")  # fmt: skip
+    store = Store(root / "store")
+    return store, build(load_project(project), store, workers=1, progress=False).version_id

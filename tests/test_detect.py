@@ -15,12 +15,11 @@ import pytest
 import soundfile
 from click.testing import CliRunner
 
-from conftest import zoo_model_tflite
+from conftest import words_version, zoo_model_tflite
 from kwsc import signals
 from kwsc._kwsc_c import ffi, lib
-from kwsc.build import build
 from kwsc.cli import main
-from kwsc.config import ConfigError, FrontendConfig, load_project
+from kwsc.config import ConfigError, FrontendConfig
 from kwsc.detector import (
     MAX_KEYWORDS,
     DetectConfig,
@@ -31,7 +30,6 @@ from kwsc.detector import (
     threshold_q8,
 )
 from kwsc.frontend import Frontend, QuantParams
-from kwsc.store import Store
 from kwsc.train import ModelConfig, TrainConfig, save, train
 
 RATE = 16000
@@ -120,17 +118,11 @@ def long_signal(seconds_per_part: float = 2.0, seed: int = 0) -> np.ndarray:
 def train_folder(root: Path, keywords: list[str], words: tuple[str, ...]) -> Path:
     """A tiny DS-CNN trained on synthetic words (write_speech_commands_tree), saved in a store
     under ``root``; returns its model folder."""
-    signals.write_speech_commands_tree(root, [f"spk{k:02d}" for k in range(24)], words)
-    project = root / "project.toml"
-    project.write_text(f"[keyword]\nphrases = {json.dumps(keywords)}\n[sources.sc]\ntype = \"corpus\"\n"
-                       'layout = "speech_commands"\npath = "sc"\n'
-                       "[split]\nfractions = { train = 0.6, validation = 0.2, test = 0.2 }\n")  # fmt: skip
-    store = Store(root / "store")
-    result = build(load_project(project), store, workers=1, progress=False)
-    version = store.resolve(result.version_id)
+    store, version_id = words_version(root, keywords, words)
+    version = store.resolve(version_id)
     model_config, train_config = ModelConfig(filters=8, blocks=1), TrainConfig(epochs=2, batch_size=16)
     trained = train(version, keywords, model_config, train_config)
-    return save(root / "store", result.version_id, trained, model_config, train_config, keywords)
+    return save(store.root, version_id, trained, model_config, train_config, keywords)
 
 
 @pytest.fixture(scope="module")

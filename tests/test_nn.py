@@ -17,16 +17,12 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import odd_shapes_model_tflite, zoo_model_tflite, zoo_windows
+from conftest import odd_shapes_model_tflite, words_version, zoo_model_tflite, zoo_windows
 from kwsc import export as kexport
-from kwsc import signals
 from kwsc._kwsc_c import lib
-from kwsc.build import build
 from kwsc.cli import main
-from kwsc.config import load_project
 from kwsc.features import load_windows
 from kwsc.runtime import NNError, Runtime
-from kwsc.store import Store
 from kwsc.train import ModelConfig, TrainConfig, run_int8, save, train
 
 
@@ -58,14 +54,8 @@ def test_odd_shapes_bit_exact() -> None:
 @pytest.fixture(scope="module")
 def version(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small dataset of synthetic "alexa" and other words from 24 speakers."""
-    root = tmp_path_factory.mktemp("nn")
-    signals.write_speech_commands_tree(root, [f"spk{k:02d}" for k in range(24)])
-    project = root / "project.toml"
-    project.write_text('[keyword]\nphrases = ["alexa"]\n[sources.sc]\ntype = "corpus"\nlayout = "speech_commands"\n'
-                       'path = "sc"\n[split]\nfractions = { train = 0.6, validation = 0.2, test = 0.2 }\n')  # fmt: skip
-    store = Store(root / "store")
-    result = build(load_project(project), store, workers=1, progress=False)
-    return store.resolve(result.version_id)
+    store, version_id = words_version(tmp_path_factory.mktemp("nn"), ["alexa"])
+    return store.resolve(version_id)
 
 
 @pytest.mark.parametrize("arch", ["dscnn", "cnn"])

@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import words_version
 from kwsc import signals
-from kwsc.build import build
 from kwsc.config import load_project
-from kwsc.store import Store
 from kwsc.train import (
     BudgetError,
     ModelConfig,
@@ -30,14 +29,8 @@ SMALL = ModelConfig(arch="dscnn", filters=8, blocks=1)
 @pytest.fixture(scope="module")
 def version(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A dataset of synthetic "alexa" and "other" words from 24 speakers."""
-    root = tmp_path_factory.mktemp("train")
-    signals.write_speech_commands_tree(root, [f"spk{k:02d}" for k in range(24)])
-    project = root / "project.toml"
-    project.write_text('[keyword]\nphrases = ["alexa"]\n[sources.sc]\ntype = "corpus"\nlayout = "speech_commands"\n'
-                       'path = "sc"\n[split]\nfractions = { train = 0.6, validation = 0.2, test = 0.2 }\n')  # fmt: skip
-    store = Store(root / "store")
-    result = build(load_project(project), store, workers=1, progress=False)
-    return store.resolve(result.version_id), result.version_id
+    store, version_id = words_version(tmp_path_factory.mktemp("train"), ["alexa"])
+    return store.resolve(version_id), version_id
 
 
 def test_int8_model_takes_frontend_int8_and_is_reproducible(version: tuple[Path, str]) -> None:
@@ -123,7 +116,6 @@ def test_cli_train_from_a_project_file(tmp_path: Path) -> None:
     assert record["model"]["arch"] == "cnn" and record["model"]["filters"] == 4
     assert record["train"]["epochs"] == 2 and record["train"]["seed"] == 3
     from kwsc.build import version_id
-    from kwsc.config import load_project
 
     retrained = load_project(project)
     project.write_text(project.read_text().replace("epochs = 2", "epochs = 5"))

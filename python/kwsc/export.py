@@ -74,6 +74,12 @@ class OpPlan:
     def name(self) -> str:
         return OP_NAMES[self.kind]
 
+    def arrays(self) -> list[tuple[str, str, np.ndarray]]:
+        """(kwsc_nn_op field, C element type, values) of the const arrays this op has."""
+        named = (("weights", "int8_t", self.weights), ("bias", "int32_t", self.bias),
+                 ("multiplier", "int32_t", self.multiplier), ("shift", "int8_t", self.shift))  # fmt: skip
+        return [(name, ctype, values) for name, ctype, values in named if values is not None]
+
     def macs(self) -> int:
         """Multiply-accumulates per inference (0 for ops without weights)."""
         f = self.fields
@@ -122,8 +128,7 @@ class ModelPlan:
     def const_bytes(self) -> int:
         """Bytes of const data (weights, biases, multipliers, shifts) the model adds to flash,
         not counting the op table."""
-        arrays = [a for op in self.ops for a in (op.weights, op.bias, op.multiplier, op.shift) if a is not None]
-        return int(sum(a.nbytes for a in arrays))
+        return int(sum(values.nbytes for op in self.ops for _, _, values in op.arrays()))
 
     def macs(self) -> int:
         """Multiply-accumulates per inference."""
@@ -446,16 +451,10 @@ def c_source(plan: ModelPlan, symbol: str = "kwsc_model", origin: str = "") -> t
     entries = []
     for i, op in enumerate(plan.ops):
         refs = {}
-        for kind, ctype, array in (
-            ("weights", "int8_t", op.weights),
-            ("bias", "int32_t", op.bias),
-            ("multiplier", "int32_t", op.multiplier),
-            ("shift", "int8_t", op.shift),
-        ):
-            if array is not None:
-                name = f"{symbol}_op{i}_{kind}"
-                parts.append(_c_array(ctype, name, array))
-                refs[kind] = name
+        for kind, ctype, array in op.arrays():
+            name = f"{symbol}_op{i}_{kind}"
+            parts.append(_c_array(ctype, name, array))
+            refs[kind] = name
         f = op.fields
         items = [f".type = {op.name}"]
         items += [f".{k} = {f[k]}" for k in OP_FIELDS if f.get(k)]

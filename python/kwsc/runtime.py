@@ -37,16 +37,10 @@ class Runtime:
                 )
             c_op.input_at = plan.offsets[op.input_tensor]
             c_op.output_at = plan.offsets[op.output_tensor]
-            for name, ctype, array in (
-                ("weights", "int8_t[]", op.weights),
-                ("bias", "int32_t[]", op.bias),
-                ("multiplier", "int32_t[]", op.multiplier),
-                ("shift", "int8_t[]", op.shift),
-            ):
-                if array is not None:
-                    buffer = ffi.new(ctype, [int(v) for v in np.asarray(array).reshape(-1)])
-                    self._keep.append(buffer)
-                    setattr(c_op, name, buffer)
+            for name, ctype, array in op.arrays():
+                buffer = ffi.new(f"{ctype}[]", [int(v) for v in np.asarray(array).reshape(-1)])
+                self._keep.append(buffer)
+                setattr(c_op, name, buffer)
         self._ops = ops
         self._model = ffi.new("kwsc_nn_model *")
         self._model.num_ops = len(plan.ops)
