@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from kwsc import signals
 from kwsc.build import BuildError, build
 from kwsc.cli import main
-from kwsc.config import ConfigError, ProjectConfig, load_project
+from kwsc.config import ConfigError, ProjectConfig, SplitConfig, load_project
 from kwsc.store import Store
 
 
@@ -263,3 +263,23 @@ def test_tiny_example_from_tts(tmp_path: Path) -> None:
     assert "espeak-ng" in lineage["tools"] and lineage["counts"] == result.counts
     assert lineage["frontend"]["hash"] == config.frontend.content_hash()
     assert build(config, store, workers=1, progress=False).reused
+
+
+def test_holdout_groups_form_the_crossvoice_split(tmp_path: Path) -> None:
+    """Held-out groups (shell patterns) land in "crossvoice", whatever their hash says; the other
+    groups keep the split their hash gives, so holding voices out moves nobody else."""
+    from kwsc.split import HOLDOUT_SPLIT, split_of
+
+    plain = SplitConfig()
+    held = SplitConfig.from_dict({"holdout": ["festival:*", "espeak-ng:en-gb-scotland*"]})
+    groups = [f"espeak-ng:en-us+v{k}" for k in range(50)] + ["espeak-ng:en-gb-scotland+m1", "festival:kal_diphone"]
+    for group in groups:
+        expected = (
+            HOLDOUT_SPLIT if group.startswith(("festival:", "espeak-ng:en-gb-scotland")) else split_of(group, plain)
+        )
+        assert split_of(group, held) == expected
+    assert {split_of(g, held) for g in groups[:50]} == {"train", "validation", "test"}
+    with pytest.raises(ConfigError, match="holdout"):
+        SplitConfig.from_dict({"holdout": "festival:*"})
+    with pytest.raises(ConfigError, match="crossvoice"):
+        SplitConfig.from_dict({"fractions": {"train": 0.9, "crossvoice": 0.1}})

@@ -37,10 +37,17 @@ def test_small_demo_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     evaluation = json.loads((folder / "eval.json").read_text())
     assert evaluation["device_check"]["identical"] and evaluation["device_check"]["inferences"] > 50
     assert evaluation["test"]["trials"] > 0 and evaluation["test"]["negative_hours"] > 0
+    assert evaluation["crossvoice"]["trials"] > 0  # flite's voices, held out of training (small.toml)
+    assert {r["split"] for r in rows if r["group"].startswith("flite:")} == {"crossvoice"}
     det = json.loads((folder / "det.json").read_text())
     for split in ("validation", "test"):
         assert len(det[split]) == 257
         assert all(0.0 <= p["frr"] <= 1.0 and p["fa_per_hour"] >= 0 for p in det[split])
     report = (folder / "report.md").read_text()
-    assert "## Headline" in report and "over budget" not in report.lower() and "![DET curve](det.png)" in report
+    assert (
+        "## Headline" in report
+        and "cross-voice (held-out voices)" in report
+        and "over budget" not in report.lower()
+        and "![DET curve](det.png)" in report
+    )
     assert f"report     {folder / 'report.md'}" in result.output

@@ -1034,7 +1034,9 @@ def eval_command(
                                 log=None if quiet else lambda line: click.echo(line, err=True))  # fmt: skip
     except (DetectError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from exc
-    for split in ("validation", "test"):
+    for split in ("validation", "test", "crossvoice"):
+        if split not in report:
+            continue
         r = report[split]
         latency = (
             ""

@@ -159,19 +159,28 @@ def check_keys(table: dict[str, Any], known: set[str], where: str) -> None:
 class SplitConfig:
     """Group-hash splits: each group's hash of ``salt + group`` picks its split by ``fractions``
     (in order). A corpus source can pin its items to the corpus's own split instead
-    (``official_split = true`` in its section)."""
+    (``official_split = true`` in its section). Groups matching a ``holdout`` pattern (shell
+    style, e.g. ``"festival:*"`` for a whole TTS engine, ``"espeak-ng:en-gb-scotland*"`` for a
+    voice family) go to the ``crossvoice`` split instead: never trained or tuned on, evaluated
+    apart from the in-distribution test split."""
 
     fractions: tuple[tuple[str, float], ...] = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
     salt: str = "kwsc"
+    holdout: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SplitConfig:
-        """From a ``[split]`` table: fractions (table name -> fraction), salt."""
-        check_keys(data, {"fractions", "salt"}, "split")
+        """From a ``[split]`` table: fractions (table name -> fraction), salt, holdout patterns."""
+        check_keys(data, {"fractions", "salt", "holdout"}, "split")
         fractions = tuple((str(k), float(v)) for k, v in data.get("fractions", dict(cls.fractions)).items())
         if not fractions or abs(sum(v for _, v in fractions) - 1.0) > 1e-9 or min(v for _, v in fractions) < 0:
             raise ConfigError("split.fractions must be non-negative and sum to 1")
-        return cls(fractions, str(data.get("salt", cls.salt)))
+        holdout = data.get("holdout", [])
+        if not isinstance(holdout, list) or not all(isinstance(p, str) and p for p in holdout):
+            raise ConfigError('split.holdout must be a list of group patterns, e.g. ["festival:*"]')
+        if "crossvoice" in dict(fractions):
+            raise ConfigError("split.fractions: 'crossvoice' is the held-out split's name, not a fraction")
+        return cls(fractions, str(data.get("salt", cls.salt)), tuple(holdout))
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,14 @@ A group's split is a pure function of the group name and the salt: the first 8 b
 sha256(salt + "\\0" + group), as a fraction in [0, 1), picks the split whose cumulative
 fraction interval holds it (like Speech Commands' hashing, but by group rather than file).
 Adding data never moves a group that was already there; all of a group's clips land together;
-augmented variants (part 2) inherit their source clip's split.
+augmented variants (part 2) inherit their source clip's split. Groups matching a holdout
+pattern (whole TTS engines or voice families) form the ``crossvoice`` split, kept out of
+training and validation for an honest estimate on voices of a kind the model never heard.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,8 +25,14 @@ def group_fraction(group: str, salt: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2.0**64
 
 
+#: The split of groups held out by ``[split] holdout``: the cross-voice evaluation's.
+HOLDOUT_SPLIT = "crossvoice"
+
+
 def split_of(group: str, config: SplitConfig) -> str:
-    """The split of a group."""
+    """The split of a group: ``crossvoice`` if it matches a holdout pattern, else by its hash."""
+    if any(fnmatch.fnmatchcase(group, pattern) for pattern in config.holdout):
+        return HOLDOUT_SPLIT
     position = group_fraction(group, config.salt)
     total = 0.0
     for name, fraction in config.fractions:
