@@ -171,6 +171,11 @@ def _demo_pipeline(config_path: Path, store_dir: Path | None) -> None:
     click.echo(f"  test       {test['fa_per_hour']:.2f} FA/h ({test['false_accepts']} in "
                f"{test['negative_hours']:.2f} h), FRR {100 * test['frr']:.1f} % ({test['misses']} of "
                f"{test['trials']}), latency p95 {latency}")  # fmt: skip
+    cross = result.evaluation.get("crossvoice")
+    if cross is not None:
+        click.echo(f"  crossvoice {cross['fa_per_hour']:.2f} FA/h ({cross['false_accepts']} in "
+                   f"{cross['negative_hours']:.2f} h), FRR {100 * cross['frr']:.1f} % ({cross['misses']} of "
+                   f"{cross['trials']}) on held-out voices ({', '.join(project.split.holdout)})")  # fmt: skip
     if check is not None:
         rate = check["instructions_per_second"] / 1e6
         click.echo(f"  device     detector on the Cortex-M4: {check['seconds']:.0f} s, records identical to the "
