@@ -32,8 +32,8 @@ def test_demo_compiles_the_project(tmp_path: Path) -> None:
     args = ["demo", "--seconds", "1", "--config", str(project), "--store", str(tmp_path / "store")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert "inputs     12 = 12 accepted + 0 rejected + 0 duplicates" in result.output
-    assert "12 variants" in result.output and "24 int8 windows" in result.output
+    assert "12 inputs = 12 accepted + 0 rejected + 0 duplicates; 12 variants; 24 int8 windows" in result.output
+    assert "report.md" in result.output and "threshold" in result.output
     again = CliRunner().invoke(main, args)
     assert "(already built: reused)" in again.output
     missing = CliRunner().invoke(main, ["demo", "--seconds", "1", "--config", str(tmp_path / "none.toml")])

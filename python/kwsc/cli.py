@@ -161,9 +161,10 @@ def _demo_pipeline(config_path: Path, store_dir: Path | None) -> None:
     test, check = result.evaluation["test"], result.evaluation.get("device_check")
     folder = result.model_folder
     latency = "n/a" if test["latency_p95_s"] is None else f"{test['latency_p95_s'] * 1000:.0f} ms"
+    reused = " (already built: reused)" if result.dataset_reused else ""
     click.echo(f"  dataset    {result.version_id}: {c['inputs']} inputs = {c['accepted']} accepted + "
                f"{c['rejected']} rejected + {c['duplicate']} duplicates; {c['augmented']} variants; "
-               f"{features['windows']} int8 windows")  # fmt: skip
+               f"{features['windows']} int8 windows{reused}")  # fmt: skip
     click.echo(f"  model      {folder.name}: INT8 {(folder / 'model.tflite').stat().st_size:,} B, kwsc runtime "
                f"== TFLite Micro on every test window, == Cortex-M4 (QEMU) on {result.device_windows}")  # fmt: skip
     click.echo(f"  threshold  {result.evaluation['threshold']:.4f} for "

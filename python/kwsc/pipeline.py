@@ -33,6 +33,7 @@ class PipelineResult:
     evaluation: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     device_windows: int = 0  # test windows run on the Cortex-M4 and compared with the host
+    dataset_reused: bool = False  # the dataset version was already in the store
 
 
 def compile_model(
@@ -93,4 +94,4 @@ def compile_model(
     if over:
         raise PipelineError("over budget: " + "; ".join(f"{c.component} {c.name} {c.value:,.0f} > {c.limit:,.0f}"
                                                         for c in over))  # fmt: skip
-    return PipelineResult(result.version_id, folder, report, evaluation, timings, len(windows))
+    return PipelineResult(result.version_id, folder, report, evaluation, timings, len(windows), result.reused)
