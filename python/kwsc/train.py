@@ -28,7 +28,9 @@ same .tflite bytes (tested); across CPUs (oneDNN kernels) float results may diff
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
@@ -298,7 +300,8 @@ def to_int8_tflite(model: Any, x_train: np.ndarray) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    tflite = converter.convert()
+    with contextlib.redirect_stdout(io.StringIO()):  # Keras' export prints its signature listing
+        tflite = converter.convert()
     scale, zero = input_quantization(tflite)
     if abs(scale - INPUT_SCALE) > 1e-9 or zero != 0:
         raise RuntimeError(f"model input quantisation is ({scale}, {zero}), not the frontend's (1/32, 0)")
