@@ -375,7 +375,8 @@ def summary_at(result: SplitResult, threshold: int, config: EvalConfig) -> dict[
 
 
 def plot_det(curves: dict[str, list[dict[str, float]]], hours: dict[str, float], chosen: dict[str, float]) -> bytes:
-    """DET curves (FRR vs FA/h, log FA/h axis) with 95 % interval bands; PNG bytes."""
+    """DET curves (FRR vs FA/h, log FA/h axis): 95 % interval bands on FRR, 95 % interval bars on
+    FA/h at every 32nd threshold; PNG bytes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -393,6 +394,14 @@ def plot_det(curves: dict[str, list[dict[str, float]]], hours: dict[str, float],
         high = np.array([p["frr_ci"][1] for p in points])
         (line,) = axis.step(fa_plot, frr, where="post", label=name)
         axis.fill_between(fa_plot, low, high, step="post", alpha=0.2, color=line.get_color())
+        # FA/h intervals as horizontal bars at every 32nd threshold (a band would hide the curve).
+        marks = [p for p in points[::32] if p["fa_per_hour"] is not None and 0 < p["frr"] < 1]
+        if marks:
+            centre = np.array([max(p["fa_per_hour"], floor) for p in marks])
+            bounds = np.array([[max(p["fa_per_hour_ci"][0], floor), p["fa_per_hour_ci"][1]] for p in marks])
+            xerr = np.abs(np.stack([centre - bounds[:, 0], bounds[:, 1] - centre]))
+            axis.errorbar(centre, [p["frr"] for p in marks], xerr=xerr, fmt="none", ecolor=line.get_color(),
+                          alpha=0.6, capsize=2)  # fmt: skip
         if name in chosen:
             axis.plot([max(chosen[name + "_fa"], floor)], [chosen[name]], "o", color=line.get_color())
     axis.set_xscale("log")
@@ -401,7 +410,7 @@ def plot_det(curves: dict[str, list[dict[str, float]]], hours: dict[str, float],
     axis.set_ylim(0, 1)
     axis.grid(True, which="both", alpha=0.3)
     axis.legend()
-    axis.set_title("DET (95 % intervals on FRR; dot: chosen threshold)")
+    axis.set_title("DET (95 % intervals: bands on FRR, bars on FA/h; dot: chosen threshold)")
     return _png(figure)
 
 
