@@ -304,6 +304,12 @@ class Detector:
     def num_keywords(self) -> int:
         return len(self.labels)
 
+    def c_config_fields(self) -> tuple[int, int, int, int, int]:
+        """The C ``kwsc_detect_config`` in struct order: stride_frames, smooth_inferences,
+        threshold_q8, refractory_frames, num_keywords (what the firmware's job carries)."""
+        c = self._c_config
+        return (c.stride_frames, c.smooth_inferences, c.threshold_q8, c.refractory_frames, c.num_keywords)
+
     def time_s(self, frames: np.ndarray) -> np.ndarray:
         """End time in seconds (float64) of windows whose last frame indices are ``frames``."""
         c = self.frontend_config

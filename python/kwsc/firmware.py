@@ -455,9 +455,8 @@ def detect_job(pcm: np.ndarray, detector: Detector, chunk_samples: int = 320) ->
         raise ValueError("chunk_samples must be >= 1")
     if detector.frontend_config != FrontendConfig():
         raise FirmwareError("the firmware's detector runs the default frontend config")
-    c = detector._c_config
     quant = detector.quant
-    fields = (c.stride_frames, c.smooth_inferences, c.threshold_q8, c.refractory_frames, c.num_keywords)
+    fields = detector.c_config_fields()
     return b"".join(
         [
             DETECT_MAGIC,
