@@ -246,10 +246,11 @@ def _compile(
 INGEST_BATCH = 32
 
 
-def _speech_span_s(row: dict) -> tuple[float, float]:
-    """The validator's speech span of a manifest row in seconds (the whole clip if it found none)."""
-    start, end = row["v_speech_start_ms"], row["v_speech_end_ms"]
-    if not (np.isfinite(start) and np.isfinite(end)) or end <= start:
+def speech_span_s(row: dict) -> tuple[float, float]:
+    """The validator's speech span of a manifest row in seconds (the whole clip if it found none:
+    a missing, NaN or empty span)."""
+    start, end = row.get("v_speech_start_ms"), row.get("v_speech_end_ms")
+    if start is None or end is None or not (np.isfinite(start) and np.isfinite(end)) or end <= start:
         return 0.0, float(row["duration_s"])
     return start / 1000, end / 1000
 
@@ -280,7 +281,7 @@ def _augment(
                                      pools.get(row["split"], []))  # fmt: skip
         if recipes:
             sources.append(row)
-            jobs.append(augment_stage.AugmentJob(str(store.root), row["sha256"], _speech_span_s(row), tuple(recipes),
+            jobs.append(augment_stage.AugmentJob(str(store.root), row["sha256"], speech_span_s(row), tuple(recipes),
                                                  config.frontend.sample_rate_hz))  # fmt: skip
     count = sum(len(job.recipes) for job in jobs)
     if not count:
@@ -313,7 +314,7 @@ def _features(
     accepted = [r for r in rows if r["status"] in ("accepted", "augmented")]
     jobs = [
         feature_stage.WindowJob(
-            r["id"], r["sha256"], r["label"] in config.labels, *_speech_span_s(r),
+            r["id"], r["sha256"], r["label"] in config.labels, *speech_span_s(r),
             float(json.loads(r["augment"])["shift_s"]) if r["augment"] else 0.0, str(store.root), config.frontend,
             config.features,
         )

@@ -321,32 +321,24 @@ def footprint(model: str | None, store_dir: Path | None, config_path: Path | Non
         raise InputError(str(exc)) from exc
     budget = project.get("budget", BudgetConfig())
     tflm = None
-    with tempfile.TemporaryDirectory(prefix="kwsc-footprint-") as tmp:
-        model_dir, windows, detector = None, None, None
-        if model is not None:
-            from kwsc.export import ExportError, export
+    frontend_config = project.get("frontend", FrontendConfig())
+    try:
+        if model is None:
+            components = fp.measure(firmware.build(), config=frontend_config)
+        else:
+            from kwsc.detector import DetectError
+            from kwsc.export import ExportError
             from kwsc.store import Store, StoreError
 
-            try:
-                folder = Store(store_dir).resolve_model(model)
-                _, _, plan = export(folder / "model.tflite", Path(tmp))
-            except (StoreError, ExportError) as exc:
-                raise InputError(str(exc)) from exc
-            model_dir = Path(tmp)
-            # Instruction counts barely depend on the values: a few seeded windows suffice.
-            shape = (4, plan.input_bytes)
-            windows = np.random.default_rng(0).integers(-128, 128, shape).astype(np.int8)
+            with tempfile.TemporaryDirectory(prefix="kwsc-footprint-") as tmp:
+                try:
+                    folder = Store(store_dir).resolve_model(model)
+                    components = fp.measure_model(folder, frontend_config, export_dir=tmp)
+                except (StoreError, ExportError, DetectError) as exc:
+                    raise InputError(str(exc)) from exc
             tflm = fp.tflite_micro_comparison(folder / "model.tflite")
-            if (folder / "meta.json").is_file():
-                from kwsc.detector import Detector
-
-                detector = Detector.from_folder(folder)
-        try:
-            fw = firmware.build(model_dir=model_dir)
-            frontend_config = project.get("frontend", FrontendConfig())
-            components = fp.measure(fw, config=frontend_config, model_windows=windows, detector=detector)
-        except firmware.FirmwareError as exc:
-            raise _firmware_error(exc) from exc
+    except firmware.FirmwareError as exc:
+        raise _firmware_error(exc) from exc
     checks = fp.check_budgets(components, budget)
     if as_json:
         document = {name: c.to_dict() for name, c in components.items()}
@@ -1073,8 +1065,9 @@ def report_command(model: str, store_dir: Path | None, config_path: Path | None)
     matrix, lineage) into its folder and print its path. Exit 1 when a budget is exceeded.
     """
     from kwsc import firmware
+    from kwsc import footprint as fp
     from kwsc.config import BudgetConfig, ConfigError, load_project_config
-    from kwsc.report import measure_model, write_report
+    from kwsc.report import write_report
     from kwsc.store import Store, StoreError
 
     try:
@@ -1085,9 +1078,10 @@ def report_command(model: str, store_dir: Path | None, config_path: Path | None)
     if not (folder / "eval.json").is_file():
         raise InputError(f"{folder}: no eval.json; run `kwsc eval {folder.name}` first")
     try:
-        components, checks = measure_model(folder, budget)
+        components = fp.measure_model(folder)
     except firmware.FirmwareError as exc:
         raise _firmware_error(exc) from exc
+    checks = fp.check_budgets(components, budget)
     click.echo(str(write_report(folder, components, checks)))
     if any(check.hard and not check.ok for check in checks):
         raise SystemExit(1)

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from kwsc.build import speech_span_s
 from kwsc.config import ConfigError, check_keys
 from kwsc.detector import DetectConfig, Detector
 from kwsc.ingest import load_pcm
@@ -179,13 +180,6 @@ class Trial:
     run: StreamRun = field(repr=False)
 
 
-def _speech_span_s(row: dict[str, Any], duration_s: float) -> tuple[float, float]:
-    start, end = row.get("v_speech_start_ms"), row.get("v_speech_end_ms")
-    if start is None or end is None or not math.isfinite(start) or not math.isfinite(end) or end <= start:
-        return 0.0, duration_s
-    return float(start) / 1000.0, float(end) / 1000.0
-
-
 def _rms(pcm: np.ndarray) -> float:
     return float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2))) if pcm.size else 0.0
 
@@ -200,7 +194,7 @@ def trial_audio(
 ) -> tuple[np.ndarray, float, float]:
     """A keyword clip in context (see the module doc): (int16 PCM, speech start s, speech end s)."""
     clip = load_pcm(store, row["sha256"]).astype(np.float64)
-    start_s, end_s = _speech_span_s(row, clip.size / rate)
+    start_s, end_s = speech_span_s(row)
     lead, tail = round(config.lead_s * rate), round(config.tail_s * rate)
     total = lead + clip.size + tail
     mix = np.zeros(total)

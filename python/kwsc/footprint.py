@@ -233,6 +233,26 @@ def measure(
     return components
 
 
+def measure_model(
+    folder: str | Path, config: FrontendConfig | None = None, export_dir: str | Path | None = None, windows: int = 4
+) -> dict[str, ComponentFootprint]:
+    """:func:`measure` with the model in ``folder`` (model.tflite) exported into the firmware:
+    its flash, arena and stack, its instructions per inference on ``windows`` seeded random
+    windows (the count barely depends on the values), and, when the folder has a meta.json, the
+    streaming detector's. The C export goes to ``export_dir`` (default: the folder itself);
+    ``config`` defaults to the model's frontend config."""
+    from kwsc.detector import Detector
+    from kwsc.export import export
+
+    folder = Path(folder)
+    target = Path(export_dir) if export_dir is not None else folder
+    _, _, plan = export(folder / "model.tflite", target)
+    detector = Detector.from_folder(folder) if (folder / "meta.json").is_file() else None
+    model_windows = np.random.default_rng(0).integers(-128, 128, (windows, plan.input_bytes)).astype(np.int8)
+    config = config or (detector.frontend_config if detector is not None else FrontendConfig())
+    return measure(firmware.build(model_dir=target), config, model_windows=model_windows, detector=detector)
+
+
 def format_table(components: dict[str, ComponentFootprint], checks: list[BudgetCheck]) -> str:
     """A Markdown table of the components and a list of the budget checks."""
     lines = [

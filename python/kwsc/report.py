@@ -212,22 +212,3 @@ def write_report(
     path = folder / "report.md"
     path.write_text(model_report(folder, components, checks))
     return path
-
-
-def measure_model(folder: str | Path, budget: Any = None, windows: int = 4) -> tuple[dict, list]:
-    """Footprint of the model in ``folder`` on the device: the firmware built with its export,
-    the model and the streaming detector measured under QEMU; (components, budget checks)."""
-    from kwsc import firmware
-    from kwsc.config import BudgetConfig
-    from kwsc.detector import Detector
-    from kwsc.export import export
-
-    folder = Path(folder)
-    if not (folder / "kwsc_model.c").is_file():
-        export(folder / "model.tflite", folder)
-    detector = Detector.from_folder(folder)
-    build = firmware.build(model_dir=folder)
-    rng = np.random.default_rng(0)
-    model_windows = rng.integers(-128, 128, (windows, detector.runtime.plan.input_bytes)).astype(np.int8)
-    components = fp.measure(build, detector.frontend_config, model_windows=model_windows, detector=detector)
-    return components, fp.check_budgets(components, budget or BudgetConfig())
