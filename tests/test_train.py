@@ -18,6 +18,9 @@ from kwsc.train import (
     TrainConfig,
     false_accepts_per_hour,
     input_quantization,
+    mine_hard_negatives,
+    mining_epochs,
+    negative_stream_features,
     run_int8,
     save,
     train,
@@ -35,7 +38,7 @@ def version(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_int8_model_takes_frontend_int8_and_is_reproducible(version: tuple[Path, str]) -> None:
     path, version_id = version
-    config = TrainConfig(epochs=3, batch_size=16, seed=1)
+    config = TrainConfig(epochs=3, batch_size=16, seed=1, hard_negatives_per_round=5, hard_negative_min_prob=0.0)
     first = train(path, ["alexa"], SMALL, config)
     assert first.labels == ["alexa", "_negative"]
     assert first.input_quantization == (1 / 32, 0)
@@ -45,6 +48,8 @@ def test_int8_model_takes_frontend_int8_and_is_reproducible(version: tuple[Path,
     assert 0.0 <= first.int8_test_accuracy <= 1.0
     assert first.runtime_checked_windows > 0 and first.runtime_mismatches == 0  # kwsc_nn == TFLite Micro
     assert first.arena_bytes > 0 and first.macs_per_inference > 0
+    assert [m["epoch"] for m in first.mining] == mining_epochs(3, config.hard_negative_rounds) == [1, 2]
+    assert all(m["mined"] == 5 and m["windows"] > 10 for m in first.mining), first.mining
     second = train(path, ["alexa"], SMALL, config)
     assert second.tflite == first.tflite  # same seed, same machine: same bytes
     folder = save(path.parents[1], version_id, first, SMALL, config, ["alexa"])
@@ -84,6 +89,48 @@ def test_cli_train_stores_the_model(version: tuple[Path, str]) -> None:
     assert over.exit_code == 1 and "budget 1,000 B" in over.output
     missing = CliRunner().invoke(main, ["train", "nope", "--store", str(path.parents[1])])
     assert missing.exit_code == 2
+
+
+def test_mining_schedule_and_choice_by_hand() -> None:
+    assert mining_epochs(8, 2) == [3, 5] and mining_epochs(20, 2) == [7, 13]
+    assert mining_epochs(1, 2) == [] and mining_epochs(3, 5) == [1, 2] and mining_epochs(10, 0) == []
+    windows = np.arange(6, dtype=np.int8).reshape(6, 1, 1)  # model input x = window / 32
+    scores = np.array([0.05, 0.9, 0.3, 0.6, 0.95, 0.2])
+
+    def predict(x: np.ndarray) -> np.ndarray:  # keyword probability looked up by the window's value
+        keyword = scores[np.rint(x[:, 0, 0] * 32).astype(int)]
+        return np.stack([keyword, 1 - keyword], axis=1)
+
+    taken = np.array([False, False, False, False, True, False])
+    chosen, firing = mine_hard_negatives(predict, windows, 1, taken, count=2, min_prob=0.25, batch=4)
+    assert chosen.tolist() == [1, 3] and firing == 3  # 0.95 is taken; 0.9 and 0.6 beat 0.3
+    chosen, _ = mine_hard_negatives(predict, windows, 1, taken, count=10, min_prob=0.25)
+    assert chosen.tolist() == [1, 2, 3]  # 0.05 and 0.2 are below the floor
+
+
+def test_negative_stream_features_are_the_detector_input(version: tuple[Path, str]) -> None:
+    """The training negative stream: the split's non-keyword clips joined as the evaluation joins
+    them, through one continuous C frontend and the version's quantisation."""
+    from kwsc import Frontend, FrontendConfig
+    from kwsc.evaluate import stream_chunks, usable_rows
+    from kwsc.frontend import QuantParams
+    from kwsc.store import Store
+
+    path, version_id = version
+    stream = negative_stream_features(path, "train", ["alexa"])
+    store = Store(path.parents[1])
+    rows = [r for r in usable_rows(store.manifest(version_id), "train") if r["label"] != "alexa"]
+    audio = np.concatenate([pcm for _, pcm in stream_chunks(store.root, rows, 16000)])
+    lineage = json.loads((path / "lineage.json").read_text())
+    frontend = Frontend(FrontendConfig.from_dict(lineage["frontend"]["config"]))
+    quant = QuantParams.from_dict(lineage["features"]["normalization"]["quant"])
+    assert stream.seconds == audio.size / 16000 and len(rows) > 5
+    assert np.array_equal(stream.frames, frontend.quantize(frontend.process(audio), quant))
+    assert set(stream.frame_labels) == {"_negative"} and len(stream.frame_labels) == len(stream.frames)
+    windows, ends = stream.windows(49, 8)
+    assert windows.shape[1:] == (49, 13) and np.array_equal(windows[1], stream.frames[8:57]) and ends[1] == 56
+    short = negative_stream_features(path, "train", ["alexa"], max_hours=2.0 / 3600)
+    assert short.seconds == 2.0 and np.array_equal(short.frames, stream.frames[: len(short.frames)])
 
 
 def test_epoch_choice_needs_recall_before_few_false_accepts() -> None:

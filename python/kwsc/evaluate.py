@@ -152,21 +152,25 @@ def negative_stream(
     """Run ``rows`` (non-keyword clips, in order) through ``detector`` as one continuous stream,
     stopping after ``max_hours`` of audio if given."""
     rate = detector.frontend_config.sample_rate_hz
-    limit = None if max_hours is None else int(max_hours * 3600 * rate)
     wrapped = progress(rows, "negative stream") if progress else rows
+    return _run_stream(detector, (pcm for _, pcm in stream_chunks(store, wrapped, rate, max_hours)))
 
-    def chunks() -> Iterable[np.ndarray]:
-        total = 0
-        for row in wrapped:
-            pcm = _fade_edges(load_pcm(store, row["sha256"]))
-            if limit is not None and total + pcm.size > limit:
-                pcm = pcm[: limit - total]
-            total += pcm.size
-            yield pcm
-            if limit is not None and total >= limit:
-                break
 
-    return _run_stream(detector, chunks())
+def stream_chunks(
+    store: Path, rows: Iterable[dict[str, Any]], rate: int, max_hours: float | None = None
+) -> Iterable[tuple[dict[str, Any], np.ndarray]]:
+    """(row, int16 PCM) of each clip of a negative stream, in order, faded at the joins and cut
+    after ``max_hours`` of audio at ``rate`` Hz if given: the stream's audio is their concatenation."""
+    limit = None if max_hours is None else int(max_hours * 3600 * rate)
+    total = 0
+    for row in rows:
+        pcm = _fade_edges(load_pcm(store, row["sha256"]))
+        if limit is not None and total + pcm.size > limit:
+            pcm = pcm[: limit - total]
+        total += pcm.size
+        yield row, pcm
+        if limit is not None and total >= limit:
+            break
 
 
 @dataclass
@@ -193,15 +197,34 @@ def trial_audio(
     noise_cache: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, float, float]:
     """A keyword clip in context (see the module doc): (int16 PCM, speech start s, speech end s)."""
-    clip = load_pcm(store, row["sha256"]).astype(np.float64)
-    start_s, end_s = speech_span_s(row)
+    return place_in_context(load_pcm(store, row["sha256"]), speech_span_s(row), row["sha256"], store, backgrounds,
+                            config, rate, noise_cache)  # fmt: skip
+
+
+def place_in_context(
+    clip_pcm: np.ndarray,
+    span_s: tuple[float, float],
+    key: str,
+    store: Path,
+    backgrounds: list[dict[str, Any]],
+    config: EvalConfig,
+    rate: int,
+    noise_cache: dict[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, float, float]:
+    """int16 ``clip_pcm`` at ``rate`` Hz with speech at ``span_s`` (s) between ``lead_s`` and
+    ``tail_s`` of silence, with a background clip of ``backgrounds`` (store rows, picked by a hash
+    of ``key``) under the whole trial at ``positive_snr_db`` below the speech's RMS: (int16 PCM,
+    speech start s, speech end s) in the trial's time. Also used for recordings from outside the
+    store (the FSDD benchmark)."""
+    clip = clip_pcm.astype(np.float64)
+    start_s, end_s = span_s
     lead, tail = round(config.lead_s * rate), round(config.tail_s * rate)
     total = lead + clip.size + tail
     mix = np.zeros(total)
     mix[lead : lead + clip.size] = clip
     speech = clip[int(start_s * rate) : max(int(end_s * rate), int(start_s * rate) + 1)]
     if backgrounds and _rms(speech) > 0:
-        pick = int(hashlib.sha256(f"{config.seed}:{row['sha256']}".encode()).hexdigest()[:8], 16)
+        pick = int(hashlib.sha256(f"{config.seed}:{key}".encode()).hexdigest()[:8], 16)
         noise_row = backgrounds[pick % len(backgrounds)]
         cache = noise_cache if noise_cache is not None else {}
         if noise_row["sha256"] not in cache:

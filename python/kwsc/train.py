@@ -21,6 +21,15 @@ whose recall is at least ``recall_fraction`` of the best recall seen, the one wi
 false accepts per hour is kept (ties: the higher recall, then the earlier epoch). Without the
 recall floor an untrained model that never fires would win.
 
+Hard-negative mining: a keyword model meets hours of audio that is not its keyword, and the
+windows that fool it are rare and specific. After ``hard_negative_rounds`` evenly spaced epochs
+the model scores every window (every ``mining_stride_frames`` frames) of the training split's
+negative stream: its non-keyword clips joined end to end exactly as the evaluation streams them
+(joins included), through the C frontend and the version's int8 quantisation. The
+``hard_negatives_per_round`` highest-scoring windows not yet mined (keyword probability at least
+``hard_negative_min_prob``) join the training windows, labelled by the clip their last frame
+falls in. Only the training split is mined, so validation and test stay unseen.
+
 Determinism: the seed fixes Keras' initialisers, dropout and the shuffle; TensorFlow's op
 determinism is on. On one machine and TensorFlow version a rerun gives the same weights and the
 same .tflite bytes (tested); across CPUs (oneDNN kernels) float results may differ in the last bit.
@@ -76,23 +85,36 @@ class ModelConfig:
 class TrainConfig:
     """``[train]``: epochs, batch size (windows), Adam learning rate, seed, SpecAugment on the
     training windows, class weights (inverse label frequency), the model size budget (bytes of
-    the .tflite flatbuffer), and the recall floor of the checkpoint choice (a fraction of the best
-    validation recall)."""
+    the .tflite flatbuffer), the recall floor of the checkpoint choice (a fraction of the best
+    validation recall), and hard-negative mining (rounds, windows per round, the keyword
+    probability a mined window must reach, the scoring stride in frames and an optional cap on
+    the hours of training negative stream scored)."""
 
     epochs: int = 20
     batch_size: int = 100
     learning_rate: float = 1e-3
     seed: int = 0
     spec_augment: bool = True
-    class_weights: bool = True
+    class_weights: bool = False
     max_model_bytes: int = 64 * 1024
     recall_fraction: float = 0.9
+    hard_negative_rounds: int = 3
+    hard_negatives_per_round: int = 12000
+    hard_negative_min_prob: float = 0.1
+    mining_stride_frames: int = 8
+    mining_hours: float = 0.0  # cap on hours of the training negative stream mined (0: all of it)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.max_model_bytes < 1:
             raise ConfigError("train: epochs, batch_size, learning_rate and max_model_bytes must be positive")
         if not 0.0 <= self.recall_fraction <= 1.0:
             raise ConfigError("train.recall_fraction must be in [0, 1]")
+        if self.hard_negative_rounds < 0 or self.hard_negatives_per_round < 0 or self.mining_stride_frames < 1:
+            raise ConfigError(
+                "train: hard_negative_rounds and hard_negatives_per_round >= 0, mining_stride_frames >= 1"
+            )
+        if not 0.0 <= self.hard_negative_min_prob <= 1.0 or self.mining_hours < 0:
+            raise ConfigError("train: hard_negative_min_prob in [0, 1], mining_hours >= 0")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
@@ -133,6 +155,7 @@ class TrainedModel:
     macs_per_inference: int = 0
     runtime_checked_windows: int = 0  # test windows on which kwsc_nn was compared with TFLite Micro
     runtime_mismatches: int = 0  # ... and on how many its int8 outputs differed (0 expected)
+    mining: list[dict[str, float]] | None = None  # per mining round: epoch, windows scored, >= 0.5, mined
 
 
 def labels_of(train_labels: np.ndarray, keywords: list[str]) -> list[str]:
@@ -242,6 +265,17 @@ def train(
     masks = AugmentConfig()
     history: list[dict[str, float]] = []
     snapshots = []
+    mine_after = mining_epochs(train_config.epochs, train_config.hard_negative_rounds)
+    if not train_config.hard_negatives_per_round:
+        mine_after = []
+    mining: list[dict[str, float]] = []
+    if mine_after:
+        stream = negative_stream_features(version_dir, "train", keywords, train_config.mining_hours or None)
+        stream_windows, stream_ends = stream.windows(x_train.shape[1], train_config.mining_stride_frames)
+        taken = np.zeros(len(stream_windows), bool)
+        if log:
+            log(f"hard-negative mining: {stream.seconds / 3600:.2f} h of training negative stream, "
+                f"{len(stream_windows):,} windows, after epochs {mine_after}")  # fmt: skip
     for epoch in range(train_config.epochs):
         x = spec_augment(x_train, rng, masks) if train_config.spec_augment else x_train
         fit = model.fit(x.astype(np.float32) * INPUT_SCALE, y_train, batch_size=train_config.batch_size, epochs=1,
@@ -254,6 +288,19 @@ def train(
         if log:
             log(f"epoch {epoch + 1}/{train_config.epochs}: loss {history[-1]['loss']:.4f}, validation "
                 f"{fa_h:.1f} FA/h, recall {recall:.3f}")  # fmt: skip
+        if epoch + 1 in mine_after and len(stream_windows):
+            chosen, firing = mine_hard_negatives(
+                lambda x: model.predict(x, batch_size=1024, verbose=0), stream_windows, len(keywords),
+                taken, train_config.hard_negatives_per_round, train_config.hard_negative_min_prob)  # fmt: skip
+            taken[chosen] = True
+            x_train = np.concatenate([x_train, np.ascontiguousarray(stream_windows[chosen])])
+            y_train = np.concatenate(
+                [y_train, _class_indices(stream.frame_labels[stream_ends[chosen]], labels, "mined")]
+            )
+            mining.append({"epoch": epoch + 1, "windows": len(stream_windows), "firing": firing, "mined": len(chosen)})
+            if log:
+                log(f"mined {len(chosen):,} hard negatives after epoch {epoch + 1} ({firing:,} of "
+                    f"{len(stream_windows):,} stream windows score >= 0.5)")  # fmt: skip
     best_epoch = choose_epoch(history, train_config.recall_fraction)
     model.set_weights(snapshots[best_epoch - 1])
     tflite = to_int8_tflite(model, x_train)
@@ -271,7 +318,85 @@ def train(
     if log:
         log(f"kwsc_nn runtime vs TFLite Micro on {len(x_test):,} test windows: {mismatches} differ")
     return TrainedModel(tflite, labels, best_epoch, history, float_acc, int8_acc, input_quantization(tflite),
-                        runtime.plan.arena_bytes, runtime.plan.macs(), len(x_test), mismatches)  # fmt: skip
+                        runtime.plan.arena_bytes, runtime.plan.macs(), len(x_test), mismatches, mining)  # fmt: skip
+
+
+@dataclass
+class NegativeStream:
+    """The int8 features of a split's negative stream (see :func:`negative_stream_features`)."""
+
+    frames: np.ndarray  # int8 (n_frames, coeffs)
+    frame_labels: np.ndarray  # str (n_frames,): label of the clip each frame ends in
+    seconds: float  # audio streamed
+
+    def windows(self, width: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+        """(zero-copy view of the windows of ``width`` frames every ``stride`` frames, shape
+        (n, width, coeffs); index of each window's last frame)."""
+        if len(self.frames) < width:
+            return np.zeros((0, width, self.frames.shape[1]), np.int8), np.zeros(0, np.int64)
+        view = np.lib.stride_tricks.sliding_window_view(self.frames, width, axis=0)[::stride]
+        ends = np.arange(width - 1, len(self.frames), stride)[: len(view)]
+        return view.transpose(0, 2, 1), ends
+
+
+def negative_stream_features(
+    version_dir: str | Path, split: str, keywords: list[str], max_hours: float | None = None
+) -> NegativeStream:
+    """A split's non-keyword clips joined into one stream exactly as :mod:`kwsc.evaluate` streams
+    them, through the C frontend (one continuous state) and the version's int8 quantisation:
+    the features the device's detector would see."""
+    from kwsc.config import FrontendConfig
+    from kwsc.evaluate import stream_chunks, usable_rows
+    from kwsc.frontend import Frontend, QuantParams
+    from kwsc.store import Store
+
+    version_dir = Path(version_dir)
+    lineage = json.loads((version_dir / "lineage.json").read_text())
+    config = FrontendConfig.from_dict(lineage["frontend"]["config"])
+    quant = QuantParams.from_dict(lineage["features"]["normalization"]["quant"])
+    store = Store(version_dir.parents[1])
+    rows = [r for r in usable_rows(store.manifest(version_dir.name), split) if r["label"] not in keywords]
+    frontend = Frontend(config)
+    parts, labels, clip_ends, samples = [], [], [], 0
+    for row, pcm in stream_chunks(store.root, rows, config.sample_rate_hz, max_hours):
+        parts.append(frontend.push(pcm))
+        samples += pcm.size
+        labels.append(str(row["label"]))
+        clip_ends.append(samples)
+    ceps = np.concatenate(parts) if parts else np.zeros((0, config.num_ceps), np.int16)
+    last_sample = np.arange(len(ceps)) * config.hop_samples + config.window_samples - 1
+    clip = np.minimum(np.searchsorted(np.array(clip_ends), last_sample, side="right"), max(len(labels) - 1, 0))
+    frame_labels = np.array(labels, dtype=object)[clip] if labels else np.zeros(0, dtype=object)
+    return NegativeStream(frontend.quantize(ceps, quant), frame_labels, samples / config.sample_rate_hz)
+
+
+def mining_epochs(epochs: int, rounds: int) -> list[int]:
+    """The epochs (1-based) after which hard negatives are mined: ``rounds`` evenly spaced, never
+    after the last epoch (mined windows must be trained on)."""
+    return sorted({min(epochs - 1, round(epochs * (r + 1) / (rounds + 1))) for r in range(rounds)} - {0})
+
+
+def mine_hard_negatives(
+    predict: Callable[[np.ndarray], np.ndarray],
+    windows: np.ndarray,
+    keywords: int,
+    taken: np.ndarray,
+    count: int,
+    min_prob: float,
+    batch: int = 8192,
+) -> tuple[np.ndarray, int]:
+    """(indices of the ``count`` highest-scoring windows not ``taken`` whose keyword probability
+    is at least ``min_prob``, in index order; windows scoring >= 0.5). ``predict`` maps float
+    model input to class probabilities."""
+    score = np.zeros(len(windows), np.float32)
+    for start in range(0, len(windows), batch):
+        x = np.ascontiguousarray(windows[start : start + batch], np.float32) * INPUT_SCALE
+        score[start : start + batch] = predict(x)[:, :keywords].max(axis=1)
+    firing = int((score >= 0.5).sum())
+    score[taken] = -1.0
+    eligible = np.flatnonzero(score >= min_prob)
+    order = eligible[np.argsort(-score[eligible], kind="stable")][:count]
+    return np.sort(order), firing
 
 
 def _representative(x_train: np.ndarray, count: int = 300) -> Iterator[list[np.ndarray]]:
@@ -370,7 +495,7 @@ def save(
               "model_sha256": hashlib.sha256(trained.tflite).hexdigest(),
               "float_test_accuracy": trained.float_test_accuracy, "int8_test_accuracy": trained.int8_test_accuracy,
               "runtime_checked_windows": trained.runtime_checked_windows,
-              "runtime_mismatches": trained.runtime_mismatches,
+              "runtime_mismatches": trained.runtime_mismatches, "mining": trained.mining or [],
               "code_version": lineage.code_version(), "kwsc_version": __version__,
               "packages": lineage.package_versions()}  # fmt: skip
     (folder / "lineage.json").write_text(json.dumps(record, indent=2, sort_keys=True))
