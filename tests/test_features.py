@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import soundfile
 
 from kwsc import FrontendConfig, signals
 from kwsc.build import build
-from kwsc.config import load_project
+from kwsc.config import ConfigError, load_project
 from kwsc.executor import Executor
 from kwsc.features import FeatureConfig, WindowJob, cut, iter_windows, learn_normalization, load_windows, window_starts
 from kwsc.split import split_of
@@ -181,8 +182,16 @@ def test_window_placement() -> None:
     config = FeatureConfig()
     job = WindowJob("x", "0" * 64, True, 0.5, 1.1, 0.0, "/nonexistent", frontend, config)
     (start,) = window_starts(job, 32000)
+    end = (start + 16000) / 16000  # the default anchors the window's end just after the speech
+    assert config.keyword_anchor == "end" and abs(end - (1.1 + config.end_margin_s)) <= config.jitter_s + 1e-9
+    (shifted,) = window_starts(replace(job, shift_s=0.05), 32000)
+    assert shifted - start == 800
+    centred = replace(job, features=replace(config, keyword_anchor="centre"))
+    (start,) = window_starts(centred, 32000)
     centre = (start + 8000) / 16000
     assert abs(centre - 0.8) <= config.jitter_s + 1e-9
+    with pytest.raises(ConfigError, match="keyword_anchor"):
+        FeatureConfig.from_dict({"keyword_anchor": "start"})
     negative = WindowJob("y", "1" * 64, False, 0.0, 0.0, 0.0, "/nonexistent", frontend, config)
     assert window_starts(negative, 40000) == [0, 8000, 16000, 24000]
     short = window_starts(negative, 4000)

@@ -1,9 +1,12 @@
 """Features: every accepted clip (and augmented variant) as model windows of int8 C-frontend output.
 
 Windowing. The model sees fixed windows of ``window_s`` (default 1 s = 49 frames at a 20 ms
-hop). A keyword clip's window is centred on its speech span (from the validator), moved by a
-jitter drawn from the clip's content-derived seed (and by an augmentation recipe's ``shift_s``);
-anything the clip does not cover is zero. A non-keyword clip up to one window long sits at a
+hop). A keyword clip's window is placed by its speech span (from the validator): with
+``keyword_anchor = "end"`` (the default) the window ends ``end_margin_s`` after the speech ends,
+so the model learns to fire as soon as the word is complete, which is when a streaming detector
+should (detection latency); with ``"centre"`` the window is centred on the span. Either way it
+moves by a jitter drawn from the clip's content-derived seed (and by an augmentation recipe's
+``shift_s``); anything the clip does not cover is zero. A non-keyword clip up to one window long sits at a
 seeded offset; a longer one is cut into windows every ``stride_s`` (at most
 ``max_windows_per_clip``).
 
@@ -44,14 +47,17 @@ from kwsc.sources import canonical_json, seed_from
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """``[features]``: model window (s), keyword jitter (s), stride and cap for long clips, and
-    rows per Parquet shard."""
+    """``[features]``: model window (s), keyword jitter (s), stride and cap for long clips, rows
+    per Parquet shard, and where a keyword sits in its window (``keyword_anchor`` "end" or
+    "centre"; with "end", the window ends ``end_margin_s`` seconds after the speech)."""
 
     window_s: float = 1.0
     jitter_s: float = 0.1
     stride_s: float = 0.5
     max_windows_per_clip: int = 8
     shard_rows: int = 4096
+    keyword_anchor: str = "end"
+    end_margin_s: float = 0.1
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
@@ -60,6 +66,10 @@ class FeatureConfig:
         config = cls(**data)
         if config.window_s <= 0 or config.stride_s <= 0 or config.max_windows_per_clip < 1 or config.shard_rows < 1:
             raise ConfigError("features: window_s and stride_s must be > 0, the counts >= 1")
+        if config.keyword_anchor not in ("end", "centre"):
+            raise ConfigError(f'features.keyword_anchor must be "end" or "centre", got {config.keyword_anchor!r}')
+        if not 0.0 <= config.end_margin_s < config.window_s:
+            raise ConfigError("features.end_margin_s must be in [0, window_s)")
         return config
 
     def window_samples(self, frontend: FrontendConfig) -> int:
@@ -88,12 +98,13 @@ def window_starts(job: WindowJob, num_samples: int) -> list[int]:
     width = job.features.window_samples(job.frontend)
     rng = np.random.default_rng(seed_from("window", job.sha256, job.clip_id))
     if job.keyword:
-        centre = (
-            (job.speech_start_s + job.speech_end_s) / 2
-            if job.speech_end_s > job.speech_start_s
-            else num_samples / 2 / rate
-        )
         jitter = rng.uniform(-job.features.jitter_s, job.features.jitter_s)
+        if job.speech_end_s <= job.speech_start_s:  # no span: the clip's middle
+            return [round((num_samples / 2 / rate + jitter + job.shift_s) * rate) - width // 2]
+        if job.features.keyword_anchor == "end":
+            end = job.speech_end_s + job.features.end_margin_s + jitter + job.shift_s
+            return [round(end * rate) - width]
+        centre = (job.speech_start_s + job.speech_end_s) / 2
         return [round((centre + jitter + job.shift_s) * rate) - width // 2]
     if num_samples <= width:
         return [-int(rng.integers(0, width - num_samples + 1))]
