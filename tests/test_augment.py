@@ -33,7 +33,7 @@ def _clip(
 def _recipe(**fields: Any) -> dict[str, Any]:
     """A recipe that changes nothing, with ``fields`` replaced."""
     base = {"version": augment.AUGMENT_VERSION, "index": 0, "seed": 0, "source_sha256": SOURCE, "speed": 1.0,
-            "pitch_semitones": 0.0, "vtlp": 1.0, "reverb": None, "noise": None, "gain_db": 0.0,
+            "pitch_semitones": 0.0, "vtlp": 1.0, "reverb": None, "noise": None, "bandlimit_hz": None, "gain_db": 0.0,
             "peak_limit_dbfs": 0.0, "shift_s": 0.0}  # fmt: skip
     return {**base, **fields}
 
@@ -310,6 +310,21 @@ def test_gain_is_exact_in_db_and_the_peak_limit_holds() -> None:
     assert np.max(np.abs(loud.astype(np.int32))) <= round(32768 * 10 ** (-1 / 20))
     clipped = augment.apply(pcm, _recipe(gain_db=30.0, peak_limit_dbfs=40.0), span, NOISES.__getitem__)
     assert clipped.max() == 32767 and clipped.min() == -32768  # saturated, not wrapped
+
+
+def test_band_limit_removes_the_band_above_the_cutoff_and_keeps_the_rest() -> None:
+    t = np.arange(RATE) / RATE
+    low, high = np.sin(2 * np.pi * 1000 * t), np.sin(2 * np.pi * 6000 * t)
+    pcm = np.round((low + high) * 0.3 * 32767).astype(np.int16)
+    out = augment.apply(pcm, _recipe(bandlimit_hz=3400.0), (0.0, 1.0), NOISES.__getitem__).astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(out[2000:-2000] * np.hanning(RATE - 4000)))
+    in_band, above = spectrum[round(1000 * (RATE - 4000) / RATE)], spectrum[round(6000 * (RATE - 4000) / RATE)]
+    assert 20 * np.log10(in_band / above) > 60  # 6 kHz gone, 1 kHz kept
+    assert np.corrcoef(out, low)[0, 1] > 0.999  # zero phase: the kept tone does not move
+    recipes = [r for i in range(200) for r in augment.plan(f"{i:064x}", "tts", "a", FULL, list(NOISES))]
+    cutoffs = [r["bandlimit_hz"] for r in recipes if r["bandlimit_hz"] is not None]
+    assert 0.2 < len(cutoffs) / len(recipes) < 0.4  # bandlimit_probability 0.3
+    assert FULL.bandlimit_hz[0] <= min(cutoffs) and max(cutoffs) <= FULL.bandlimit_hz[1]
 
 
 # ------------------------------------------------------------------------------------ SpecAugment

@@ -42,7 +42,11 @@ Processing order in :func:`apply` (16 kHz, float64 in [-1, 1) internally):
    ``offset * len(noise)`` to the variant's length, scaled so that speech power / noise power,
    both measured over the (speed-scaled) speech span, is the recipe's SNR. Skipped when the
    speech span or the noise segment is silent.
-6. **gain** (``gain_db`` dB), lowered if needed so the peak stays at or below
+6. **band limit** (``bandlimit_hz``): a zero-phase low-pass (8th-order Butterworth, run forward
+   and backward) at the recipe's cutoff, the channel of a cheap microphone, a telephone line or
+   an 8 kHz recording: speech then carries no energy in the upper mel bands, which a model
+   trained only on full-band TTS never sees.
+7. **gain** (``gain_db`` dB), lowered if needed so the peak stays at or below
    ``peak_limit_dbfs`` (dBFS, 0 dBFS = 32768); then ``x * 32768``, rounded half to even and
    saturated to int16 (as in :func:`kwsc.ingest.to_int16`). With the default limit of -1 dBFS
    nothing saturates; a limit above 0 dBFS lets loud variants clip on purpose.
@@ -78,11 +82,11 @@ from kwsc.sources import KINDS, canonical_json, seed_from
 
 #: Bump when apply()'s output for the same recipe changes, or plan()'s recipes for the same
 #: inputs do (it is part of every recipe, so caches keyed by the recipe are invalidated).
-AUGMENT_VERSION = 1
+AUGMENT_VERSION = 2
 
 SAMPLE_RATE_HZ = 16000
 #: Augmentations that a source kind may enable (``augmentations`` in the config).
-AUGMENTATIONS = ("speed", "pitch", "vtlp", "reverb", "noise", "gain", "shift")
+AUGMENTATIONS = ("speed", "pitch", "vtlp", "reverb", "noise", "bandlimit", "gain", "shift")
 
 SPEED_OF_SOUND_M_S = 343.0
 _FRAC_DELAY_TAPS = 81  # fractional-delay filter length of the RIR (as pyroomacoustics)
@@ -99,15 +103,15 @@ _TRUE_ENVELOPE_ITERATIONS = 8
 
 _DEFAULT_VARIANTS = (("tts", 4), ("real", 2), ("enroll", 8), ("noise", 0))
 _DEFAULT_AUGMENTATIONS = (
-    ("tts", ("speed", "pitch", "vtlp", "reverb", "noise", "gain", "shift")),
-    ("real", ("speed", "reverb", "noise", "gain", "shift")),
-    ("enroll", ("speed", "reverb", "noise", "gain", "shift")),
+    ("tts", ("speed", "pitch", "vtlp", "reverb", "noise", "bandlimit", "gain", "shift")),
+    ("real", ("speed", "reverb", "noise", "bandlimit", "gain", "shift")),
+    ("enroll", ("speed", "reverb", "noise", "bandlimit", "gain", "shift")),
     ("noise", ("gain", "shift")),
 )
 _RANGES = ("snr_db", "room_length_m", "room_width_m", "room_height_m", "absorption", "source_distance_m",
-           "gain_db", "speed", "pitch_semitones", "vtlp")  # fmt: skip
+           "gain_db", "speed", "pitch_semitones", "vtlp", "bandlimit_hz")  # fmt: skip
 _PROBABILITIES = ("noise_probability", "reverb_probability", "speed_probability", "pitch_probability",
-                  "vtlp_probability")  # fmt: skip
+                  "vtlp_probability", "bandlimit_probability")  # fmt: skip
 _SPEC_AUGMENT = ("time_masks", "time_mask_frames", "freq_masks", "freq_mask_coeffs")
 _COUNTS = ("reverb_max_order", "seed", *_SPEC_AUGMENT)
 
@@ -134,6 +138,8 @@ class AugmentConfig:
             Sabine RT60 in the smallest dimension, up to this cap; beyond it the late tail decays
             too fast (a 6 x 4.5 x 3 m room, absorption 0.25, Sabine RT60 0.45 s, measures 0.34 s
             at order 20, 0.47 s at 30; the RIR takes 7.5 / 26 ms).
+        bandlimit_probability: chance that a variant is low-passed (channel band limit).
+        bandlimit_hz: range of the low-pass cutoff in Hz (3.4 kHz: telephone; 4 kHz: 8 kHz audio).
         gain_db: gain range in dB.
         peak_limit_dbfs: the gain is lowered so the variant's peak stays at or below this level
             (dBFS); above 0 lets loud variants saturate.
@@ -164,6 +170,8 @@ class AugmentConfig:
     absorption: tuple[float, float] = (0.2, 0.7)
     source_distance_m: tuple[float, float] = (0.5, 3.0)
     reverb_max_order: int = 30
+    bandlimit_probability: float = 0.3
+    bandlimit_hz: tuple[float, float] = (3400.0, 7000.0)
     gain_db: tuple[float, float] = (-6.0, 6.0)
     peak_limit_dbfs: float = -1.0
     speed: tuple[float, float] = (0.9, 1.1)
@@ -210,6 +218,8 @@ class AugmentConfig:
         need(self.max_combined_semitones > 0.0, "max_combined_semitones must be positive")
         need(0.0 <= self.shift_ms <= 1000.0, "shift_ms must be within [0, 1000] ms")
         need(1 <= self.reverb_max_order <= 60, "reverb_max_order must be 1..60")
+        need(self.bandlimit_hz[0] >= 1000.0 and self.bandlimit_hz[1] < SAMPLE_RATE_HZ / 2,
+             "bandlimit_hz must be within [1000, 8000) Hz")  # fmt: skip
         need(math.isfinite(self.peak_limit_dbfs), "peak_limit_dbfs must be a number")
 
     @classmethod
@@ -408,7 +418,8 @@ def plan(
         ``vtlp`` (warp factor), ``reverb`` (``room_dims_m`` [x, y, z], ``absorption``,
         ``source_m`` and ``mic_m`` positions [x, y, z] in m, ``max_order``, ``rt60_s`` Sabine
         estimate), ``noise`` (``sha256``, ``offset`` as a fraction 0..1 of the noise clip's
-        length, ``snr_db``), ``gain_db``, ``peak_limit_dbfs``, ``shift_s`` (s, signed).
+        length, ``snr_db``), ``bandlimit_hz`` (low-pass cutoff or ``None``), ``gain_db``,
+        ``peak_limit_dbfs``, ``shift_s`` (s, signed).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown source kind {kind!r} (kinds: {', '.join(KINDS)})")
@@ -435,6 +446,9 @@ def plan(
                 "offset": round(_uniform(seed, "noise.offset"), 6),
                 "snr_db": round(_between(seed, "noise.snr", config.snr_db), 3),
             }
+        bandlimit = None
+        if "bandlimit" in enabled and _uniform(seed, "bandlimit.on") < config.bandlimit_probability:
+            bandlimit = round(_between(seed, "bandlimit.hz", config.bandlimit_hz), 1)
         gain = round(_between(seed, "gain", config.gain_db), 3) if "gain" in enabled else 0.0
         shift = config.shift_ms / 1000.0
         shift_s = round(_between(seed, "shift", (-shift, shift)), 4) if "shift" in enabled else 0.0
@@ -449,6 +463,7 @@ def plan(
                 "vtlp": warp,
                 "reverb": reverb,
                 "noise": noise,
+                "bandlimit_hz": bandlimit,
                 "gain_db": gain,
                 "peak_limit_dbfs": config.peak_limit_dbfs,
                 "shift_s": shift_s,
@@ -519,6 +534,9 @@ def apply(
     if noise:
         x = mix_at_snr(x, _as_float(load_noise(str(noise["sha256"]))), float(noise["snr_db"]),
                        float(noise["offset"]), span)  # fmt: skip
+    cutoff = recipe.get("bandlimit_hz")
+    if cutoff:
+        x = band_limit(x, float(cutoff))
     gain = 10.0 ** (float(recipe.get("gain_db", 0.0)) / 20.0)
     peak = float(np.max(np.abs(x))) if x.size else 0.0
     limit = 10.0 ** (float(recipe.get("peak_limit_dbfs", 0.0)) / 20.0)
@@ -756,6 +774,16 @@ def fftconvolve_aligned(x: np.ndarray, rir: tuple[np.ndarray, int]) -> np.ndarra
     response, direct_index = rir
     wet = fftconvolve(x, response)
     return wet[direct_index : direct_index + x.size]
+
+
+def band_limit(x: np.ndarray, cutoff_hz: float, rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
+    """``x`` low-passed at ``cutoff_hz`` (Hz): 8th-order Butterworth, zero phase (forward and
+    backward), so the speech span does not move."""
+    from scipy.signal import butter, sosfiltfilt
+
+    if x.size < 64:  # shorter than the filter's padding: nothing meaningful to filter
+        return x
+    return sosfiltfilt(butter(8, cutoff_hz, btype="low", fs=rate_hz, output="sos"), x)
 
 
 def mix_at_snr(x: np.ndarray, noise: np.ndarray, snr_db: float, offset: float, span: slice) -> np.ndarray:
