@@ -34,6 +34,8 @@ def test_demo_compiles_the_project(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "12 inputs = 12 accepted + 0 rejected + 0 duplicates; 12 variants; 24 int8 windows" in result.output
     assert "report.md" in result.output and "threshold" in result.output
+    page = Path(result.output.split("report     ")[1].split(" ")[0]).with_suffix(".html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<table>" in page and '<img src="det.png" alt="DET curve"' in page
     again = CliRunner().invoke(main, args)
     assert "(already built: reused)" in again.output
     missing = CliRunner().invoke(main, ["demo", "--seconds", "1", "--config", str(tmp_path / "none.toml")])

@@ -29,7 +29,7 @@ def test_small_demo_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert len([r for r in rows if r["status"] != "augmented"]) == counts["inputs"]
     (folder,) = [p for p in store.models.iterdir() if (p / "model.tflite").is_file()]
     for name in ("model.tflite", "kwsc_model.c", "kwsc_model.h", "meta.json", "lineage.json", "eval.json",
-                 "det.json", "det.png", "report.md"):  # fmt: skip
+                 "det.json", "det.png", "report.md", "report.html"):  # fmt: skip
         assert (folder / name).is_file(), name
     lineage = json.loads((folder / "lineage.json").read_text())
     assert lineage["dataset_version"] == version and lineage["runtime_mismatches"] == 0

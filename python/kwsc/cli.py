@@ -185,7 +185,7 @@ def _demo_pipeline(config_path: Path, store_dir: Path | None) -> None:
     click.echo(f"  time       {timings}")
     click.echo(f"  dataset    {store.resolve(result.version_id)} (manifest.parquet, features/, report.md)")
     click.echo(f"  model      {folder} (model.tflite, kwsc_model.c/.h, meta.json, lineage.json)")
-    click.echo(f"  report     {result.report} (DET curve: det.png, det.json; eval.json)")
+    click.echo(f"  report     {result.report} (and report.html; DET curve: det.png, det.json; eval.json)")
 
 
 def _plot_features(path: Path, pcm: np.ndarray, ceps: np.ndarray, config: FrontendConfig) -> None:
@@ -1060,7 +1060,7 @@ def eval_command(
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Project TOML whose [budget] to check against.")  # fmt: skip
 def report_command(model: str, store_dir: Path | None, config_path: Path | None) -> None:
-    """Write the model's report.md (dataset, model, footprint on the Cortex-M4 measured now under
+    """Write the model's report.md and report.html (dataset, model, footprint on the Cortex-M4 measured now under
     QEMU, streaming FA/h, FRR, latency and DET curve from `kwsc eval`, clip-level confusion
     matrix, lineage) into its folder and print its path. Exit 1 when a budget is exceeded.
     """

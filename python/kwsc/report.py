@@ -204,11 +204,34 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
     return "\n".join(lines)
 
 
+#: Page style of report.html: readable widths, ruled tables, numbers right-aligned by the Markdown.
+HTML_STYLE = (
+    "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.4}"
+    "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.2em .6em}"
+    "th{background:#f3f3f3}code,pre{background:#f6f6f6}pre{padding:.6em;overflow-x:auto}img{max-width:100%}"
+)
+
+
+def to_html(markdown_text: str, title: str) -> str:
+    """A standalone HTML page of a Markdown report (CommonMark with tables; images stay relative
+    links, so the page sits next to its PNGs)."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(markdown_text)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{HTML_STYLE}</style></head><body>\n{body}</body></html>\n")  # fmt: skip
+
+
 def write_report(
     folder: str | Path, components: dict[str, fp.ComponentFootprint], checks: list[fp.BudgetCheck]
 ) -> Path:
-    """Write ``report.md`` into the model folder; returns its path."""
+    """Write ``report.md`` and the same as ``report.html`` into the model folder; returns the
+    Markdown's path."""
     folder = Path(folder)
     path = folder / "report.md"
-    path.write_text(model_report(folder, components, checks))
+    text = model_report(folder, components, checks)
+    path.write_text(text)
+    (folder / "report.html").write_text(to_html(text, f"kwsc model {folder.name}"))
     return path
