@@ -1,0 +1,176 @@
+"""Real-speaker benchmark: a model trained on kwsc's synthetic speech, tested on real people.
+
+Usage: python bench/report_fsdd.py MODEL FSDD_DIR [--store DIR] [--json OUT.json]
+
+MODEL is a model folder or id whose keyword is a digit word ("zero" .. "nine"; ``kwsc demo
+--config examples/digits.toml`` trains one). FSDD_DIR is the Free Spoken Digit Dataset (a folder
+holding ``recordings/{digit}_{speaker}_{index}.wav``, 8 kHz mono, and optionally
+``speakers.json``). It is read here and nowhere else: never trained on, never used as negatives,
+never used to pick a threshold.
+
+Each recording of the model's digit is resampled to 16 kHz (soxr), its speech span found by
+kwsc's validator (the whole clip if it finds none), and placed in context exactly as the
+evaluation places a keyword clip (``kwsc.evaluate.place_in_context``: lead and tail of
+background from the model's own test-split noise at the evaluation's SNR), then streamed
+through the C detector at the threshold ``kwsc eval`` chose on the synthetic validation stream.
+A recording is detected when the detector fires for the keyword inside [speech start, speech
+end + max_latency_s]. The false accepts per hour that threshold gives are the evaluation's,
+on kwsc's synthetic test stream; FSDD holds no long negative audio.
+
+Reported with 95 % Clopper-Pearson intervals: FRR over all recordings and per speaker, next to
+the in-distribution test FRR and the cross-voice FRR from eval.json, with the model id,
+dataset version and code version; and what the validator says about the recordings (FSDD is
+band-limited to 4 kHz and trimmed tight).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kwsc.detector import DetectConfig, Detector
+from kwsc.evaluate import (
+    EvalConfig,
+    detected_keywords,
+    detections,
+    place_in_context,
+    proportion_interval,
+    usable_rows,
+)
+from kwsc.store import Store
+from kwsc.validate import load_audio, validate_array
+
+DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+FILE_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)\.wav$")
+
+
+def recordings(fsdd: Path, digit: int) -> list[tuple[Path, str]]:
+    """(path, speaker) of every recording of ``digit``, sorted by name."""
+    folder = fsdd / "recordings" if (fsdd / "recordings").is_dir() else fsdd
+    found = []
+    for path in sorted(folder.glob("*.wav")):
+        match = FILE_NAME.match(path.name)
+        if match and int(match.group(1)) == digit:
+            found.append((path, match.group(2)))
+    return found
+
+
+def frr_entry(misses: int, trials: int) -> dict[str, Any]:
+    """FRR of ``misses`` out of ``trials`` with its 95 % interval."""
+    return {"trials": trials, "misses": misses, "frr": misses / trials if trials else None,
+            "frr_ci": list(proportion_interval(misses, trials))}  # fmt: skip
+
+
+def evaluate_fsdd(folder: Path, fsdd: Path) -> dict[str, Any]:
+    """The benchmark record for the model in ``folder`` (evaluated by ``kwsc eval``) on FSDD."""
+    meta = json.loads((folder / "meta.json").read_text())
+    evaluation = json.loads((folder / "eval.json").read_text())
+    lineage = json.loads((folder / "lineage.json").read_text())
+    keywords = [str(k) for k in meta["keywords"]]
+    digit_words = [k for k in keywords if k in DIGITS]
+    if not digit_words:
+        raise SystemExit(f"{folder}: keywords {keywords} hold no digit word ({', '.join(DIGITS)})")
+    config = EvalConfig(**evaluation["config"])
+    settings = {k: v for k, v in evaluation["detector"].items() if k in DetectConfig.__dataclass_fields__}
+    detector = Detector.from_folder(folder, DetectConfig(**{**settings, "threshold": None}))  # meta.json's threshold
+    store = Store(folder.parents[1])
+    rows = usable_rows(store.manifest(evaluation["dataset_version"]), "test")
+    backgrounds = [r for r in rows if r["label"] == "_noise"]
+    rate = detector.frontend_config.sample_rate_hz
+    per_keyword: dict[str, Any] = {}
+    validator_reasons: Counter[str] = Counter()
+    for word in digit_words:
+        keyword_index = detector.labels.index(word)
+        speakers: dict[str, list[int]] = {}
+        latencies: list[float] = []
+        files = recordings(fsdd, DIGITS.index(word))
+        if not files:
+            raise SystemExit(f"{fsdd}: no recordings of digit {DIGITS.index(word)} ({word})")
+        for path, speaker in files:
+            pcm = load_audio(path, rate, resample=True, downmix=True)
+            check = validate_array(pcm)
+            validator_reasons.update(check.reasons or ("accepted",))
+            start_ms, end_ms = check.metrics.get("speech_start_ms", 0.0), check.metrics.get("speech_end_ms", 0.0)
+            span = (start_ms / 1000, end_ms / 1000) if end_ms > start_ms else (0.0, pcm.size / rate)
+            trial, start_s, end_s = place_in_context(pcm, span, path.name, store.root, backgrounds, config, rate)
+            run = detector.run(trial)
+            found = detections(run.frames, run.probs_q8, detector.threshold_q8, detector.refractory_frames)
+            times = detector.time_s(run.frames[found])
+            ok = (detected_keywords(run.probs_q8, found) == keyword_index) & (times >= start_s) & (
+                times <= end_s + config.max_latency_s)  # fmt: skip
+            speakers.setdefault(speaker, [0, 0])
+            speakers[speaker][0] += int(not ok.any())
+            speakers[speaker][1] += 1
+            if ok.any():
+                latencies.append(float(times[ok][0] - end_s))
+        misses = sum(m for m, _ in speakers.values())
+        trials = sum(n for _, n in speakers.values())
+        per_keyword[word] = {
+            **frr_entry(misses, trials),
+            "per_speaker": {s: frr_entry(m, n) for s, (m, n) in sorted(speakers.items())},
+            "latency_median_s": float(np.median(latencies)) if latencies else None,
+            "latency_p95_s": float(np.percentile(latencies, 95)) if latencies else None,
+        }
+    speaker_info = json.loads((fsdd / "speakers.json").read_text()) if (fsdd / "speakers.json").is_file() else {}
+    return {
+        "model": folder.name,
+        "dataset_version": evaluation["dataset_version"],
+        "code_version": lineage["code_version"],
+        "threshold": detector.threshold,
+        "target_fa_per_hour": config.target_fa_per_hour,
+        "synthetic_test": {k: evaluation["test"][k] for k in ("fa_per_hour", "fa_per_hour_ci", "frr", "frr_ci")},
+        "crossvoice": {k: evaluation["crossvoice"][k] for k in ("fa_per_hour", "frr", "frr_ci")}
+        if "crossvoice" in evaluation
+        else None,
+        "fsdd": per_keyword,
+        "fsdd_validator": dict(sorted(validator_reasons.items())),
+        "speakers": speaker_info,
+    }
+
+
+def _pct(entry: dict[str, Any]) -> str:
+    if entry["frr"] is None:
+        return "n/a"
+    low, high = entry["frr_ci"]
+    return f"{100 * entry['frr']:.1f} % [{100 * low:.1f}, {100 * high:.1f}] ({entry['misses']} of {entry['trials']})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model")
+    parser.add_argument("fsdd", type=Path)
+    parser.add_argument("--store", type=Path, default=None)
+    parser.add_argument("--json", type=Path, help="also write the record here")
+    args = parser.parse_args()
+    folder = Store(args.store).resolve_model(args.model)
+    if not (folder / "eval.json").is_file():
+        raise SystemExit(f"{folder}: no eval.json; run `kwsc eval {folder}` first (it chooses the threshold)")
+    rec = evaluate_fsdd(folder, args.fsdd)
+    print(f"model {rec['model']} on dataset version {rec['dataset_version']} (code {rec['code_version']})")
+    print(f"threshold {rec['threshold']:.4f}, chosen on synthetic validation for {rec['target_fa_per_hour']} FA/h; "
+          f"synthetic test stream {rec['synthetic_test']['fa_per_hour']:.2f} FA/h")  # fmt: skip
+    print("\n| keyword | synthetic test FRR | cross-voice FRR | FSDD real-speaker FRR (95 % CI) | FSDD latency p95 |")
+    print("|---|---|---|---|---|")
+    cross = rec["crossvoice"]
+    for word, entry in rec["fsdd"].items():
+        test_frr = f"{100 * rec['synthetic_test']['frr']:.1f} %"
+        cross_frr = f"{100 * cross['frr']:.1f} %" if cross else "n/a"
+        p95 = "n/a" if entry["latency_p95_s"] is None else f"{entry['latency_p95_s'] * 1000:.0f} ms"
+        print(f"| {word} | {test_frr} | {cross_frr} | {_pct(entry)} | {p95} |")
+        print(f"\nper speaker ({word}):")
+        for speaker, sub in entry["per_speaker"].items():
+            accent = rec["speakers"].get(speaker, {}).get("accent", "")
+            print(f"  {speaker:10s} {accent:12s} {_pct(sub)}")
+    print(f"\nkwsc's validator on the FSDD recordings: {rec['fsdd_validator']}")
+    if args.json:
+        args.json.write_text(json.dumps(rec, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
