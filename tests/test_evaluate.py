@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 from click.testing import CliRunner
 
-from kwsc import evaluate
+from kwsc import evaluate, signals
 from kwsc.cli import main
 from kwsc.config import ConfigError, load_project
 from kwsc.detector import DetectConfig, Detector
@@ -90,6 +91,25 @@ def test_eval_cli_writes_report_det_and_threshold(folder: Path) -> None:
     check = report["device_check"]
     assert check["identical"] and check["inferences"] > 100 and check["seconds"] >= 15
     assert Detector.from_folder(folder).threshold == report["threshold"]  # the model now carries it
+
+
+def test_eval_streams_the_users_own_recordings(folder: Path, tmp_path: Path) -> None:
+    recordings = tmp_path / "mine"
+    (recordings / "day2").mkdir(parents=True)
+    soundfile.write(recordings / "a.wav", signals.speech_like(4.0, seed=31), 16000)
+    soundfile.write(recordings / "day2" / "b.flac", signals.speech_like(1.5, seed=32), 8000)  # 3 s at 8 kHz
+    (recordings / "notes.txt").write_text("not audio")
+    result = CliRunner().invoke(main, ["eval", str(folder), "--quiet", "--negatives", str(recordings)])
+    assert result.exit_code == 0, result.output
+    user = json.loads((folder / "eval.json").read_text())["user_negatives"]
+    assert user["files"] == 2 and user["negative_hours"] == pytest.approx(7.0 / 3600, abs=1e-4)
+    assert user["fa_per_hour"] == pytest.approx(user["false_accepts"] / user["negative_hours"])
+    assert len(user["fa_per_hour_by_threshold_q8"]) == 257 and user["fa_per_hour_by_threshold_q8"][256] == 0
+    assert f"your recordings: {user['fa_per_hour']:.2f} FA/h" in result.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad = CliRunner().invoke(main, ["eval", str(folder), "--quiet", "--negatives", str(empty)])
+    assert bad.exit_code == 2 and "no audio files" in bad.output
 
 
 def test_eval_config_in_the_project_file(tmp_path: Path) -> None:

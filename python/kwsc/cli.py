@@ -995,10 +995,12 @@ def posteriors_command(
               help="FA/h the threshold is chosen for, on validation (default: [eval], 0.5).")  # fmt: skip
 @click.option("--negative-hours", type=click.FloatRange(min=0, min_open=True),
               help="Cap on hours of negative stream per split (default: all).")  # fmt: skip
+@click.option("--negatives", "user_negatives", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of your own recordings without the keyword: also reports FA/h on them.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def eval_command(
     model: str, store_dir: Path | None, config_path: Path | None, target_fa_per_hour: float | None,
-    negative_hours: float | None, quiet: bool,
+    negative_hours: float | None, user_negatives: Path | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Streaming evaluation of a model on its dataset version, through the C detector: FA/h on
     the negative stream, FRR and latency on keyword clips in context, the DET curve; the
@@ -1029,7 +1031,8 @@ def eval_command(
 
     try:
         report = evaluate_model(folder, config, detect_config, progress=progress,
-                                log=None if quiet else lambda line: click.echo(line, err=True))  # fmt: skip
+                                log=None if quiet else lambda line: click.echo(line, err=True),
+                                user_negatives=user_negatives)  # fmt: skip
     except (DetectError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from exc
     for split in ("validation", "test", "crossvoice"):
@@ -1043,6 +1046,10 @@ def eval_command(
         )
         click.echo(f"{split}: {r['fa_per_hour']:.2f} FA/h ({r['false_accepts']} in {r['negative_hours']:.2f} h), "
                    f"FRR {r['frr']:.3f} ({r['misses']} of {r['trials']}){latency}")  # fmt: skip
+    user = report.get("user_negatives")
+    if user is not None:
+        click.echo(f"your recordings: {user['fa_per_hour']:.2f} FA/h ({user['false_accepts']} in "
+                   f"{user['negative_hours']:.2f} h, {user['files']} files)")  # fmt: skip
     check = report.get("device_check")
     if check is not None:
         verdict = "identical" if check["identical"] else "DIFFERENT"

@@ -20,6 +20,11 @@ runs, on audio from the model's dataset version:
   chosen threshold is re-run through the C detector and must give the same events.
 * **Threshold**: the lowest (most sensitive) Q8 threshold whose validation FA/h is at most
   ``target_fa_per_hour``; the test numbers are reported at that threshold.
+* **User recordings**: a folder of the user's own long recordings with no keyword in them
+  (``kwsc eval --negatives DIR``: every .wav/.flac/.ogg under it, sorted, resampled to 16 kHz
+  and downmixed, joined like the split streams) is streamed the same way and reported as
+  ``user_negatives``: FA/h with its interval at the chosen threshold and over the sweep. It
+  never chooses the threshold.
 * **Cross-voice**: when the dataset holds voices out (``[split] holdout``: whole TTS engines or
   voice families never trained or tuned on), their ``crossvoice`` split is evaluated the same
   way at the same threshold and reported apart from the in-distribution test split.
@@ -494,16 +499,40 @@ def to_json(data: Any) -> str:
     return json.dumps(clean(data), indent=2, sort_keys=True) + "\n"
 
 
+#: Audio file suffixes read from a folder of user recordings.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
+def user_negative_stream(
+    detector: Detector, folder: Path, progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None
+) -> tuple[StreamRun, int]:
+    """(the run of every audio file under ``folder`` (sorted, resampled to the detector's rate,
+    downmixed, faded at the joins) as one stream, number of files). DetectError when the folder
+    holds no audio or a file cannot be read."""
+    from kwsc.detector import DetectError
+    from kwsc.detector import load_pcm as load_file
+
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+    if not files:
+        raise DetectError(f"{folder}: no audio files ({', '.join(AUDIO_SUFFIXES)})")
+    rate = detector.frontend_config.sample_rate_hz
+    wrapped = progress(files, "your recordings") if progress else files
+    chunks = (_fade_edges(load_file(path, rate, resample=True, downmix=True)) for path in wrapped)
+    return _run_stream(detector, chunks), len(files)
+
+
 def evaluate_model(
     folder: str | Path,
     config: EvalConfig | None = None,
     detect_config: DetectConfig | None = None,
     progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
     log: Callable[[str], None] | None = None,
+    user_negatives: str | Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate the model in ``folder`` (in a store's models/) on its dataset version: choose the
     threshold on validation, report test, write eval.json, det.json and det.png into the folder
-    and the threshold into meta.json. Returns eval.json's content."""
+    and the threshold into meta.json. ``user_negatives``: a folder of the user's recordings with
+    no keyword, streamed as an extra negative stream (FA/h only). Returns eval.json's content."""
     from kwsc.ingest import atomic_write_bytes
     from kwsc.store import Store
 
@@ -539,6 +568,18 @@ def evaluate_model(
         "rule": "detection: smoothed keyword probability >= threshold and >= refractory since the previous "
         "detection; a trial is detected by its keyword within [speech start, speech end + max_latency_s]",
     }
+    if user_negatives is not None:
+        if log:
+            log(f"your recordings: streaming {user_negatives} through the C detector")
+        run, files = user_negative_stream(detector, Path(user_negatives), progress)
+        counts = false_accept_counts(run, detector.refractory_frames)
+        hours = run.seconds / 3600.0
+        report["user_negatives"] = {
+            "folder": str(Path(user_negatives).resolve()), "files": files, "negative_hours": hours,
+            "false_accepts": int(counts[chosen]), "fa_per_hour": counts[chosen] / hours if hours else 0.0,
+            "fa_per_hour_ci": list(poisson_rate_interval(int(counts[chosen]), hours)) if hours else [0.0, 0.0],
+            "fa_per_hour_by_threshold_q8": (counts / hours).tolist() if hours else [0.0] * 257,
+        }  # fmt: skip
     if config.device_seconds > 0:
         if log:
             log(f"device check: {config.device_seconds:g} s of test audio on the Cortex-M4 (QEMU) and the host")
