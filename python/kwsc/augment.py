@@ -52,7 +52,7 @@ Processing order in :func:`apply` (16 kHz, float64 in [-1, 1) internally):
    nothing saturates; a limit above 0 dBFS lets loud variants clip on purpose.
 
 The time shift is *not* applied here: the feature stage places the window (with its own
-jitter) and adds the recipe's ``shift_s`` (seconds, signed) to the window's centre, so a
+jitter) and adds the recipe's ``shift_s`` (seconds, signed) to the window's position, so a
 positive shift moves the window later and the speech earlier in it (kwsc.features.window_starts).
 The variant's speech span for that placement is :func:`variant_speech_span`.
 
