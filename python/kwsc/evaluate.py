@@ -136,7 +136,9 @@ def usable_rows(rows: Iterable[dict[str, Any]], split: str) -> list[dict[str, An
     return sorted((r for r in rows if r["split"] == split and r["status"] in USABLE), key=lambda r: r["id"])
 
 
-def _run_stream(detector: Detector, chunks: Iterable[np.ndarray]) -> StreamRun:
+def run_stream(detector: Detector, chunks: Iterable[np.ndarray]) -> StreamRun:
+    """The detector's smoothed probabilities over ``chunks`` (int16 PCM) as one stream, from a
+    fresh state."""
     detector.reset()
     parts, samples = [], 0
     for chunk in chunks:
@@ -158,7 +160,7 @@ def negative_stream(
     stopping after ``max_hours`` of audio if given."""
     rate = detector.frontend_config.sample_rate_hz
     wrapped = progress(rows, "negative stream") if progress else rows
-    return _run_stream(detector, (pcm for _, pcm in stream_chunks(store, wrapped, rate, max_hours)))
+    return run_stream(detector, (pcm for _, pcm in stream_chunks(store, wrapped, rate, max_hours)))
 
 
 def stream_chunks(
@@ -257,7 +259,7 @@ def positive_trials(
     trials = []
     for row in progress(rows, "positive trials") if progress else rows:
         pcm, start_s, end_s = trial_audio(store, row, backgrounds, config, rate, noise_cache)
-        trials.append(Trial(row["id"], keyword_index[row["label"]], start_s, end_s, _run_stream(detector, [pcm])))
+        trials.append(Trial(row["id"], keyword_index[row["label"]], start_s, end_s, run_stream(detector, [pcm])))
     return trials
 
 
@@ -518,7 +520,7 @@ def user_negative_stream(
     rate = detector.frontend_config.sample_rate_hz
     wrapped = progress(files, "your recordings") if progress else files
     chunks = (_fade_edges(load_file(path, rate, resample=True, downmix=True)) for path in wrapped)
-    return _run_stream(detector, chunks), len(files)
+    return run_stream(detector, chunks), len(files)
 
 
 def evaluate_model(
