@@ -37,7 +37,7 @@ def _speech_ok(audio, item: SourceItem) -> None:
     assert loud.sum() * 0.02 > 0.15, (item.id, "less than 150 ms of speech")
 
 
-@pytest.mark.parametrize(("engine", "at_least"), [("espeak-ng", 500), ("flite", 4), ("festival", 13)])
+@pytest.mark.parametrize(("engine", "at_least"), [("espeak-ng", 500), ("flite", 4), ("festival", 13), ("piper", 1)])
 def test_voices_found_for_each_engine(engine: str, at_least: int) -> None:
     _need(engine)
     voices = tts.available_voices([engine])
@@ -51,6 +51,9 @@ def test_voices_found_for_each_engine(engine: str, at_least: int) -> None:
         assert {v.family for v in voices} == set(tts.ESPEAK_DIALECTS)
     elif engine == "flite":
         assert names == {"kal16", "awb", "rms", "slt"}  # kal (8 kHz) and awb_time left out
+    elif engine == "piper":
+        assert "en_US-joe-medium" in names
+        assert all(v.sample_rate_hz == 22050 and "noise" in v.controls for v in voices)
     else:
         assert {"kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts"} <= names
         assert {v.language for v in voices} == {"en", "it", "cs", "fi", "ca", "ru"}
@@ -73,7 +76,7 @@ def test_missing_engine_is_skipped_with_a_warning(monkeypatch, caplog) -> None:
 
 def test_items_are_deterministic_with_prosody_varying_per_index() -> None:
     _need("espeak-ng")
-    section = {"engines": ["espeak-ng", "flite", "festival"], "max_voices": 12, "samples_per_voice": 3}
+    section = {"engines": list(tts.ENGINES), "max_voices": 12, "samples_per_voice": 3}
     first, second = _items(section), _items(section)
     assert [(i.id, i.recipe, i.group, i.label) for i in first] == [(i.id, i.recipe, i.group, i.label) for i in second]
     assert len(first) == 12 * len(TEXTS) * 3 and len({i.id for i in first}) == len(first)
@@ -125,6 +128,7 @@ def test_non_english_festival_voices_read_a_respelling() -> None:
     [
         ["espeak-ng:en-us", "espeak-ng:en-gb-scotland+klatt4", "espeak-ng:en-us+Mr serious"],
         ["flite:slt", "flite:rms"],
+        ["piper:en_US-joe-medium"],
     ],
 )
 def test_real_syntheses_are_speech_and_bit_deterministic(voices: list[str]) -> None:
@@ -166,3 +170,56 @@ def test_festival_batch_equals_per_item() -> None:
         assert audio.sample_rate_hz == tts.FESTIVAL_VOICES[item.recipe["voice"]].sample_rate_hz
         alone = tts.load(item)  # its own festival process
         assert alone.samples.tobytes() == audio.samples.tobytes(), item.id
+
+
+def test_piper_noise_is_seeded_from_the_recipe() -> None:
+    """Piper's in-graph noise is replaced by recipe-seeded inputs: no RandomNormalLike is left,
+    equal recipes give equal bytes (also across the loader and a fresh call), and the index's
+    draws of rate, pitch and noise give different takes of the same word."""
+    _need("piper")
+    from kwsc.sources import piper_tts
+
+    model_path, _ = piper_tts._model_paths("en_US-joe-medium")
+    graph, names = piper_tts.seeded_graph(model_path)
+    assert names == ("kwsc_noise_0", "kwsc_noise_1")
+    import onnx
+
+    ops = {node.op_type for node in onnx.load_from_string(graph).graph.node}
+    assert "RandomNormalLike" not in ops and "Slice" in ops
+    items = _items({"engines": ["piper"], "samples_per_voice": 3}, TEXTS)
+    assert [it.label for it in items] == ["alexa"] * 3 + ["_negative"] * 3
+    takes = [tts.load(it) for it in items[:3]]
+    for item, audio in zip(items, takes, strict=False):
+        _speech_ok(audio, item)
+        assert set(item.recipe["args"]) == {"resample_pitch", "length_scale", "noise_scale", "noise_w_scale"}
+        assert 0.4 <= item.recipe["args"]["noise_scale"] <= 1.0
+    assert len({a.samples.tobytes() for a in takes}) == 3
+    same = piper_tts.synthesize(
+        "en_US-joe-medium", "alexa", length_scale=1.0, noise_scale=0.667, noise_w_scale=0.8, seed=1
+    )
+    again = piper_tts.synthesize(
+        "en_US-joe-medium", "alexa", length_scale=1.0, noise_scale=0.667, noise_w_scale=0.8, seed=1
+    )
+    other = piper_tts.synthesize(
+        "en_US-joe-medium", "alexa", length_scale=1.0, noise_scale=0.667, noise_w_scale=0.8, seed=2
+    )
+    assert same.tobytes() == again.tobytes()
+    assert same.shape != other.shape or not np.array_equal(same, other)
+    assert np.abs(same).max() == pytest.approx(piper_tts.PEAK)
+    slow = piper_tts.synthesize(
+        "en_US-joe-medium", "alexa", length_scale=1.4, noise_scale=0.0, noise_w_scale=0.0, seed=1
+    )
+    fast = piper_tts.synthesize(
+        "en_US-joe-medium", "alexa", length_scale=0.8, noise_scale=0.0, noise_w_scale=0.0, seed=1
+    )
+    assert slow.shape[0] > 1.4 * fast.shape[0]
+
+
+def test_piper_missing_voice_is_a_clear_error(monkeypatch) -> None:
+    from kwsc.sources import piper_tts
+
+    with pytest.raises(ValueError, match="unknown Piper voice"):
+        piper_tts.synthesize("en_XX-nobody", "alexa", length_scale=1.0, noise_scale=0.5, noise_w_scale=0.5, seed=0)
+    monkeypatch.setattr(piper_tts, "installed_voices", lambda: [])
+    with pytest.raises(RuntimeError, match="pip install piper-tts"):
+        tts._require("piper")

