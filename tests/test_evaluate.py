@@ -77,6 +77,10 @@ def test_eval_cli_writes_report_det_and_threshold(folder: Path) -> None:
         assert r["fa_per_hour"] == pytest.approx(r["false_accepts"] / r["negative_hours"])
         assert r["fa_per_hour_ci"][0] <= r["fa_per_hour"] <= r["fa_per_hour_ci"][1]
         assert r["frr_ci"][0] <= r["frr"] <= r["frr_ci"][1]
+        by_group = r["misses_by_group"]  # the misses add up over the voices they come from
+        assert by_group and all(g and 0 <= m <= n for g, (m, n) in by_group.items())
+        assert sum(m for m, _ in by_group.values()) == r["misses"]
+        assert sum(n for _, n in by_group.values()) == r["trials"]
     assert report["validation"]["fa_per_hour"] <= report["config"]["target_fa_per_hour"]
     det = json.loads((folder / "det.json").read_text())
     assert det["thresholds_q8"] == list(range(257))

@@ -189,6 +189,7 @@ class Trial:
     speech_start_s: float  # in the trial's time
     speech_end_s: float
     run: StreamRun = field(repr=False)
+    group: str = ""  # the clip's speaker/voice group, for the per-group miss counts
 
 
 def _rms(pcm: np.ndarray) -> float:
@@ -259,7 +260,8 @@ def positive_trials(
     trials = []
     for row in progress(rows, "positive trials") if progress else rows:
         pcm, start_s, end_s = trial_audio(store, row, backgrounds, config, rate, noise_cache)
-        trials.append(Trial(row["id"], keyword_index[row["label"]], start_s, end_s, run_stream(detector, [pcm])))
+        run = run_stream(detector, [pcm])
+        trials.append(Trial(row["id"], keyword_index[row["label"]], start_s, end_s, run, row.get("group", "")))
     return trials
 
 
@@ -326,6 +328,7 @@ class SplitResult:
     trials: int
     misses: np.ndarray  # (257,)
     latency_at: Callable[[int], np.ndarray] = field(repr=False)
+    trial_groups: tuple[str, ...] = ()  # each trial's speaker/voice group, in trial order
 
     def fa_per_hour(self, threshold: int) -> float:
         return float(self.fa_counts[threshold] / self.negative_hours) if self.negative_hours else math.nan
@@ -360,7 +363,8 @@ def evaluate_split(
     def latency_at(threshold: int) -> np.ndarray:
         return trial_outcomes(trials, threshold, refractory, config.max_latency_s)[1]
 
-    return SplitResult(split, stream.seconds / 3600.0, fa_counts, len(trials), misses, latency_at)
+    groups = tuple(t.group for t in trials)
+    return SplitResult(split, stream.seconds / 3600.0, fa_counts, len(trials), misses, latency_at, groups)
 
 
 def det_points(result: SplitResult) -> list[dict[str, float]]:
@@ -381,6 +385,11 @@ def summary_at(result: SplitResult, threshold: int, config: EvalConfig) -> dict[
     latency = result.latency_at(threshold)
     hit = latency[np.isfinite(latency)]
     count = int(result.fa_counts[threshold])
+    by_group: dict[str, list[int]] = {}
+    for group, found in zip(result.trial_groups, np.isfinite(latency), strict=False):
+        counts = by_group.setdefault(group, [0, 0])
+        counts[0] += int(not found)
+        counts[1] += 1
     return {
         "split": result.split,
         "threshold": threshold / 256,
@@ -395,6 +404,8 @@ def summary_at(result: SplitResult, threshold: int, config: EvalConfig) -> dict[
         "latency_median_s": float(np.median(hit)) if hit.size else None,
         "latency_p95_s": float(np.percentile(hit, 95)) if hit.size else None,
         "latency_target_s": config.latency_target_s,
+        # Which voices the misses come from: group -> [misses, trials], most missed first.
+        "misses_by_group": dict(sorted(by_group.items(), key=lambda kv: (-kv[1][0] / kv[1][1], kv[0]))),
     }
 
 
