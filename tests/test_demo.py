@@ -49,5 +49,6 @@ def test_small_demo_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         and "cross-voice (held-out voices)" in report
         and "over budget" not in report.lower()
         and "![DET curve](det.png)" in report
+        and "| crossvoice |" in report  # which held-out voices the misses come from
     )
     assert f"report     {folder / 'report.md'}" in result.output

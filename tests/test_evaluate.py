@@ -128,3 +128,16 @@ def test_eval_config_in_the_project_file(tmp_path: Path) -> None:
         load_project(project)
     with pytest.raises(ConfigError, match="lead_s"):
         evaluate.EvalConfig(lead_s=0.5)
+
+
+def test_report_says_which_voices_are_missed() -> None:
+    from kwsc.report import misses_by_voice
+
+    report = {
+        "test": {"misses_by_group": {"espeak-ng:en-us": [1, 12], "flite:slt": [0, 12], "espeak-ng:en-029": [9, 12]}},
+        "crossvoice": {"misses_by_group": {"festival:kal_diphone": [12, 12]}},
+    }
+    rows = misses_by_voice(report, shown=1)
+    assert rows[2] == "| test | 3 | 1 | `espeak-ng:en-029` 9/12 |"  # worst first, only the shown ones
+    assert rows[3] == "| crossvoice | 1 | 0 | `festival:kal_diphone` 12/12 |"
+    assert misses_by_voice({"test": {"frr": 0.5}}) == []  # an older eval.json without the counts

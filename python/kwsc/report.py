@@ -87,6 +87,23 @@ def headline_table(report: dict[str, Any]) -> list[str]:
     return rows
 
 
+def misses_by_voice(report: dict[str, Any], shown: int = 12) -> list[str]:
+    """Markdown rows: per split, the voice groups with the most misses at the chosen threshold
+    (misses/trials, worst first, at most ``shown``) and how many groups were never missed."""
+    rows = []
+    for name in ("test", "crossvoice"):
+        groups = report.get(name, {}).get("misses_by_group")
+        if not groups:
+            continue
+        ranked = sorted(groups.items(), key=lambda kv: (-kv[1][0] / kv[1][1], -kv[1][1], kv[0]))
+        worst = ", ".join(f"`{g}` {m}/{n}" for g, (m, n) in ranked[:shown] if m)
+        clean = sum(1 for m, _ in groups.values() if m == 0)
+        rows.append(f"| {name} | {len(groups)} | {clean} | {worst or 'none'} |")
+    if not rows:
+        return []
+    return ["| split | voices | never missed | most missed (misses/trials) |", "|---|---:|---:|---|", *rows]
+
+
 def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], checks: list[fp.BudgetCheck]) -> str:
     """The Markdown report of the model in ``folder`` (a store's models/<id>/), given its measured
     firmware footprint. Needs eval.json and det.json (``kwsc eval``)."""
@@ -142,6 +159,9 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
         fa, frr = f"{point['fa_per_hour']:.2f}{_ci(point['fa_per_hour_ci'])}", _pct(point["frr"])
         lines.append(f"| {point['target_fa_per_hour']:g} | {point['threshold']:.4f} | {fa} | "
                      f"{frr}{_ci(point['frr_ci'], 100, 1)} |")  # fmt: skip
+    by_voice = misses_by_voice(report)
+    if by_voice:
+        lines += ["", "Where the misses come from, by speaker/voice group at the chosen threshold:", "", *by_voice]
     counts = dataset["counts"]
     lines += [
         "",
