@@ -81,6 +81,7 @@ def test_eval_cli_writes_report_det_and_threshold(folder: Path) -> None:
         assert by_group and all(g and 0 <= m <= n for g, (m, n) in by_group.items())
         assert sum(m for m, _ in by_group.values()) == r["misses"]
         assert sum(n for _, n in by_group.values()) == r["trials"]
+        assert sum(r["false_accepts_by_text"].values()) == r["false_accepts"]  # every false accept attributed
     assert report["validation"]["fa_per_hour"] <= report["config"]["target_fa_per_hour"]
     det = json.loads((folder / "det.json").read_text())
     assert det["thresholds_q8"] == list(range(257))
@@ -131,7 +132,7 @@ def test_eval_config_in_the_project_file(tmp_path: Path) -> None:
 
 
 def test_report_says_which_voices_are_missed() -> None:
-    from kwsc.report import misses_by_voice
+    from kwsc.report import false_accepts_by_text, misses_by_voice
 
     report = {
         "test": {"misses_by_group": {"espeak-ng:en-us": [1, 12], "flite:slt": [0, 12], "espeak-ng:en-029": [9, 12]}},
@@ -141,3 +142,22 @@ def test_report_says_which_voices_are_missed() -> None:
     assert rows[2] == "| test | 3 | 1 | `espeak-ng:en-029` 9/12 |"  # worst first, only the shown ones
     assert rows[3] == "| crossvoice | 1 | 0 | `festival:kal_diphone` 12/12 |"
     assert misses_by_voice({"test": {"frr": 0.5}}) == []  # an older eval.json without the counts
+    validation = {"false_accepts": 3, "false_accepts_by_text": {"lexus": 2, "olexa": 1}}
+    heard = false_accepts_by_text({"validation": validation, "test": {"false_accepts": 0, "false_accepts_by_text": {}}})
+    assert heard[2:] == ["| validation | 3 | 'lexus' 2, 'olexa' 1 |", "| test | 0 | none |"]
+
+
+def test_false_accepts_are_put_down_to_the_clip_heard_just_before() -> None:
+    frames = np.arange(1, 11) * 10  # an inference every 10 frames (0.2 s), windows ending at 0.2 .. 2.0 s
+    times = frames * 0.02
+    probs = np.zeros((10, 1), np.uint8)
+    probs[[1, 5, 6, 9], 0] = 200  # detections at 0.4 s, 1.2 s, (1.4 s: refractory) and 2.0 s
+    run = evaluate.StreamRun(frames, times, probs, 2.0)
+    clips = [(0.0, {"text": "severns", "label": "_negative", "source": "tts"}),
+             (1.1, {"text": None, "label": "_noise", "source": "noise"}),
+             (1.5, {"text": "leaven", "label": "_negative", "source": "tts"})]  # fmt: skip
+    # 1.2 s - 0.2 s falls in the first clip though the detection lands in the second
+    sources = evaluate.false_accept_sources(run, clips, 128, refractory_frames=15)
+    assert sources == {"severns": 2, "leaven": 1}
+    assert evaluate.false_accept_sources(run, clips, 201, 15) == {}
+    assert evaluate.false_accept_sources(run, clips, 128, 0) == {"severns": 2, "_noise (noise)": 1, "leaven": 1}

@@ -155,12 +155,50 @@ def negative_stream(
     rows: list[dict[str, Any]],
     max_hours: float | None = None,
     progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+    clips: list[tuple[float, dict[str, Any]]] | None = None,
 ) -> StreamRun:
     """Run ``rows`` (non-keyword clips, in order) through ``detector`` as one continuous stream,
-    stopping after ``max_hours`` of audio if given."""
+    stopping after ``max_hours`` of audio if given. ``clips``, if given, receives (start in the
+    stream in s, row) of every clip streamed, for :func:`false_accept_sources`."""
     rate = detector.frontend_config.sample_rate_hz
     wrapped = progress(rows, "negative stream") if progress else rows
-    return run_stream(detector, (pcm for _, pcm in stream_chunks(store, wrapped, rate, max_hours)))
+
+    def chunks() -> Iterable[np.ndarray]:
+        samples = 0
+        for row, pcm in stream_chunks(store, wrapped, rate, max_hours):
+            if clips is not None:
+                clips.append((samples / rate, row))
+            samples += pcm.size
+            yield pcm
+
+    return run_stream(detector, chunks())
+
+
+#: A false accept is put down to the clip playing this long (s) before the detection: a keyword
+#: model fires just after the word it heard, which may already be followed by the next clip.
+FA_LOOKBACK_S = 0.2
+
+
+def clip_name(row: dict[str, Any]) -> str:
+    """What a negative clip says, for attributing false accepts: its text, else its label and source."""
+    return str(row.get("text") or f"{row['label']} ({row['source']})")
+
+
+def false_accept_sources(
+    run: StreamRun, clips: list[tuple[float, dict[str, Any]]], threshold: int, refractory_frames: int
+) -> dict[str, int]:
+    """False accepts at Q8 ``threshold`` per clip text (:func:`clip_name`), most first: each
+    detection goes to the clip that was playing :data:`FA_LOOKBACK_S` before it."""
+    if not clips:
+        return {}
+    starts = np.array([start for start, _ in clips])
+    found = detections(run.frames, run.probs_q8, threshold, refractory_frames)
+    index = np.searchsorted(starts, np.maximum(run.times_s[found] - FA_LOOKBACK_S, 0.0), side="right") - 1
+    counts: dict[str, int] = {}
+    for k in index:
+        name = clip_name(clips[max(int(k), 0)][1])
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def stream_chunks(
@@ -329,6 +367,7 @@ class SplitResult:
     misses: np.ndarray  # (257,)
     latency_at: Callable[[int], np.ndarray] = field(repr=False)
     trial_groups: tuple[str, ...] = ()  # each trial's speaker/voice group, in trial order
+    fa_sources: Callable[[int], dict[str, int]] | None = field(default=None, repr=False)
 
     def fa_per_hour(self, threshold: int) -> float:
         return float(self.fa_counts[threshold] / self.negative_hours) if self.negative_hours else math.nan
@@ -354,7 +393,8 @@ def evaluate_split(
     if not backgrounds:  # held-out voices bring no noise clips: the test split's background
         backgrounds = [r for r in usable_rows(rows, "test") if r["label"] == "_noise"]
     refractory = detector.refractory_frames
-    stream = negative_stream(detector, store, negatives, config.negative_hours, progress)
+    clips: list[tuple[float, dict[str, Any]]] = []
+    stream = negative_stream(detector, store, negatives, config.negative_hours, progress, clips)
     fa_counts = false_accept_counts(stream, refractory)
     trials = positive_trials(detector, store, positives, backgrounds, config, progress)
     misses = np.array([len(trials) - int(trial_outcomes(trials, t, refractory, config.max_latency_s)[0].sum())
@@ -363,8 +403,11 @@ def evaluate_split(
     def latency_at(threshold: int) -> np.ndarray:
         return trial_outcomes(trials, threshold, refractory, config.max_latency_s)[1]
 
+    def fa_sources(threshold: int) -> dict[str, int]:
+        return false_accept_sources(stream, clips, threshold, refractory)
+
     groups = tuple(t.group for t in trials)
-    return SplitResult(split, stream.seconds / 3600.0, fa_counts, len(trials), misses, latency_at, groups)
+    return SplitResult(split, stream.seconds / 3600.0, fa_counts, len(trials), misses, latency_at, groups, fa_sources)
 
 
 def det_points(result: SplitResult) -> list[dict[str, float]]:
@@ -406,6 +449,8 @@ def summary_at(result: SplitResult, threshold: int, config: EvalConfig) -> dict[
         "latency_target_s": config.latency_target_s,
         # Which voices the misses come from: group -> [misses, trials], most missed first.
         "misses_by_group": dict(sorted(by_group.items(), key=lambda kv: (-kv[1][0] / kv[1][1], kv[0]))),
+        # What the false accepts were heard on: negative clip text -> count, most first.
+        "false_accepts_by_text": result.fa_sources(threshold) if result.fa_sources else {},
     }
 
 

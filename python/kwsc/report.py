@@ -104,6 +104,21 @@ def misses_by_voice(report: dict[str, Any], shown: int = 12) -> list[str]:
     return ["| split | voices | never missed | most missed (misses/trials) |", "|---|---:|---:|---|", *rows]
 
 
+def false_accepts_by_text(report: dict[str, Any], shown: int = 10) -> list[str]:
+    """Markdown rows: per split, what the negative stream was saying when the detector fired at
+    the chosen threshold (clip text: count, most first, at most ``shown``)."""
+    rows = []
+    for name in ("validation", "test", "crossvoice"):
+        r = report.get(name, {})
+        if "false_accepts_by_text" not in r:
+            continue
+        heard = ", ".join(f"{text!r} {n}" for text, n in list(r["false_accepts_by_text"].items())[:shown])
+        rows.append(f"| {name} | {r['false_accepts']} | {heard or 'none'} |")
+    if not rows:
+        return []
+    return ["| split | false accepts | heard on (clip text: count) |", "|---|---:|---|", *rows]
+
+
 def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], checks: list[fp.BudgetCheck]) -> str:
     """The Markdown report of the model in ``folder`` (a store's models/<id>/), given its measured
     firmware footprint. Needs eval.json and det.json (``kwsc eval``)."""
@@ -162,6 +177,10 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
     by_voice = misses_by_voice(report)
     if by_voice:
         lines += ["", "Where the misses come from, by speaker/voice group at the chosen threshold:", "", *by_voice]
+    heard_on = false_accepts_by_text(report)
+    if heard_on:
+        lines += ["", "What the negative stream was saying when the detector fired (chosen threshold; a false "
+                  "accept goes to the clip playing 0.2 s before it):", "", *heard_on]  # fmt: skip
     counts = dataset["counts"]
     lines += [
         "",
