@@ -161,3 +161,18 @@ def test_false_accepts_are_put_down_to_the_clip_heard_just_before() -> None:
     assert sources == {"severns": 2, "leaven": 1}
     assert evaluate.false_accept_sources(run, clips, 201, 15) == {}
     assert evaluate.false_accept_sources(run, clips, 128, 0) == {"severns": 2, "_noise (noise)": 1, "leaven": 1}
+
+
+def test_device_check_is_skipped_with_a_reason_for_another_frontend(folder: Path) -> None:
+    """The firmware's detector is built with the default frontend tables: a model on another
+    frontend config is evaluated on the host, and the report says the device check was skipped."""
+    import shutil
+
+    other = folder.parent / f"{folder.name}-narrowband"
+    shutil.copytree(folder, other)
+    meta = json.loads((other / "meta.json").read_text())
+    meta["frontend"]["config"]["mel_high_hz"] = 3800
+    (other / "meta.json").write_text(json.dumps(meta))
+    report = evaluate.evaluate_model(other, evaluate.EvalConfig(negative_hours=0.01))
+    assert "device_check" not in report and "default frontend" in report["device_check_skipped"]
+    assert report["test"]["trials"] > 0

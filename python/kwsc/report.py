@@ -214,6 +214,8 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
         lines.append(f"The whole keyword path (frontend + model + detector) executes {mhz:,.1f} M instructions per "
                      f"second of audio: {mhz:,.0f} MHz at one instruction per cycle. QEMU counts instructions, "
                      "not cycles; loads take two cycles on a Cortex-M4, so a real clock must be higher.")  # fmt: skip
+    if report.get("device_check_skipped"):
+        lines += ["", f"Device check skipped: {report['device_check_skipped']}."]
     if check is not None:
         verdict = "identical to the host's" if check["identical"] else "DIFFERENT from the host's"
         lines += ["", f"Device check: {check['seconds']:.0f} s of test audio ({check['inferences']} inferences, "
