@@ -14,7 +14,20 @@ from kwsc import FrontendConfig, signals
 from kwsc.build import build
 from kwsc.config import ConfigError, load_project
 from kwsc.executor import Executor
-from kwsc.features import FeatureConfig, WindowJob, cut, iter_windows, learn_normalization, load_windows, window_starts
+from kwsc.features import (
+    FeatureConfig,
+    WindowJob,
+    bed_gain,
+    context_beds,
+    cut,
+    iter_windows,
+    learn_normalization,
+    load_windows,
+    on_bed,
+    window_cepstra,
+    window_starts,
+)
+from kwsc.ingest import store_pcm
 from kwsc.split import split_of
 from kwsc.store import Store
 
@@ -198,6 +211,49 @@ def test_window_placement() -> None:
     assert len(short) == 1 and -12000 <= short[0] <= 0
     window = cut(np.arange(1, 11, dtype=np.int16), -3, 8)
     assert window.tolist() == [0, 0, 0, 1, 2, 3, 4, 5]
+
+
+def test_windows_hear_a_background_bed_not_digital_silence(tmp_path: Path) -> None:
+    """Every speech clip's windows sit on a noise clip of its own split (cross-voice borrows
+    test's), levelled below its speech; noise clips get none; "zeros" keeps the old padding."""
+    rows = [
+        {"id": "kw", "label": "alexa", "split": "train", "sha256": "a" * 64},
+        {"id": "neg", "label": "_negative", "split": "validation", "sha256": "b" * 64},
+        {"id": "held", "label": "alexa", "split": "crossvoice", "sha256": "c" * 64},
+        {"id": "n1", "label": "_noise", "split": "train", "sha256": "1" * 64},
+        {"id": "n2", "label": "_noise", "split": "validation", "sha256": "2" * 64},
+        {"id": "n3", "label": "_noise", "split": "test", "sha256": "3" * 64},
+    ]
+    config = FeatureConfig()
+    beds = context_beds(rows, config, "_noise", seed=0)
+    assert set(beds) == {"kw", "neg", "held"}
+    assert [beds[k][0][0] for k in ("kw", "neg", "held")] == ["1", "2", "3"]
+    assert all(10.0 <= snr <= 40.0 for _, snr in beds.values())
+    assert context_beds(rows, config, "_noise", seed=0) == beds  # a pure function of the rows
+    assert context_beds(rows, replace(config, context="zeros"), "_noise") == {}
+    assert context_beds(rows[:3], config, "_noise") == {}  # no noise clip: nothing to lay under
+    with pytest.raises(ConfigError, match="context"):
+        FeatureConfig.from_dict({"context": "silence"})
+    assert FeatureConfig.from_dict({"context_snr_db": [5, 15]}).context_snr_db == (5.0, 15.0)
+
+    window = np.array([0, 0, 100, -32760, 0], np.int16)
+    bed = np.array([1000, -1000, 2000], np.int16)
+    mixed = on_bed(window, bed, offset=1, gain=0.5)  # the bed from its sample 1, looped
+    assert mixed.tolist() == [-500, 1000, 600, -32768, 1000]  # saturated, never wrapped
+    assert on_bed(window, bed, 0, 0.0) is window
+
+    # Through the C frontend: a short keyword clip's window is no longer digital silence before the word.
+    word, noise = signals.speech_like(0.5, seed=3), signals.pink_noise(2.0, -40, seed=4)
+    word_sha, noise_sha = store_pcm(tmp_path, word, 16000), store_pcm(tmp_path, noise, 16000)
+    job = WindowJob("kw", word_sha, True, 0.1, 0.4, 0.0, str(tmp_path), FrontendConfig(), config)
+    on_zeros = window_cepstra(job)
+    on_noise = window_cepstra(replace(job, bed_sha256=noise_sha, bed_snr_db=20.0))
+    assert on_zeros.shape == on_noise.shape == (1, 49, 13)
+    assert np.all(on_zeros[0, :10] == 0) and np.all(on_noise[0, :10, 0] > 0)  # the lead-in: zeros vs the bed
+    gain = bed_gain(word, replace(job, bed_snr_db=20.0), noise)
+    speech = word[1600:6400].astype(np.float64)
+    level = 20 * np.log10(np.sqrt(np.mean(speech**2)) / np.sqrt(np.mean((noise * gain) ** 2)))
+    assert level == pytest.approx(20.0, abs=1e-6)
 
 
 def test_learn_normalisation_maps_four_sigma_onto_int8() -> None:

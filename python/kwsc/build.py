@@ -33,7 +33,7 @@ from kwsc.config import ProjectConfig
 from kwsc.executor import Executor
 from kwsc.frontend import Frontend
 from kwsc.ingest import INGEST_VERSION, IngestParams, IngestResult, ingest_call, load_pcm
-from kwsc.sources import NEGATIVE, SourceContext, SourceItem, canonical_json
+from kwsc.sources import NEGATIVE, NOISE, SourceContext, SourceItem, canonical_json
 from kwsc.store import Store
 
 
@@ -312,11 +312,12 @@ def _features(
     """Model windows of every accepted clip and variant through the C frontend; normalisation
     learned on the training split (variants included); int8 window rows and their Parquet shards."""
     accepted = [r for r in rows if r["status"] in ("accepted", "augmented")]
+    beds = feature_stage.context_beds(accepted, config.features, NOISE, config.seed)
     jobs = [
         feature_stage.WindowJob(
             r["id"], r["sha256"], r["label"] in config.labels, *speech_span_s(r),
             float(json.loads(r["augment"])["shift_s"]) if r["augment"] else 0.0, str(store.root), config.frontend,
-            config.features,
+            config.features, *beds.get(r["id"], (None, 0.0)),
         )
         for r in accepted
     ]  # fmt: skip

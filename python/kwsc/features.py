@@ -49,7 +49,16 @@ from kwsc.sources import canonical_json, seed_from
 class FeatureConfig:
     """``[features]``: model window (s), keyword jitter (s), stride and cap for long clips, rows
     per Parquet shard, and where a keyword sits in its window (``keyword_anchor`` "end" or
-    "centre"; with "end", the window ends ``end_margin_s`` seconds after the speech)."""
+    "centre"; with "end", the window ends ``end_margin_s`` seconds after the speech).
+
+    ``context``: what a window holds where it runs past its clip, and under the clip. "background"
+    (default): a noise clip of the same split, looped under the whole window at
+    ``context_snr_db`` (drawn per clip, dB below the clip's speech RMS), as the evaluation places
+    keywords in context and as a microphone hears the world. "zeros": digital silence past the
+    clip's ends (the old behaviour). Short keyword clips padded with exact zeros teach a model that
+    "digital silence, then a word" is the keyword; a stream never holds digital silence, so it
+    then misses real speech (measured: 85 % FSDD FRR with zeros, 1 % on the same model when the
+    test context is digital silence too)."""
 
     window_s: float = 1.0
     jitter_s: float = 0.1
@@ -58,12 +67,22 @@ class FeatureConfig:
     shard_rows: int = 4096
     keyword_anchor: str = "end"
     end_margin_s: float = 0.1
+    context: str = "background"
+    context_snr_db: tuple[float, float] = (10.0, 40.0)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
         """From a ``[features]`` table; unknown keys are an error."""
         check_keys(data, {f.name for f in fields(cls)}, "features")
-        config = cls(**data)
+        values = dict(data)
+        if "context_snr_db" in values:
+            values["context_snr_db"] = tuple(float(v) for v in values["context_snr_db"])
+        config = cls(**values)
+        if config.context not in ("background", "zeros"):
+            raise ConfigError(f'features.context must be "background" or "zeros", got {config.context!r}')
+        low, high = config.context_snr_db if len(config.context_snr_db) == 2 else (1.0, 0.0)
+        if not low <= high:
+            raise ConfigError("features.context_snr_db must be [low, high] in dB with low <= high")
         if config.window_s <= 0 or config.stride_s <= 0 or config.max_windows_per_clip < 1 or config.shard_rows < 1:
             raise ConfigError("features: window_s and stride_s must be > 0, the counts >= 1")
         if config.keyword_anchor not in ("end", "centre"):
@@ -90,6 +109,8 @@ class WindowJob:
     store: str
     frontend: FrontendConfig
     features: FeatureConfig
+    bed_sha256: str | None = None  # background noise clip under the window (``context`` "background")
+    bed_snr_db: float = 0.0  # its level: dB below the clip's speech RMS
 
 
 def window_starts(job: WindowJob, num_samples: int) -> list[int]:
@@ -122,8 +143,67 @@ def cut(pcm: np.ndarray, start: int, width: int) -> np.ndarray:
     return window
 
 
+def context_beds(
+    rows: list[dict[str, Any]], features: FeatureConfig, noise_label: str, seed: int = 0
+) -> dict[str, tuple[str, float]]:
+    """Per clip id (every row not labelled ``noise_label``): the background bed under its windows,
+    (noise clip sha256, SNR in dB below its speech), when ``features.context`` is "background".
+    The bed is a noise clip of the clip's own split (no audio crosses splits; the held-out
+    cross-voice split has no noise of its own and borrows the test split's, as the evaluation
+    does), picked and levelled by a seed from the clip id. Empty when there is no noise clip."""
+    if features.context != "background":
+        return {}
+    pools: dict[str, list[str]] = {}
+    for row in rows:
+        if row["label"] == noise_label:
+            pools.setdefault(row["split"], []).append(row["sha256"])
+    for pool in pools.values():
+        pool.sort()
+    low, high = features.context_snr_db
+    beds = {}
+    for row in rows:
+        pool = pools.get(row["split"]) or pools.get("test") or pools.get("train") or []
+        if row["label"] == noise_label or not pool:
+            continue
+        rng = np.random.default_rng(seed_from("kwsc.features.context", seed, row["id"]))
+        beds[row["id"]] = (pool[int(rng.integers(len(pool)))], round(float(rng.uniform(low, high)), 2))
+    return beds
+
+
+def _rms(pcm: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(pcm, dtype=np.float64)))) if pcm.size else 0.0
+
+
+def on_bed(window: np.ndarray, bed: np.ndarray, offset: int, gain: float) -> np.ndarray:
+    """int16 ``window`` plus ``bed`` (int16, looped from sample ``offset``) times ``gain``,
+    rounded to nearest and saturated to int16."""
+    if bed.size == 0 or gain == 0.0:
+        return window
+    looped = np.resize(np.roll(bed, -(offset % bed.size)), window.size).astype(np.float64)
+    mixed = np.round(window.astype(np.float64) + looped * gain)
+    return np.clip(mixed, -32768, 32767).astype(np.int16)
+
+
+def bed_gain(pcm: np.ndarray, job: WindowJob, bed: np.ndarray) -> float:
+    """The factor that puts ``bed`` ``job.bed_snr_db`` dB below the RMS of the clip's speech span
+    (the whole clip when it has no span; 0 for a silent clip or bed)."""
+    rate = job.frontend.sample_rate_hz
+    speech = pcm
+    if job.speech_end_s > job.speech_start_s:
+        speech = pcm[
+            int(job.speech_start_s * rate) : max(int(job.speech_end_s * rate), int(job.speech_start_s * rate) + 1)
+        ]
+    speech_rms, bed_rms = _rms(speech), _rms(bed)
+    if speech_rms == 0.0 or bed_rms == 0.0:
+        return 0.0
+    return speech_rms / bed_rms * 10.0 ** (-job.bed_snr_db / 20.0)
+
+
 def _cache_path(job: WindowJob, start: int) -> Path:
-    key = hashlib.sha256(canonical_json([job.sha256, start, job.features.window_samples(job.frontend)]).encode())
+    parts: list[Any] = [job.sha256, start, job.features.window_samples(job.frontend)]
+    if job.bed_sha256 is not None:
+        parts += [job.bed_sha256, job.bed_snr_db]
+    key = hashlib.sha256(canonical_json(parts).encode())
     return (
         Path(job.store)
         / "cache"
@@ -145,7 +225,13 @@ def window_cepstra(job: WindowJob) -> np.ndarray:
     paths = [_cache_path(job, start) for start in starts]
     out: list[np.ndarray | None] = [np.load(path) if path.is_file() else None for path in paths]
     todo = [k for k, ceps in enumerate(out) if ceps is None]
-    computed = process_batch([cut(pcm, starts[k], width) for k in todo], job.frontend, workers=1)
+    windows = [cut(pcm, starts[k], width) for k in todo]
+    if job.bed_sha256 is not None and todo:
+        bed = load_pcm(Path(job.store), job.bed_sha256)
+        gain = bed_gain(pcm, job, bed)
+        # The bed runs on in the clip's time, so overlapping windows of one clip hear the same noise.
+        windows = [on_bed(w, bed, starts[k], gain) for k, w in zip(todo, windows, strict=True)]
+    computed = process_batch(windows, job.frontend, workers=1)
     for k, ceps in zip(todo, computed, strict=True):
         buffer = io.BytesIO()
         np.save(buffer, ceps)
