@@ -62,6 +62,10 @@ def recordings(fsdd: Path, digit: int) -> list[tuple[Path, str]]:
     return found
 
 
+#: FA/h targets on the synthetic validation stream at which the FSDD FRR is also reported.
+OPERATING_FA_PER_HOUR = (0.5, 2.0, 5.0, 20.0)
+
+
 def frr_entry(misses: int, trials: int) -> dict[str, Any]:
     """FRR of ``misses`` out of ``trials`` with its 95 % interval."""
     return {"trials": trials, "misses": misses, "frr": misses / trials if trials else None,
@@ -72,6 +76,7 @@ def evaluate_fsdd(folder: Path, fsdd: Path) -> dict[str, Any]:
     """The benchmark record for the model in ``folder`` (evaluated by ``kwsc eval``) on FSDD."""
     meta = json.loads((folder / "meta.json").read_text())
     evaluation = json.loads((folder / "eval.json").read_text())
+    det = json.loads((folder / "det.json").read_text())
     lineage = json.loads((folder / "lineage.json").read_text())
     keywords = [str(k) for k in meta["keywords"]]
     digit_words = [k for k in keywords if k in DIGITS]
@@ -105,6 +110,16 @@ def evaluate_fsdd(folder: Path, fsdd: Path) -> dict[str, Any]:
                                        config.max_latency_s)  # fmt: skip
         speakers = np.array([speaker for _, speaker in files])
         found = latency[hits]
+        # The same trials at the thresholds the synthetic validation stream picks for other FA/h
+        # targets: how the real-speaker FRR trades against false accepts.
+        sweep = []
+        for target in OPERATING_FA_PER_HOUR:
+            q8 = min(p["threshold_q8"] for p in det["validation"] if p["fa_per_hour"] <= target)
+            at = trial_outcomes(trials, q8, detector.refractory_frames, config.max_latency_s)[0]
+            test = det["test"][q8]
+            sweep.append({"validation_fa_per_hour": target, "threshold": q8 / 256, "synthetic_test_fa_per_hour":
+                          test["fa_per_hour"], "synthetic_test_frr": test["frr"],
+                          **frr_entry(int((~at).sum()), len(trials))})  # fmt: skip
         per_speaker = {s: frr_entry(int((~hits[speakers == s]).sum()), int((speakers == s).sum()))
                        for s in sorted(set(speakers))}  # fmt: skip
         per_keyword[word] = {
@@ -112,6 +127,7 @@ def evaluate_fsdd(folder: Path, fsdd: Path) -> dict[str, Any]:
             "per_speaker": per_speaker,
             "latency_median_s": float(np.median(found)) if found.size else None,
             "latency_p95_s": float(np.percentile(found, 95)) if found.size else None,
+            "operating_points": sweep,
         }
     speaker_info = json.loads((fsdd / "speakers.json").read_text()) if (fsdd / "speakers.json").is_file() else {}
     return {
@@ -159,6 +175,11 @@ def main() -> None:
         cross_frr = f"{100 * cross['frr']:.1f} %" if cross else "n/a"
         p95 = "n/a" if entry["latency_p95_s"] is None else f"{entry['latency_p95_s'] * 1000:.0f} ms"
         print(f"| {word} | {test_frr} | {cross_frr} | {_pct(entry)} | {p95} |")
+        print(f"\noperating points ({word}): threshold for a validation FA/h -> synthetic test FA/h, FRR; FSDD FRR")
+        for point in entry["operating_points"]:
+            print(f"  <= {point['validation_fa_per_hour']:g} FA/h: threshold {point['threshold']:.3f}, test "
+                  f"{point['synthetic_test_fa_per_hour']:.2f} FA/h, {100 * point['synthetic_test_frr']:.1f} %; "
+                  f"FSDD {_pct(point)}")  # fmt: skip
         print(f"\nper speaker ({word}):")
         for speaker, sub in entry["per_speaker"].items():
             accent = rec["speakers"].get(speaker, {}).get("accent", "")
