@@ -447,9 +447,9 @@ def summary_at(result: SplitResult, threshold: int, config: EvalConfig) -> dict[
         "latency_median_s": float(np.median(hit)) if hit.size else None,
         "latency_p95_s": float(np.percentile(hit, 95)) if hit.size else None,
         "latency_target_s": config.latency_target_s,
-        # Which voices the misses come from: group -> [misses, trials], most missed first.
+        # Which voices the misses come from: group -> [misses, trials] (eval.json sorts the keys).
         "misses_by_group": dict(sorted(by_group.items(), key=lambda kv: (-kv[1][0] / kv[1][1], kv[0]))),
-        # What the false accepts were heard on: negative clip text -> count, most first.
+        # What the false accepts were heard on: negative clip text -> count (eval.json sorts the keys).
         "false_accepts_by_text": result.fa_sources(threshold) if result.fa_sources else {},
     }
 

@@ -112,7 +112,8 @@ def false_accepts_by_text(report: dict[str, Any], shown: int = 10) -> list[str]:
         r = report.get(name, {})
         if "false_accepts_by_text" not in r:
             continue
-        heard = ", ".join(f"{text!r} {n}" for text, n in list(r["false_accepts_by_text"].items())[:shown])
+        ranked = sorted(r["false_accepts_by_text"].items(), key=lambda kv: (-kv[1], kv[0]))  # eval.json sorts keys
+        heard = ", ".join(f"{text!r} {n}" for text, n in ranked[:shown])
         rows.append(f"| {name} | {r['false_accepts']} | {heard or 'none'} |")
     if not rows:
         return []
