@@ -6,14 +6,16 @@ hop). A keyword clip's window is placed by its speech span (from the validator):
 so the model learns to fire as soon as the word is complete, which is when a streaming detector
 should (detection latency); with ``"centre"`` the window is centred on the span. Either way it
 moves by a jitter drawn from the clip's content-derived seed (and by an augmentation recipe's
-``shift_s``); anything the clip does not cover is zero. A non-keyword clip up to one window long sits at a
-seeded offset; a longer one is cut into windows every ``stride_s`` (at most
-``max_windows_per_clip``).
+``shift_s``); anything the clip does not cover is zero, and then (``context = "background"``,
+the default) a noise clip of the same split is laid under the whole window (:func:`context_beds`,
+:func:`on_bed`), so no window holds digital silence a microphone never gives. A non-keyword
+clip up to one window long sits at a seeded offset; a longer one is cut into windows every
+``stride_s`` (at most ``max_windows_per_clip``).
 
 Frontend. Each window goes through the C frontend's batch API (``kwsc.process_batch``; the C
 call releases the GIL, so threads scale too) exactly as on the device. The int16 Q6 cepstra are cached under
 ``<store>/cache/features/<frontend config hash>/<key>.npy``, keyed by the window's audio hash
-and placement, so changing the frontend config recomputes exactly what depends on it.
+placement and bed, so changing the frontend config recomputes exactly what depends on it.
 
 Normalisation. Per-coefficient mean and standard deviation are learned on the training split's
 windows only and turned into the frontend's int8 quantisation (:class:`kwsc.QuantParams`):
