@@ -15,7 +15,7 @@ clip up to one window long sits at a seeded offset; a longer one is cut into win
 Frontend. Each window goes through the C frontend's batch API (``kwsc.process_batch``; the C
 call releases the GIL, so threads scale too) exactly as on the device. The int16 Q6 cepstra are cached under
 ``<store>/cache/features/<frontend config hash>/<key>.npy``, keyed by the window's audio hash
-placement and bed, so changing the frontend config recomputes exactly what depends on it.
+(plus its placement and bed), so changing the frontend config recomputes exactly what depends on it.
 
 Normalisation. Per-coefficient mean and standard deviation are learned on the training split's
 windows only and turned into the frontend's int8 quantisation (:class:`kwsc.QuantParams`):
