@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from kwsc import footprint as fp
+from kwsc.evaluate import FA_LOOKBACK_S
 
 #: How the report names each architecture.
 ARCH_NAMES = {"dscnn": "DS-CNN", "cnn": "CNN"}
@@ -181,7 +182,7 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
     heard_on = false_accepts_by_text(report)
     if heard_on:
         lines += ["", "What the negative stream was saying when the detector fired (chosen threshold; a false "
-                  "accept goes to the clip playing 0.2 s before it):", "", *heard_on]  # fmt: skip
+                  f"accept goes to the clip playing {FA_LOOKBACK_S:g} s before it):", "", *heard_on]  # fmt: skip
     counts = dataset["counts"]
     lines += [
         "",
