@@ -11,7 +11,7 @@ import pytest
 
 from conftest import words_version
 from kwsc import signals
-from kwsc.config import load_project
+from kwsc.config import ConfigError, load_project
 from kwsc.train import (
     BudgetError,
     ModelConfig,
@@ -64,6 +64,20 @@ def test_int8_model_takes_frontend_int8_and_is_reproducible(version: tuple[Path,
 def test_over_budget_fails_with_the_numbers(version: tuple[Path, str]) -> None:
     with pytest.raises(BudgetError, match=r"INT8 model is [\d,]+ B, budget 1,000 B"):
         train(version[0], ["alexa"], SMALL, TrainConfig(epochs=1, max_model_bytes=1000))
+
+
+def test_label_smoothing_trains_on_softened_targets(version: tuple[Path, str]) -> None:
+    hard, smooth = (
+        train(version[0], ["alexa"], SMALL, TrainConfig(epochs=1, hard_negative_rounds=0, label_smoothing=eps))
+        for eps in (0.0, 0.5)
+    )
+    # Targets 0.75 / 0.25: cross-entropy cannot go below their entropy, whatever the model.
+    entropy = -(0.75 * np.log(0.75) + 0.25 * np.log(0.25))
+    assert smooth.history[0]["loss"] >= entropy
+    assert smooth.history[0]["loss"] != hard.history[0]["loss"]
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ConfigError, match="label_smoothing"):
+            TrainConfig(label_smoothing=bad)
 
 
 def test_false_accepts_per_hour_by_hand() -> None:

@@ -88,7 +88,8 @@ class TrainConfig:
     the .tflite flatbuffer), the recall floor of the checkpoint choice (a fraction of the best
     validation recall), and hard-negative mining (rounds, windows per round, the keyword
     probability a mined window must reach, the scoring stride in frames and an optional cap on
-    the hours of training negative stream scored)."""
+    the hours of training negative stream scored), and label smoothing (the share of each
+    training target spread evenly over all classes; 0 trains on hard labels)."""
 
     epochs: int = 20
     batch_size: int = 100
@@ -103,6 +104,7 @@ class TrainConfig:
     hard_negative_min_prob: float = 0.1
     mining_stride_frames: int = 8
     mining_hours: float = 0.0  # cap on hours of the training negative stream mined (0: all of it)
+    label_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.max_model_bytes < 1:
@@ -115,6 +117,8 @@ class TrainConfig:
             )
         if not 0.0 <= self.hard_negative_min_prob <= 1.0 or self.mining_hours < 0:
             raise ConfigError("train: hard_negative_min_prob in [0, 1], mining_hours >= 0")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError("train.label_smoothing must be in [0, 1)")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
@@ -255,8 +259,15 @@ def train(
     y_train, y_val, y_test = (_class_indices(names, labels, split) for names, split in (
         (train_names, "train"), (val_names, "validation"), (test_names, "test")))  # fmt: skip
     model = build_model(model_config, x_train.shape[1:], len(labels))
-    model.compile(optimizer=tf.keras.optimizers.Adam(train_config.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # fmt: skip
+    smoothing = train_config.label_smoothing
+    # Keras' sparse loss has no smoothing: with it the targets go in one-hot.
+    loss = (
+        tf.keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
+        if smoothing
+        else "sparse_categorical_crossentropy"
+    )
+    model.compile(optimizer=tf.keras.optimizers.Adam(train_config.learning_rate), loss=loss,
+                  metrics=["categorical_accuracy" if smoothing else "accuracy"])  # fmt: skip
     weights = None
     if train_config.class_weights:
         counts = np.bincount(y_train, minlength=len(labels))
@@ -278,7 +289,8 @@ def train(
                 f"{len(stream_windows):,} windows, after epochs {mine_after}")  # fmt: skip
     for epoch in range(train_config.epochs):
         x = spec_augment(x_train, rng, masks) if train_config.spec_augment else x_train
-        fit = model.fit(x.astype(np.float32) * INPUT_SCALE, y_train, batch_size=train_config.batch_size, epochs=1,
+        targets = np.eye(len(labels), dtype=np.float32)[y_train] if smoothing else y_train
+        fit = model.fit(x.astype(np.float32) * INPUT_SCALE, targets, batch_size=train_config.batch_size, epochs=1,
                         shuffle=True, class_weight=weights, verbose=verbose)  # fmt: skip
         probs = model.predict(x_val.astype(np.float32) * INPUT_SCALE, verbose=0) if len(x_val) else np.zeros((0, 1))
         fa_h, recall = false_accepts_per_hour(probs, y_val, len(keywords), stride_s) if len(x_val) else (0.0, 0.0)
