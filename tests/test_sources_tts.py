@@ -123,6 +123,29 @@ def test_non_english_festival_voices_read_a_respelling() -> None:
     assert say == {"czech_ph": "aleksa", "kal_diphone": "alexa"}
 
 
+def test_espeak_accented_voices_read_a_respelling() -> None:
+    _need("espeak-ng")
+    assert [tts.respell("alexa", language) for language in ("es", "de", "pl")] == ["alecsa", "aleksa", "aleksa"]
+    assert tts.respell("hey what", "pl") == "hej łat"  # English w is Polish ł; v would be w
+    assert tts.respell("chair", "de") == "tscher"
+    english = tts.available_voices(["espeak-ng"])
+    accented = tts.available_voices(["espeak-ng"], ["pl", "de"])
+    variants = len(english) // len(tts.ESPEAK_DIALECTS)
+    assert len(accented) == 2 * variants  # each language x the same kept variants
+    assert {(v.language, v.family) for v in accented} == {("pl", "pl"), ("de", "de")}
+    assert "espeak-ng:pl+m3" in {v.group for v in accented}
+    items = _items({"engines": ["espeak-ng"], "espeak_languages": ["pl"], "max_voices": 3, "samples_per_voice": 1})
+    assert len(items) == 3 * len(TEXTS) and all(i.recipe["voice"].split("+")[0] == "pl" for i in items)
+    assert {i.recipe["say"] for i in items} == {"aleksa", tts.respell("election", "pl")}
+    assert all(i.meta["language"] == "pl" and i.meta["say"] == i.recipe["say"] for i in items)
+    audio = load_item(items[0])  # the Polish voice speaks it: real speech
+    _speech_ok(audio, items[0])
+    with pytest.raises(ValueError, match="no respelling for 'fr'"):
+        _items({"espeak_languages": ["fr"]})
+    with pytest.raises(ValueError, match="espeak_languages"):
+        _items({"espeak_languages": "pl"})
+
+
 @pytest.mark.parametrize(
     "voices",
     [

@@ -8,6 +8,9 @@ Voices
     * espeak-ng: the English dialects x the voice variants (``espeak-ng -v en-us+m3``). Every
       dialect+variant pair is its own voice, and so its own speaker group: a variant changes the
       formants, pitch range, voicing and breathiness, i.e. it is a different synthetic speaker.
+      A section may ask instead for espeak-ng's voices of other languages (``espeak_languages``,
+      any of :data:`RESPELL_LANGUAGES`) x the variants, reading a respelling of the English
+      text: accented English speakers.
       Variants that are whispered, heavily echoed or otherwise hard to understand are left out
       (:data:`ESPEAK_SKIPPED_VARIANTS`, with the reason for each).
     * flite: its built-in 16 kHz voices kal16, awb, rms and slt (``kal`` is 8 kHz, too band-limited;
@@ -76,7 +79,12 @@ log = logging.getLogger(__name__)
 ENGINES = ("espeak-ng", "flite", "festival", "piper")
 
 #: Section keys accepted by :func:`items` (anything else is a ValueError).
-SECTION_KEYS = ("name", "engines", "voices", "max_voices", "samples_per_voice")
+SECTION_KEYS = ("name", "engines", "voices", "max_voices", "samples_per_voice", "espeak_languages")
+
+#: Languages :func:`respell` writes English in. espeak-ng's voices of these languages read the
+#: respelling as accented English (section key ``espeak_languages``); festival's non-English
+#: voices are among them.
+RESPELL_LANGUAGES = ("it", "cs", "fi", "ca", "ru", "es", "de", "pl")
 
 #: Ranges prosody is drawn from: speaking-rate factor (log-uniform) and pitch shift in semitones.
 TEMPO_RANGE = (0.85, 1.2)
@@ -232,25 +240,44 @@ def _espeak_data_dir() -> Path | None:
 
 
 @functools.cache
-def _espeak_voices() -> tuple[Voice, ...]:
-    listed = _run(["espeak-ng", "--voices=en"]).stdout.decode(errors="replace")
+def _espeak_languages(prefix: str = "") -> frozenset[str]:
+    """The language codes ``espeak-ng --voices=<prefix>`` lists (all of them for "")."""
+    listed = _run(["espeak-ng", f"--voices={prefix}" if prefix else "--voices"]).stdout.decode(errors="replace")
     # Columns: Pty Language Age/Gender VoiceName File ...; MBROLA voices (mb/...) need non-free data.
-    dialects = {fields[1] for fields in (line.split() for line in listed.splitlines()[1:]) if len(fields) > 4}
+    return frozenset(fields[1] for fields in (line.split() for line in listed.splitlines()[1:]) if len(fields) > 4)
+
+
+@functools.cache
+def _espeak_variants() -> tuple[str | None, ...]:
+    """The kept voice variants (file names under voices/!v), after None: a language's own voice."""
     data = _espeak_data_dir()
     variant_dir = data / "voices" / "!v" if data else None
     if variant_dir is None or not variant_dir.is_dir():
         log.warning("espeak-ng: no variant directory found; using the dialects' default voices only")
-        variants: list[str | None] = [None]
-    else:
-        kept = sorted(p.name for p in variant_dir.iterdir() if p.is_file() and p.name not in ESPEAK_SKIPPED_VARIANTS)
-        variants = [None, *kept]  # None: the dialect's own default voice
+        return (None,)
+    kept = sorted(p.name for p in variant_dir.iterdir() if p.is_file() and p.name not in ESPEAK_SKIPPED_VARIANTS)
+    return (None, *kept)
+
+
+@functools.cache
+def _espeak_voices(languages: tuple[str, ...] = ("en",)) -> tuple[Voice, ...]:
+    """espeak-ng's voices: for "en" its English dialects, for another language (one of
+    :data:`RESPELL_LANGUAGES`) that language's voice, each x the kept variants. The family (for
+    :func:`_spread`) is the dialect or the language."""
     found = []
-    for dialect in ESPEAK_DIALECTS:
-        if dialect not in dialects:
-            continue
-        for variant in variants:
-            voice = dialect if variant is None else f"{dialect}+{variant}"
-            found.append(Voice("espeak-ng", voice, f"espeak-ng:{voice}", 22050, ("tempo", "pitch"), "en", dialect))
+    for language in languages:
+        if language == "en":
+            dialects = [d for d in ESPEAK_DIALECTS if d in _espeak_languages("en")]
+        else:
+            dialects = [language] if language in _espeak_languages() else []
+            if not dialects:
+                log.warning("espeak-ng: no %s voice installed: skipping it", language)
+        for dialect in dialects:
+            for variant in _espeak_variants():
+                voice = dialect if variant is None else f"{dialect}+{variant}"
+                found.append(
+                    Voice("espeak-ng", voice, f"espeak-ng:{voice}", 22050, ("tempo", "pitch"), language, dialect)
+                )
     return tuple(found)
 
 
@@ -294,14 +321,26 @@ def _piper_voices() -> tuple[Voice, ...]:
     )
 
 
-def available_voices(engines: Iterable[str] | None = None) -> list[Voice]:
+def available_voices(engines: Iterable[str] | None = None, espeak_languages: Sequence[str] = ("en",)) -> list[Voice]:
     """The usable voices of the installed engines (all of :data:`ENGINES` by default), in a stable
-    order. A missing engine is skipped with a logged warning; an unknown engine is a ValueError."""
+    order. A missing engine is skipped with a logged warning; an unknown engine is a ValueError.
+    ``espeak_languages``: "en" (espeak-ng's English dialects) and/or languages of
+    :data:`RESPELL_LANGUAGES`, whose espeak-ng voices read a respelling (accented English)."""
     chosen = list(ENGINES if engines is None else engines)
     for engine in chosen:
         if engine not in ENGINES:
             raise ValueError(f"unknown TTS engine {engine!r} (known: {', '.join(ENGINES)})")
-    probes = {"espeak-ng": _espeak_voices, "flite": _flite_voices, "festival": _festival_voices, "piper": _piper_voices}
+    for language in espeak_languages:
+        if language != "en" and language not in RESPELL_LANGUAGES:
+            raise ValueError(
+                f"espeak_languages: no respelling for {language!r} (known: en, {', '.join(RESPELL_LANGUAGES)})"
+            )
+    probes = {
+        "espeak-ng": functools.partial(_espeak_voices, tuple(espeak_languages)),
+        "flite": _flite_voices,
+        "festival": _festival_voices,
+        "piper": _piper_voices,
+    }
     voices: list[Voice] = []
     for engine in chosen:
         if not _installed(engine):
@@ -411,6 +450,10 @@ _ITALIAN = {"j": "i", "w": "u", "h": "", "z": "s", "sh": "sci", "zh": "gi", "ng"
 _ITALIAN_SOFT = {"k": ("ch", "c"), "g": ("gh", "g"), "ch": ("c", "ci"), "dj": ("g", "gi"), "sh": ("sc", "sci")}
 _CATALAN = {"j": "i", "w": "u", "h": "", "sh": "x", "zh": "j", "ch": "tx", "dj": "tj"}
 _CATALAN_SOFT = {"k": ("qu", "c"), "g": ("gu", "g")}
+_SPANISH = {"j": "i", "w": "u", "h": "j", "z": "s", "sh": "ch", "zh": "y", "dj": "y"}
+_SPANISH_SOFT = {"k": ("qu", "c"), "g": ("gu", "g")}
+_GERMAN = {"w": "u", "v": "w", "z": "s", "sh": "sch", "zh": "sch", "ch": "tsch", "dj": "dsch"}
+_POLISH = {"w": "ł", "v": "w", "sh": "sz", "zh": "ż", "ch": "cz", "dj": "dż"}
 _RUSSIAN = {
     "a": "а", "e": "э", "i": "и", "o": "о", "u": "у", "p": "п", "b": "б", "t": "т", "d": "д", "k": "к",
     "g": "г", "f": "ф", "v": "в", "s": "с", "z": "з", "m": "м", "n": "н", "l": "л", "r": "р", "h": "х",
@@ -441,7 +484,7 @@ def _spell_russian(phones: list[str]) -> str:
 def respell(text: str, language: str) -> str:
     """``text`` respelled so that a ``language`` voice reads it as (accented) English: espeak-ng's
     en-us phonemes written in that language's orthography ("alexa" -> it "alecsa", cs "aleksa",
-    ru "алекса"). English (``"en"``) returns the text unchanged."""
+    ru "алекса"; any of :data:`RESPELL_LANGUAGES`). English (``"en"``) returns the text unchanged."""
     if language == "en":
         return text
     words = []
@@ -455,6 +498,12 @@ def respell(text: str, language: str) -> str:
             words.append(_spell_latin(phones, _ITALIAN, _ITALIAN_SOFT))
         elif language == "ca":
             words.append(_spell_latin(phones, _CATALAN, _CATALAN_SOFT))
+        elif language == "es":
+            words.append(_spell_latin(phones, _SPANISH, _SPANISH_SOFT))
+        elif language == "de":
+            words.append(_spell_latin(phones, _GERMAN, {}, glide="j"))
+        elif language == "pl":
+            words.append(_spell_latin(phones, _POLISH, {}, glide="j"))
         elif language == "ru":
             words.append(_spell_russian(phones))
         else:
@@ -570,7 +619,9 @@ def items(texts: Sequence[tuple[str, str]] | None, section: dict[str, Any], cont
     ``texts`` defaults to the keyword phrases and labels of ``context``. Section keys:
     ``name`` (source name, default "tts"), ``engines`` (default all), ``voices`` (fnmatch patterns
     matched against "engine:voice" and the voice id; default all), ``max_voices`` (a deterministic
-    spread over engines and dialects/languages), ``samples_per_voice`` (default 2).
+    spread over engines and dialects/languages), ``samples_per_voice`` (default 2),
+    ``espeak_languages`` (default ["en"]: espeak-ng's English dialects; other languages of
+    :data:`RESPELL_LANGUAGES` add that language's voices reading a respelling: accented English).
     The group of an item is ``engine:voice`` (every espeak-ng dialect+variant is its own speaker).
     """
     unknown = sorted(set(section) - set(SECTION_KEYS))
@@ -589,10 +640,13 @@ def items(texts: Sequence[tuple[str, str]] | None, section: dict[str, Any], cont
     samples = section.get("samples_per_voice", 2)
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
         raise ValueError("tts: 'samples_per_voice' must be a positive integer")
+    languages = section.get("espeak_languages", ["en"])
+    if isinstance(languages, str) or not all(isinstance(language, str) for language in languages) or not languages:
+        raise ValueError("tts: 'espeak_languages' must be a non-empty list of language codes")
     if texts is None:
         texts = list(zip(context.phrases, context.labels, strict=True))
 
-    voices = available_voices(engines)
+    voices = available_voices(engines, languages)
     if patterns is not None:
         voices = [
             v for v in voices if any(fnmatch.fnmatchcase(v.key, p) or fnmatch.fnmatchcase(v.voice, p) for p in patterns)
