@@ -64,7 +64,7 @@ import shutil
 import subprocess
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,11 +80,6 @@ ENGINES = ("espeak-ng", "flite", "festival", "piper")
 
 #: Section keys accepted by :func:`items` (anything else is a ValueError).
 SECTION_KEYS = ("name", "engines", "voices", "max_voices", "samples_per_voice", "espeak_languages")
-
-#: Languages :func:`respell` writes English in. espeak-ng's voices of these languages read the
-#: respelling as accented English (section key ``espeak_languages``); festival's non-English
-#: voices are among them.
-RESPELL_LANGUAGES = ("it", "cs", "fi", "ca", "ru", "es", "de", "pl")
 
 #: Ranges prosody is drawn from: speaking-rate factor (log-uniform) and pitch shift in semitones.
 TEMPO_RANGE = (0.85, 1.2)
@@ -481,34 +476,34 @@ def _spell_russian(phones: list[str]) -> str:
     return "".join(out)
 
 
+#: Language -> the speller of one word's simple phones in its orthography.
+_SPELLERS: dict[str, Callable[[list[str]], str]] = {
+    "it": functools.partial(_spell_latin, table=_ITALIAN, soft=_ITALIAN_SOFT),
+    "cs": functools.partial(_spell_latin, table=_CZECH, soft={}, glide="j"),
+    "fi": functools.partial(_spell_latin, table=_FINNISH, soft={}),
+    "ca": functools.partial(_spell_latin, table=_CATALAN, soft=_CATALAN_SOFT),
+    "ru": _spell_russian,
+    "es": functools.partial(_spell_latin, table=_SPANISH, soft=_SPANISH_SOFT),
+    "de": functools.partial(_spell_latin, table=_GERMAN, soft={}, glide="j"),
+    "pl": functools.partial(_spell_latin, table=_POLISH, soft={}, glide="j"),
+}
+
+#: Languages :func:`respell` writes English in. espeak-ng's voices of these languages read the
+#: respelling as accented English (section key ``espeak_languages``); festival's non-English
+#: voices are among them.
+RESPELL_LANGUAGES = tuple(_SPELLERS)
+
+
 def respell(text: str, language: str) -> str:
     """``text`` respelled so that a ``language`` voice reads it as (accented) English: espeak-ng's
     en-us phonemes written in that language's orthography ("alexa" -> it "alecsa", cs "aleksa",
     ru "алекса"; any of :data:`RESPELL_LANGUAGES`). English (``"en"``) returns the text unchanged."""
     if language == "en":
         return text
-    words = []
-    for word in english_phonemes(text):
-        phones = _simple_phones(word)
-        if language == "cs":
-            words.append(_spell_latin(phones, _CZECH, {}, glide="j"))
-        elif language == "fi":
-            words.append(_spell_latin(phones, _FINNISH, {}))
-        elif language == "it":
-            words.append(_spell_latin(phones, _ITALIAN, _ITALIAN_SOFT))
-        elif language == "ca":
-            words.append(_spell_latin(phones, _CATALAN, _CATALAN_SOFT))
-        elif language == "es":
-            words.append(_spell_latin(phones, _SPANISH, _SPANISH_SOFT))
-        elif language == "de":
-            words.append(_spell_latin(phones, _GERMAN, {}, glide="j"))
-        elif language == "pl":
-            words.append(_spell_latin(phones, _POLISH, {}, glide="j"))
-        elif language == "ru":
-            words.append(_spell_russian(phones))
-        else:
-            raise ValueError(f"no respelling for language {language!r}")
-    return " ".join(w for w in words if w)
+    spell = _SPELLERS.get(language)
+    if spell is None:
+        raise ValueError(f"no respelling for language {language!r}")
+    return " ".join(w for w in (spell(_simple_phones(word)) for word in english_phonemes(text)) if w)
 
 
 # --------------------------------------------------------------------------------------- versions
