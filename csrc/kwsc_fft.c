@@ -2,18 +2,24 @@
 #include "kwsc_fft.h"
 
 /*
- * Twiddle W_N^(q N/4 + r) = W_N^r (-i)^q from the quarter-wave table entry e = table + 2r:
- * (c + i s) times 1, -i, -1, i for q = 0..3.
+ * Twiddle W_n^k = exp(-2 pi i k / n) for 0 <= k < 3n/4 from the quarter-wave table of (cos, -sin)
+ * pairs: W_n^(n/4 + r) = -i W_n^r and W_n^(n/2 + r) = -W_n^r. Comparisons, no division.
  */
-static inline void rotate(const int32_t *e, uint32_t q, int32_t *wr, int32_t *wi)
+static inline void twiddle(const int32_t *table, uint32_t k, uint32_t quarter, int32_t *wr, int32_t *wi)
 {
-    int32_t c = e[0];
-    int32_t s = e[1];
-    switch (q) {
-    case 0u: *wr = c; *wi = s; break;
-    case 1u: *wr = s; *wi = -c; break;
-    case 2u: *wr = -c; *wi = -s; break;
-    default: *wr = -s; *wi = c; break;
+    const int32_t *e;
+    if (k < quarter) {
+        e = table + 2u * k;
+        *wr = e[0];
+        *wi = e[1];
+    } else if (k < 2u * quarter) {
+        e = table + 2u * (k - quarter);
+        *wr = e[1];
+        *wi = -e[0];
+    } else {
+        e = table + 2u * (k - 2u * quarter);
+        *wr = -e[0];
+        *wi = -e[1];
     }
 }
 
@@ -91,34 +97,16 @@ static void radix4_pass(int32_t *z, uint32_t m, uint32_t span, uint32_t n, const
         radix4_combine(p, p1, p2, p3, p[0] >> 2, p[1] >> 2, p1[0] >> 2, p1[1] >> 2,
                        p2[0] >> 2, p2[1] >> 2, p3[0] >> 2, p3[1] >> 2);
     }
-    /*
-     * W_n^(j stride), W_n^(2 j stride), W_n^(3 j stride) tracked as quadrant q and table index r
-     * (k = q n/4 + r); each step adds at most one quarter since span >= 2.
-     */
+    /* W_n^(j stride) is in the first quadrant; 2 j stride < n/2 and 3 j stride < 3n/4. */
     {
         uint32_t quarter = n / 4u;
-        uint32_t r2 = 0;
-        uint32_t r3 = 0;
-        uint32_t q2 = 0;
-        uint32_t q3 = 0;
-        const int32_t *e1 = table;
+        uint32_t k1 = 0;
         for (j = 1; j < span; j++) {
             int32_t w1r, w1i, w2r, w2i, w3r, w3i;
-            e1 += 2u * stride; /* j * stride < n / 4: first quadrant, read directly */
-            r2 += 2u * stride;
-            if (r2 >= quarter) {
-                r2 -= quarter;
-                q2++;
-            }
-            r3 += 3u * stride;
-            if (r3 >= quarter) {
-                r3 -= quarter;
-                q3++;
-            }
-            w1r = e1[0];
-            w1i = e1[1];
-            rotate(table + 2u * r2, q2, &w2r, &w2i);
-            rotate(table + 2u * r3, q3, &w3r, &w3i);
+            k1 += stride;
+            twiddle(table, k1, quarter, &w1r, &w1i);
+            twiddle(table, 2u * k1, quarter, &w2r, &w2i);
+            twiddle(table, 3u * k1, quarter, &w3r, &w3i);
             for (p = z + 2u * j; p < end; p += group) {
                 int32_t *p1 = p + leg;
                 int32_t *p2 = p1 + leg;
