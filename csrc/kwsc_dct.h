@@ -14,11 +14,19 @@ extern "C" {
 #endif
 
 /*
- * ceps_q6[i] = round(sum_m dct_q15[i * num_mel + m] * log_q16[m]) in Q6 log2 units, rounding
- * half up, saturated to int16 (+-512 log2 units).
+ * ceps_q6[i] = round(sum_m D[i][m] log_q16[m]) in Q6 log2 units (Q15 x Q16 = Q31, then >> 25),
+ * rounding half up, saturated to int16 (+-512 log2 units). The sum is exact in int64.
+ *
+ * dct_half_q15  num_ceps rows of H = ceil(num_mel / 2) values D[i][0..H-1] in Q15: the left half
+ *               of each row. The DCT-II's symmetry D[i][M-1-m] = (-1)^i D[i][m] (which the
+ *               integer table keeps exactly) gives the rest, so an even row weights
+ *               L[m] + L[M-1-m] and an odd row L[m] - L[M-1-m]: half the table, half the
+ *               multiplies, the same integer sum.
+ * scratch       2 H int32 values the function overwrites (the frontend lends its spent mel
+ *               energy buffer).
  */
-void kwsc_dct_q6(const int32_t *log_q16, uint16_t num_mel, const int16_t *dct_q15,
-                 uint16_t num_ceps, int16_t *ceps_q6);
+void kwsc_dct_q6(const int32_t *log_q16, uint16_t num_mel, const int16_t *dct_half_q15,
+                 uint16_t num_ceps, int32_t *scratch, int16_t *ceps_q6);
 
 #ifdef __cplusplus
 }

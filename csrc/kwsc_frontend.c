@@ -67,7 +67,7 @@ size_t kwsc_frontend_tables_bytes(const kwsc_frontend_config *c)
     return 4u * ((size_t)c->window_samples / 2u + 2u) /* window */
            + 4u * 2u * ((size_t)c->fft_size / 4u)     /* twiddles */
            + 2u * bins + 2u * ((size_t)c->num_mel + 1u) /* mel weights, segment counts */
-           + 2u * (size_t)c->num_ceps * c->num_mel      /* dct */
+           + 2u * (size_t)c->num_ceps * ((c->num_mel + 1u) / 2u) /* dct, half rows */
            + 4u * (size_t)KWSC_LOG2_LUT_SIZE;            /* log2 */
 }
 
@@ -93,7 +93,7 @@ static int tables_match(const kwsc_frontend_config *c, const kwsc_frontend_table
            t->fft_size == c->fft_size && t->num_mel == c->num_mel &&
            t->mel_low_hz == c->mel_low_hz && t->mel_high_hz == c->mel_high_hz &&
            t->num_ceps == c->num_ceps && t->window_q31 != NULL && t->twiddle_q31 != NULL &&
-           t->mel_segment_bins != NULL && t->mel_weight_q15 != NULL && t->dct_q15 != NULL &&
+           t->mel_segment_bins != NULL && t->mel_weight_q15 != NULL && t->dct_half_q15 != NULL &&
            t->log2_lut_q16 != NULL &&
            t->mel_first_bin >= 1u &&
            (uint32_t)t->mel_first_bin + t->mel_num_bins <= (uint32_t)c->fft_size / 2u;
@@ -166,7 +166,9 @@ static void compute_frame(kwsc_frontend *fe, int16_t *ceps_q6)
                       c->num_mel, fe->mel_energy);
     kwsc_log_energies(&fe->mel_energy[1], c->num_mel, offset_log2, KWSC_LOG_FLOOR_LOG2,
                       t->log2_lut_q16, fe->log_mel_q16);
-    kwsc_dct_q6(fe->log_mel_q16, c->num_mel, t->dct_q15, c->num_ceps, ceps_q6);
+    /* the energies are spent: their buffer (>= num_mel + 2 int32) is the DCT's scratch */
+    kwsc_dct_q6(fe->log_mel_q16, c->num_mel, t->dct_half_q15, c->num_ceps, (int32_t *)(void *)fe->mel_energy,
+                ceps_q6);
 }
 
 size_t kwsc_frontend_push(kwsc_frontend *fe, const int16_t *pcm, size_t num_samples,

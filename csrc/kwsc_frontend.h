@@ -67,7 +67,7 @@ typedef struct {
     uint16_t mel_num_bins;         /* bins from mel_first_bin on that carry weights */
     const uint16_t *mel_segment_bins; /* num_mel + 1 bin counts, summing to mel_num_bins */
     const int16_t *mel_weight_q15; /* mel_num_bins rising weights, Q15, see kwsc_mel.h */
-    const int16_t *dct_q15;        /* num_ceps x num_mel orthonormal DCT-II, Q15, row-major */
+    const int16_t *dct_half_q15;   /* num_ceps x ceil(num_mel/2): DCT-II rows' left halves, Q15 */
     const int32_t *log2_lut_q16;   /* KWSC_LOG2_LUT_SIZE entries, see kwsc_log.h */
 } kwsc_frontend_tables;
 

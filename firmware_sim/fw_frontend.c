@@ -180,7 +180,7 @@ int fw_frontend_cost(fw_reader *r, fw_writer *out)
                           t->log2_lut_q16, log_mel);
         ticks[COST_LOG] += fw_counter_ticks();
         fw_counter_start();
-        kwsc_dct_q6(log_mel, c->num_mel, t->dct_q15, c->num_ceps, ceps);
+        kwsc_dct_q6(log_mel, c->num_mel, t->dct_half_q15, c->num_ceps, (int32_t *)(void *)mel, ceps);
         ticks[COST_DCT] += fw_counter_ticks();
         fw_counter_start();
         kwsc_quantize_int8(ceps, 1u, &job.quant, q);

@@ -38,7 +38,7 @@ typedef struct {
     uint16_t mel_num_bins;
     const uint16_t *mel_segment_bins;
     const int16_t *mel_weight_q15;
-    const int16_t *dct_q15;
+    const int16_t *dct_half_q15;
     const int32_t *log2_lut_q16;
 } kwsc_frontend_tables;
 

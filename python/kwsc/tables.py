@@ -31,7 +31,7 @@ class FrontendTables:
     mel_first_bin: int
     mel_segment_bins: np.ndarray  # uint16, num_mel + 1 bin counts per segment
     mel_weight_q15: np.ndarray  # int16, one per weighted bin
-    dct_q15: np.ndarray  # int16, num_ceps * num_mel, row-major
+    dct_half_q15: np.ndarray  # int16, num_ceps * ceil(num_mel / 2): each DCT-II row's left half, row-major
     log2_lut_q16: np.ndarray  # int32, 2**LOG2_LUT_BITS + 1
 
     @property
@@ -42,7 +42,7 @@ class FrontendTables:
             "twiddle_q31": self.twiddle_q31,
             "mel_segment_bins": self.mel_segment_bins,
             "mel_weight_q15": self.mel_weight_q15,
-            "dct_q15": self.dct_q15,
+            "dct_half_q15": self.dct_half_q15,
             "log2_lut_q16": self.log2_lut_q16,
         }
 
@@ -77,6 +77,21 @@ def mel_bins(config: FrontendConfig) -> tuple[int, np.ndarray, np.ndarray]:
     return int(bins[0]), segment.astype(np.int64), weight.astype(np.int16)
 
 
+def dct_half(config: FrontendConfig) -> np.ndarray:
+    """Left halves of the orthonormal DCT-II rows, shape ``(num_ceps, ceil(num_mel / 2))``.
+
+    The C frontend mirrors them (D[i][M-1-m] = (-1)^i D[i][m]); see :func:`dct_full`.
+    """
+    return reference.dct_matrix(config)[:, : (config.num_mel + 1) // 2]
+
+
+def dct_full(half: np.ndarray, num_mel: int) -> np.ndarray:
+    """The full ``(num_ceps, num_mel)`` matrix the C code applies, from a table of row halves."""
+    rows = half.reshape(-1, (num_mel + 1) // 2)
+    sign = np.where(np.arange(rows.shape[0]) % 2 == 0, 1, -1)[:, None]
+    return np.concatenate([rows, sign * rows[:, : num_mel // 2][:, ::-1]], axis=1)
+
+
 @functools.lru_cache(maxsize=32)
 def make_tables(config: FrontendConfig) -> FrontendTables:
     """Compute the integer tables for ``config`` (cached; arrays are read-only)."""
@@ -94,7 +109,7 @@ def make_tables(config: FrontendConfig) -> FrontendTables:
         mel_first_bin=first_bin,
         mel_segment_bins=segment_bins,
         mel_weight_q15=weight,
-        dct_q15=_round_to(reference.dct_matrix(config).reshape(-1), 2.0**15, np.int16),
+        dct_half_q15=_round_to(dct_half(config).reshape(-1), 2.0**15, np.int16),
         log2_lut_q16=_round_to(lut, 2.0**16, np.int32),
     )
     for array in tables.arrays.values():
@@ -130,7 +145,7 @@ def emit_c(tables: FrontendTables, name: str = "kwsc_frontend_tables_default") -
         f"    {tables.mel_first_bin}u, {tables.mel_weight_q15.size}u,",
         f"    {name}_mel_segment_bins,",
         f"    {name}_mel_weight_q15,",
-        f"    {name}_dct_q15,",
+        f"    {name}_dct_half_q15,",
         f"    {name}_log2_lut_q16,",
         "};",
         "",

@@ -204,7 +204,7 @@ static int corrupt_tables(int i, kwsc_frontend_tables *t)
     case 8: t->twiddle_q31 = NULL; break;
     case 9: t->mel_segment_bins = NULL; break;
     case 10: t->mel_weight_q15 = NULL; break;
-    case 11: t->dct_q15 = NULL; break;
+    case 11: t->dct_half_q15 = NULL; break;
     case 12: t->log2_lut_q16 = NULL; break;
     case 13: t->mel_first_bin = 16u; t->mel_num_bins = 242u; break; /* past bin 256 */
     case 14: t->mel_num_bins = 65535u; break;
