@@ -98,6 +98,29 @@ def test_items_are_deterministic_with_prosody_varying_per_index() -> None:
     assert [i.recipe for i in other_seed] != [i.recipe for i in first]  # ... other prosody
 
 
+def test_texts_per_voice_gives_each_voice_its_own_subset() -> None:
+    _need("espeak-ng")
+    texts = [(f"word{k}", "_negative") for k in range(12)]
+    section = {"engines": ["espeak-ng"], "max_voices": 20, "samples_per_voice": 1}
+    every = _items(section, texts)
+    some = _items({**section, "texts_per_voice": 3}, texts)
+    by_voice: dict[str, list[str]] = {}
+    for item in some:
+        by_voice.setdefault(item.group, []).append(item.text)
+    assert set(by_voice) == {i.group for i in every} and len(by_voice) == 20
+    assert all(len(chosen) == 3 == len(set(chosen)) for chosen in by_voice.values())
+    assert len({tuple(sorted(chosen)) for chosen in by_voice.values()}) > 10  # subsets differ across voices
+    assert [i.id for i in some] == [i.id for i in _items({**section, "texts_per_voice": 3}, texts)]  # deterministic
+    chosen_ids = {i.id for i in some}
+    assert chosen_ids <= {i.id for i in every}  # the same records (ids, recipes) as without the key
+    # a new text changes few voices' choices
+    grown = _items({**section, "texts_per_voice": 3}, [*texts, ("word12", "_negative")])
+    assert len(chosen_ids & {i.id for i in grown}) >= 0.6 * len(chosen_ids)
+    assert len(_items({**section, "texts_per_voice": 50}, texts)) == len(every)
+    with pytest.raises(ValueError, match="texts_per_voice"):
+        _items({**section, "texts_per_voice": 0}, texts)
+
+
 def test_section_keys_and_filters() -> None:
     _need("espeak-ng")
     with pytest.raises(ValueError, match="unknown key 'speed'"):

@@ -79,7 +79,7 @@ log = logging.getLogger(__name__)
 ENGINES = ("espeak-ng", "flite", "festival", "piper")
 
 #: Section keys accepted by :func:`items` (anything else is a ValueError).
-SECTION_KEYS = ("name", "engines", "voices", "max_voices", "samples_per_voice", "espeak_languages")
+SECTION_KEYS = ("name", "engines", "voices", "max_voices", "samples_per_voice", "texts_per_voice", "espeak_languages")
 
 #: Ranges prosody is drawn from: speaking-rate factor (log-uniform) and pitch shift in semitones.
 TEMPO_RANGE = (0.85, 1.2)
@@ -608,6 +608,17 @@ def _voice_version(voice: Voice) -> str | None:
     return None
 
 
+def _texts_for(voice: Voice, labels: dict[str, str], count: int | None, seed: int) -> list[tuple[str, str]]:
+    """The (text, label) pairs one voice says: all of them, or ``count`` ranked by a hash of (seed, voice,
+    text), so each voice gets its own subset and adding texts leaves most voices' choices in place."""
+    pairs = list(labels.items())
+    if count is None or count >= len(pairs):
+        return pairs
+    ranked = sorted(pairs, key=lambda pair: seed_from(seed, voice.engine, voice.voice, "text-subset", pair[0]))
+    chosen = {text for text, _ in ranked[:count]}
+    return [pair for pair in pairs if pair[0] in chosen]
+
+
 def items(texts: Sequence[tuple[str, str]] | None, section: dict[str, Any], context: SourceContext) -> list[SourceItem]:
     """Records for every (text, label) x selected voice x ``samples_per_voice`` prosody draws.
 
@@ -635,6 +646,11 @@ def items(texts: Sequence[tuple[str, str]] | None, section: dict[str, Any], cont
     samples = section.get("samples_per_voice", 2)
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
         raise ValueError("tts: 'samples_per_voice' must be a positive integer")
+    texts_per_voice = section.get("texts_per_voice")
+    if texts_per_voice is not None and (
+        not isinstance(texts_per_voice, int) or isinstance(texts_per_voice, bool) or texts_per_voice < 1
+    ):
+        raise ValueError("tts: 'texts_per_voice' must be a positive integer")
     languages = section.get("espeak_languages", ["en"])
     if isinstance(languages, str) or not all(isinstance(language, str) for language in languages) or not languages:
         raise ValueError("tts: 'espeak_languages' must be a non-empty list of language codes")
@@ -665,7 +681,7 @@ def items(texts: Sequence[tuple[str, str]] | None, section: dict[str, Any], cont
     for voice in voices:
         version = engine_version(voice.engine)
         voice_version = _voice_version(voice)
-        for text, label in labels.items():
+        for text, label in _texts_for(voice, labels, texts_per_voice, context.seed):
             say = respell(text, voice.language)
             for index in range(samples):
                 prosody = _draw_prosody(voice, seed_from(context.seed, voice.engine, voice.voice, text, index))
