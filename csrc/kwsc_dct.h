@@ -18,10 +18,10 @@ extern "C" {
  * rounding half up, saturated to int16 (+-512 log2 units). The sum is exact in int64.
  *
  * dct_half_q15  num_ceps rows of H = ceil(num_mel / 2) values D[i][0..H-1] in Q15: the left half
- *               of each row. The DCT-II's symmetry D[i][M-1-m] = (-1)^i D[i][m] (which the
- *               integer table keeps exactly) gives the rest, so an even row weights
- *               L[m] + L[M-1-m] and an odd row L[m] - L[M-1-m]: half the table, half the
- *               multiplies, the same integer sum.
+ *               of each row. The DCT-II's symmetry D[i][M-1-m] = (-1)^i D[i][m] gives the
+ *               rest, so an even row weights L[m] + L[M-1-m] and an odd row L[m] - L[M-1-m]:
+ *               half the table and half the multiplies for the same exact integer sum as the
+ *               full matrix with mirrored entries.
  * scratch       2 H int32 values the function overwrites (the frontend lends its spent mel
  *               energy buffer).
  */
