@@ -608,6 +608,14 @@ def _voice_version(voice: Voice) -> str | None:
     return None
 
 
+def _positive_int(section: dict[str, Any], key: str, default: int | None) -> int | None:
+    """``section[key]`` (``default`` when absent), checked to be a positive integer (not a bool)."""
+    value = section.get(key, default)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ValueError(f"tts: {key!r} must be a positive integer")
+    return value
+
+
 def _texts_for(voice: Voice, labels: dict[str, str], count: int | None, seed: int) -> list[tuple[str, str]]:
     """The (text, label) pairs one voice says: all of them, or ``count`` ranked by a hash of (seed, voice,
     text), so each voice gets its own subset and adding texts leaves most voices' choices in place."""
@@ -640,17 +648,9 @@ def items(texts: Sequence[tuple[str, str]] | None, section: dict[str, Any], cont
     patterns = section.get("voices")
     if patterns is not None and (isinstance(patterns, str) or not all(isinstance(p, str) for p in patterns)):
         raise ValueError("tts: 'voices' must be a list of patterns")
-    max_voices = section.get("max_voices")
-    if max_voices is not None and (not isinstance(max_voices, int) or isinstance(max_voices, bool) or max_voices < 1):
-        raise ValueError("tts: 'max_voices' must be a positive integer")
-    samples = section.get("samples_per_voice", 2)
-    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
-        raise ValueError("tts: 'samples_per_voice' must be a positive integer")
-    texts_per_voice = section.get("texts_per_voice")
-    if texts_per_voice is not None and (
-        not isinstance(texts_per_voice, int) or isinstance(texts_per_voice, bool) or texts_per_voice < 1
-    ):
-        raise ValueError("tts: 'texts_per_voice' must be a positive integer")
+    max_voices = _positive_int(section, "max_voices", None)
+    samples = _positive_int(section, "samples_per_voice", 2)
+    texts_per_voice = _positive_int(section, "texts_per_voice", None)
     languages = section.get("espeak_languages", ["en"])
     if isinstance(languages, str) or not all(isinstance(language, str) for language in languages) or not languages:
         raise ValueError("tts: 'espeak_languages' must be a non-empty list of language codes")
