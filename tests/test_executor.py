@@ -32,3 +32,11 @@ def test_dask_map_keeps_order_across_uneven_chunks() -> None:
 def test_unknown_backend_is_refused() -> None:
     with pytest.raises(ValueError, match="local or dask"):
         Executor("ray")
+
+
+@pytest.mark.parametrize("backend", ["local", "dask"])
+def test_one_item_per_task_keeps_order(backend: str) -> None:
+    """chunk_size=1 (batches of uneven cost, e.g. ingest): every item is its own task, same result."""
+    items = list(range(1, 40))
+    with Executor(backend, workers=2) as runner:
+        assert runner.map(math.isqrt, items, progress=False, chunk_size=1) == [math.isqrt(i) for i in items]

@@ -353,7 +353,9 @@ def _ingest(
          [config.validate_config(items[k].kind) for k in batch], config.frontend)
         for batch in batches
     ]  # fmt: skip
-    done = runner.map(ingest_call, jobs, f"ingest + validate ({len(items)} items, batches)", progress)
+    # One batch per task: batches differ in cost by 100x (espeak-ng vs neural voices, which sort
+    # together), so fixed chunks of batches would leave one worker with all the slow ones.
+    done = runner.map(ingest_call, jobs, f"ingest + validate ({len(items)} items, batches)", progress, chunk_size=1)
     results: list[IngestResult | None] = [None] * len(items)
     for batch, batch_results in zip(batches, done, strict=True):
         for k, result in zip(batch, batch_results, strict=True):

@@ -64,19 +64,26 @@ class Executor:
         self._client = self._cluster = None
 
     def map(
-        self, function: Callable[[T], R], items: Sequence[T], description: str = "", progress: bool | None = None
+        self,
+        function: Callable[[T], R],
+        items: Sequence[T],
+        description: str = "",
+        progress: bool | None = None,
+        chunk_size: int | None = None,
     ) -> list[R]:
         """``[function(item) for item in items]`` on this executor, in input order.
 
         On Dask, items go in chunks (one task each, as many as the local pool's chunks): a task
-        costs milliseconds of scheduling, more than one clip's work."""
+        costs milliseconds of scheduling, more than one clip's work. ``chunk_size`` overrides the
+        chunking: 1 for items that are already batches of uneven cost, so idle workers take the
+        next one instead of a neighbour's long run of slow items waiting in its chunk."""
         if self.backend == "local" or self._client is None:
-            return map_items(function, items, self.workers, description, progress)
+            return map_items(function, items, self.workers, description, progress, chunk_size)
         from distributed import as_completed
 
         show = sys.stderr.isatty() if progress is None else progress
         workers = len(self._client.scheduler_info().get("workers", {})) or self.workers
-        size = _chunk_size(len(items), workers)
+        size = chunk_size or _chunk_size(len(items), workers)
         chunks = [list(items[start : start + size]) for start in range(0, len(items), size)]
         futures = self._client.map(_apply_chunk, [function] * len(chunks), chunks, pure=False)
         bar: Any = tqdm(total=len(items), desc=description, disable=not show, unit="item", leave=False)
