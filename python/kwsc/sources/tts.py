@@ -207,8 +207,8 @@ class Voice:
     """One synthetic speaker.
 
     Attributes:
-        engine: "espeak-ng", "flite" or "festival".
-        voice: the engine's voice id ("en-us+m3", "slt", "kal_diphone").
+        engine: one of :data:`ENGINES`.
+        voice: the engine's voice id ("en-us+m3", "slt", "kal_diphone", "jm_kumo-en-gb").
         group: speaker group, ``engine:voice`` (splits keep a group in one split).
         sample_rate_hz: the rate the engine produces for this voice.
         controls: prosody the voice takes: "tempo", and "pitch" (native) or "pitch_resample".
