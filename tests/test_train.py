@@ -16,10 +16,12 @@ from kwsc.train import (
     BudgetError,
     ModelConfig,
     TrainConfig,
+    WeightAverage,
     false_accepts_per_hour,
     input_quantization,
     mine_hard_negatives,
     mining_epochs,
+    model_id,
     negative_stream_features,
     run_int8,
     save,
@@ -78,6 +80,54 @@ def test_label_smoothing_trains_on_softened_targets(version: tuple[Path, str]) -
     for bad in (-0.1, 1.0):
         with pytest.raises(ConfigError, match="label_smoothing"):
             TrainConfig(label_smoothing=bad)
+
+
+def test_weight_average_is_an_exponential_moving_average() -> None:
+    import tensorflow as tf
+
+    model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    average = WeightAverage(model, decay=0.5)
+    assert [w.tolist() for w in average.weights()] == [w.tolist() for w in model.get_weights()]  # nothing yet
+    kernel, bias = (np.array([[1.0], [2.0]], np.float32), np.array([4.0], np.float32))
+    model.set_weights([kernel, bias])
+    average.update()  # the first update is the weights themselves
+    model.set_weights([3 * kernel, 0 * bias])
+    average.update()  # warm-up decay min(0.5, 2 / 11) = 2 / 11
+    d = 2 / 11
+    got_kernel, got_bias = average.weights()
+    assert got_kernel.dtype == np.float32
+    np.testing.assert_allclose(got_kernel, d * kernel + (1 - d) * 3 * kernel, rtol=1e-6)
+    np.testing.assert_allclose(got_bias, d * bias, rtol=1e-6)
+    for _ in range(20):  # past the warm-up the decay is 0.5: the average halves its distance to 3 kernel
+        average.update()
+    np.testing.assert_allclose(average.weights()[0], 3 * kernel, rtol=1e-5)
+
+
+def test_weight_averaging_keeps_the_average(version: tuple[Path, str]) -> None:
+    base = TrainConfig(epochs=2, batch_size=16, hard_negative_rounds=0)
+    plain = train(version[0], ["alexa"], SMALL, base)
+    averaged = train(version[0], ["alexa"], SMALL, TrainConfig(**{**vars(base), "weight_averaging": 0.9}))
+    assert [h["loss"] for h in averaged.history] == [h["loss"] for h in plain.history]  # same training
+    assert averaged.tflite != plain.tflite  # ... but another model kept
+    assert averaged.runtime_mismatches == 0 and len(averaged.tflite) <= base.max_model_bytes
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ConfigError, match="weight_averaging"):
+            TrainConfig(weight_averaging=bad)
+
+
+def test_model_id_leaves_out_later_options_when_off() -> None:
+    import hashlib
+    from dataclasses import asdict
+
+    from kwsc.sources import canonical_json
+
+    config = TrainConfig(epochs=3)
+    before_the_options = {k: v for k, v in asdict(config).items() if k not in ("label_smoothing", "weight_averaging")}
+    payload = {"dataset": "v1", "model": asdict(SMALL), "train": before_the_options, "keywords": ["alexa"]}
+    assert model_id("v1", SMALL, config, ["alexa"]) == hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
+    ids = {model_id("v1", SMALL, TrainConfig(epochs=3, **option), ["alexa"])
+           for option in ({}, {"weight_averaging": 0.99}, {"label_smoothing": 0.1})}  # fmt: skip
+    assert len(ids) == 3
 
 
 def test_false_accepts_per_hour_by_hand() -> None:

@@ -88,8 +88,11 @@ class TrainConfig:
     the .tflite flatbuffer), the recall floor of the checkpoint choice (a fraction of the best
     validation recall), and hard-negative mining (rounds, windows per round, the keyword
     probability a mined window must reach, the scoring stride in frames and an optional cap on
-    the hours of training negative stream scored), and label smoothing (the share of each
-    training target spread evenly over all classes; 0 trains on hard labels)."""
+    the hours of training negative stream scored), label smoothing (the share of each
+    training target spread evenly over all classes; 0 trains on hard labels), and weight
+    averaging: ``weight_averaging`` is the per-batch decay of an exponential moving average of
+    the weights (0 turns it off; 0.999 averages over about the last 1,000 batches), and when on,
+    the average is what is validated, kept and exported."""
 
     epochs: int = 20
     batch_size: int = 100
@@ -105,6 +108,7 @@ class TrainConfig:
     mining_stride_frames: int = 8
     mining_hours: float = 0.0  # cap on hours of the training negative stream mined (0: all of it)
     label_smoothing: float = 0.0
+    weight_averaging: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.max_model_bytes < 1:
@@ -119,6 +123,8 @@ class TrainConfig:
             raise ConfigError("train: hard_negative_min_prob in [0, 1], mining_hours >= 0")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError("train.label_smoothing must be in [0, 1)")
+        if not 0.0 <= self.weight_averaging < 1.0:
+            raise ConfigError("train.weight_averaging must be in [0, 1)")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
@@ -287,16 +293,22 @@ def train(
         if log:
             log(f"hard-negative mining: {stream.seconds / 3600:.2f} h of training negative stream, "
                 f"{len(stream_windows):,} windows, after epochs {mine_after}")  # fmt: skip
+    averager = WeightAverage(model, train_config.weight_averaging) if train_config.weight_averaging else None
+    callbacks = [tf.keras.callbacks.LambdaCallback(on_train_batch_end=averager.update)] if averager else []
     for epoch in range(train_config.epochs):
         x = spec_augment(x_train, rng, masks) if train_config.spec_augment else x_train
         targets = np.eye(len(labels), dtype=np.float32)[y_train] if smoothing else y_train
         fit = model.fit(x.astype(np.float32) * INPUT_SCALE, targets, batch_size=train_config.batch_size, epochs=1,
-                        shuffle=True, class_weight=weights, verbose=verbose)  # fmt: skip
+                        shuffle=True, class_weight=weights, verbose=verbose, callbacks=callbacks)  # fmt: skip
+        trained_weights = model.get_weights()
+        if averager:  # the average is what gets validated and kept; training goes on from the raw weights
+            model.set_weights(averager.weights())
         probs = model.predict(x_val.astype(np.float32) * INPUT_SCALE, verbose=0) if len(x_val) else np.zeros((0, 1))
         fa_h, recall = false_accepts_per_hour(probs, y_val, len(keywords), stride_s) if len(x_val) else (0.0, 0.0)
         history.append({"epoch": epoch + 1, "loss": float(fit.history["loss"][0]), "val_fa_per_hour": fa_h,
                         "val_recall": recall})  # fmt: skip
         snapshots.append(model.get_weights())
+        model.set_weights(trained_weights)
         if log:
             log(f"epoch {epoch + 1}/{train_config.epochs}: loss {history[-1]['loss']:.4f}, validation "
                 f"{fa_h:.1f} FA/h, recall {recall:.3f}")  # fmt: skip
@@ -380,6 +392,43 @@ def negative_stream_features(
     clip = np.minimum(np.searchsorted(np.array(clip_ends), last_sample, side="right"), max(len(labels) - 1, 0))
     frame_labels = np.array(labels, dtype=object)[clip] if labels else np.zeros(0, dtype=object)
     return NegativeStream(frontend.quantize(ceps, quant), frame_labels, samples / config.sample_rate_hz)
+
+
+class WeightAverage:
+    """Exponential moving average of a Keras model's weights, updated after every training batch.
+
+    The decay per batch is warmed up as ``min(decay, (1 + t) / (10 + t))`` over the first updates
+    ``t`` so that the random initial weights fade quickly. Floating-point weights (BatchNorm's
+    moving statistics included) are averaged in float64; any other weight keeps its latest value.
+    """
+
+    def __init__(self, model: Any, decay: float) -> None:
+        self.model = model
+        self.decay = decay
+        self.updates = 0
+        self.average: list[np.ndarray] = []
+
+    def update(self, *_: Any, **_keywords: Any) -> None:
+        """Fold the model's current weights into the average (a Keras batch-end hook)."""
+        weights = self.model.get_weights()
+        if not self.average:
+            self.average = [np.array(w, np.float64) if np.issubdtype(w.dtype, np.floating) else w for w in weights]
+        else:
+            d = min(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
+            for k, w in enumerate(weights):
+                if np.issubdtype(w.dtype, np.floating):
+                    self.average[k] *= d
+                    self.average[k] += (1.0 - d) * w
+                else:
+                    self.average[k] = w
+        self.updates += 1
+
+    def weights(self) -> list[np.ndarray]:
+        """The averaged weights in the model's own dtypes (the model's weights before any update)."""
+        current = self.model.get_weights()
+        if not self.average:
+            return current
+        return [a.astype(w.dtype) for a, w in zip(self.average, current, strict=True)]
 
 
 def mining_epochs(epochs: int, rounds: int) -> list[int]:
@@ -471,9 +520,16 @@ def run_int8(tflite: bytes, features: np.ndarray) -> np.ndarray:
     return np.stack(outputs) if outputs else np.zeros((0, 0), np.int8)
 
 
+#: Training options added after models were published, with the value that turns them off. At
+#: that value they stay out of the model id, so adding an option does not rename the models
+#: trained before it existed (their training was the same).
+_LATER_OPTIONS_OFF = {"label_smoothing": 0.0, "weight_averaging": 0.0}
+
+
 def model_id(dataset_version: str, model_config: ModelConfig, train_config: TrainConfig, keywords: list[str]) -> str:
     """Hash of what determines the model: dataset version, configs (seed included), keywords."""
-    payload = {"dataset": dataset_version, "model": asdict(model_config), "train": asdict(train_config),
+    train_fields = {k: v for k, v in asdict(train_config).items() if _LATER_OPTIONS_OFF.get(k, object()) != v}
+    payload = {"dataset": dataset_version, "model": asdict(model_config), "train": train_fields,
                "keywords": list(keywords)}  # fmt: skip
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
 
