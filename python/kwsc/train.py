@@ -300,7 +300,7 @@ def train(
         targets = np.eye(len(labels), dtype=np.float32)[y_train] if smoothing else y_train
         fit = model.fit(x.astype(np.float32) * INPUT_SCALE, targets, batch_size=train_config.batch_size, epochs=1,
                         shuffle=True, class_weight=weights, verbose=verbose, callbacks=callbacks)  # fmt: skip
-        trained_weights = model.get_weights()
+        trained_weights = model.get_weights() if averager else []
         if averager:  # the average is what gets validated and kept; training goes on from the raw weights
             model.set_weights(averager.weights())
         probs = model.predict(x_val.astype(np.float32) * INPUT_SCALE, verbose=0) if len(x_val) else np.zeros((0, 1))
@@ -308,7 +308,8 @@ def train(
         history.append({"epoch": epoch + 1, "loss": float(fit.history["loss"][0]), "val_fa_per_hour": fa_h,
                         "val_recall": recall})  # fmt: skip
         snapshots.append(model.get_weights())
-        model.set_weights(trained_weights)
+        if averager:
+            model.set_weights(trained_weights)
         if log:
             log(f"epoch {epoch + 1}/{train_config.epochs}: loss {history[-1]['loss']:.4f}, validation "
                 f"{fa_h:.1f} FA/h, recall {recall:.3f}")  # fmt: skip
