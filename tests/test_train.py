@@ -101,6 +101,11 @@ def test_weight_average_is_an_exponential_moving_average() -> None:
     for _ in range(20):  # past the warm-up the decay is 0.5: the average halves its distance to 3 kernel
         average.update()
     np.testing.assert_allclose(average.weights()[0], 3 * kernel, rtol=1e-5)
+    model.set_weights([kernel, bias])
+    with average.applied():  # the model holds the average inside the block, its own weights after it
+        np.testing.assert_allclose(model.get_weights()[0], average.weights()[0])
+        assert not np.allclose(model.get_weights()[0], kernel)
+    np.testing.assert_array_equal(model.get_weights()[0], kernel)
 
 
 def test_weight_averaging_keeps_the_average(version: tuple[Path, str]) -> None:

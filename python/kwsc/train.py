@@ -300,16 +300,13 @@ def train(
         targets = np.eye(len(labels), dtype=np.float32)[y_train] if smoothing else y_train
         fit = model.fit(x.astype(np.float32) * INPUT_SCALE, targets, batch_size=train_config.batch_size, epochs=1,
                         shuffle=True, class_weight=weights, verbose=verbose, callbacks=callbacks)  # fmt: skip
-        trained_weights = model.get_weights() if averager else []
-        if averager:  # the average is what gets validated and kept; training goes on from the raw weights
-            model.set_weights(averager.weights())
-        probs = model.predict(x_val.astype(np.float32) * INPUT_SCALE, verbose=0) if len(x_val) else np.zeros((0, 1))
+        # With averaging, the average is what gets validated and kept; training goes on from the raw weights.
+        with averager.applied() if averager else contextlib.nullcontext():
+            probs = model.predict(x_val.astype(np.float32) * INPUT_SCALE, verbose=0) if len(x_val) else np.zeros((0, 1))
+            snapshots.append(model.get_weights())
         fa_h, recall = false_accepts_per_hour(probs, y_val, len(keywords), stride_s) if len(x_val) else (0.0, 0.0)
         history.append({"epoch": epoch + 1, "loss": float(fit.history["loss"][0]), "val_fa_per_hour": fa_h,
                         "val_recall": recall})  # fmt: skip
-        snapshots.append(model.get_weights())
-        if averager:
-            model.set_weights(trained_weights)
         if log:
             log(f"epoch {epoch + 1}/{train_config.epochs}: loss {history[-1]['loss']:.4f}, validation "
                 f"{fa_h:.1f} FA/h, recall {recall:.3f}")  # fmt: skip
@@ -426,10 +423,22 @@ class WeightAverage:
 
     def weights(self) -> list[np.ndarray]:
         """The averaged weights in the model's own dtypes (the model's weights before any update)."""
-        current = self.model.get_weights()
+        return self._like(self.model.get_weights())
+
+    def _like(self, current: list[np.ndarray]) -> list[np.ndarray]:
         if not self.average:
             return current
         return [a.astype(w.dtype) for a, w in zip(self.average, current, strict=True)]
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        """Within the block the model holds the averaged weights; after it, its own again."""
+        own = self.model.get_weights()
+        self.model.set_weights(self._like(own))
+        try:
+            yield
+        finally:
+            self.model.set_weights(own)
 
 
 def mining_epochs(epochs: int, rounds: int) -> list[int]:
