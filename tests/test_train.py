@@ -21,6 +21,7 @@ from kwsc.train import (
     input_quantization,
     mine_hard_negatives,
     mining_epochs,
+    mixup,
     model_id,
     negative_stream_features,
     run_int8,
@@ -120,6 +121,31 @@ def test_weight_averaging_keeps_the_average(version: tuple[Path, str]) -> None:
             TrainConfig(weight_averaging=bad)
 
 
+def test_mixup_blends_windows_and_targets_alike() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(64, 5, 2)).astype(np.float32)
+    targets = np.eye(2, dtype=np.float32)[rng.integers(0, 2, 64)]
+    mixed_x, mixed_t = mixup(x, targets, np.random.default_rng(7), 0.4)
+    draw = np.random.default_rng(7)  # the same draws, by hand
+    partner = draw.permutation(64)
+    lam = draw.beta(0.4, 0.4, 64).astype(np.float32)
+    np.testing.assert_allclose(mixed_x, lam[:, None, None] * x + (1 - lam[:, None, None]) * x[partner], rtol=1e-6)
+    np.testing.assert_allclose(mixed_t, lam[:, None] * targets + (1 - lam[:, None]) * targets[partner], rtol=1e-6)
+    np.testing.assert_allclose(mixed_t.sum(axis=1), 1.0, rtol=1e-6)  # still a distribution
+    assert 0 < np.mean((mixed_t > 0) & (mixed_t < 1)) < 1  # some windows blended across classes
+
+
+def test_mixup_trains_on_blended_windows(version: tuple[Path, str]) -> None:
+    base = TrainConfig(epochs=1, batch_size=16, hard_negative_rounds=0)
+    plain = train(version[0], ["alexa"], SMALL, base)
+    mixed = train(version[0], ["alexa"], SMALL, TrainConfig(**{**vars(base), "mixup": 0.4}))
+    assert mixed.history[0]["loss"] != plain.history[0]["loss"]
+    assert mixed.runtime_mismatches == 0 and len(mixed.tflite) <= base.max_model_bytes
+    for bad in (-0.1, 11.0):
+        with pytest.raises(ConfigError, match="mixup"):
+            TrainConfig(mixup=bad)
+
+
 def test_model_id_leaves_out_later_options_when_off() -> None:
     import hashlib
     from dataclasses import asdict
@@ -127,12 +153,13 @@ def test_model_id_leaves_out_later_options_when_off() -> None:
     from kwsc.sources import canonical_json
 
     config = TrainConfig(epochs=3)
-    before_the_options = {k: v for k, v in asdict(config).items() if k not in ("label_smoothing", "weight_averaging")}
+    later = ("label_smoothing", "weight_averaging", "mixup")
+    before_the_options = {k: v for k, v in asdict(config).items() if k not in later}
     payload = {"dataset": "v1", "model": asdict(SMALL), "train": before_the_options, "keywords": ["alexa"]}
     assert model_id("v1", SMALL, config, ["alexa"]) == hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
     ids = {model_id("v1", SMALL, TrainConfig(epochs=3, **option), ["alexa"])
-           for option in ({}, {"weight_averaging": 0.99}, {"label_smoothing": 0.1})}  # fmt: skip
-    assert len(ids) == 3
+           for option in ({}, {"weight_averaging": 0.99}, {"label_smoothing": 0.1}, {"mixup": 0.3})}  # fmt: skip
+    assert len(ids) == 4
 
 
 def test_false_accepts_per_hour_by_hand() -> None:

@@ -92,7 +92,9 @@ class TrainConfig:
     training target spread evenly over all classes; 0 trains on hard labels), and weight
     averaging: ``weight_averaging`` is the per-batch decay of an exponential moving average of
     the weights (0 turns it off; 0.999 averages over about the last 1,000 batches), and when on,
-    the average is what is validated, kept and exported."""
+    the average is what is validated, kept and exported; ``mixup`` is the Beta(a, a) concentration
+    of mixup (each training window blended with another drawn at random, targets blended alike,
+    redrawn every epoch; 0 turns it off, 0.2-0.4 is usual)."""
 
     epochs: int = 20
     batch_size: int = 100
@@ -109,6 +111,7 @@ class TrainConfig:
     mining_hours: float = 0.0  # cap on hours of the training negative stream mined (0: all of it)
     label_smoothing: float = 0.0
     weight_averaging: float = 0.0
+    mixup: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.max_model_bytes < 1:
@@ -125,6 +128,8 @@ class TrainConfig:
             raise ConfigError("train.label_smoothing must be in [0, 1)")
         if not 0.0 <= self.weight_averaging < 1.0:
             raise ConfigError("train.weight_averaging must be in [0, 1)")
+        if not 0.0 <= self.mixup <= 10.0:
+            raise ConfigError("train.mixup (a Beta concentration) must be in [0, 10]")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
@@ -225,6 +230,17 @@ def false_accepts_per_hour(probs: np.ndarray, y: np.ndarray, keywords: int, stri
     return false_accepts / hours, recall
 
 
+def mixup(x: np.ndarray, targets: np.ndarray, rng: np.random.Generator, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mixup (Zhang et al. 2018): window i becomes ``lam x[i] + (1 - lam) x[j]`` with ``j`` a random
+    permutation of the windows and ``lam ~ Beta(alpha, alpha)`` drawn per window; the one-hot
+    ``targets`` are blended with the same ``lam``. ``x`` is the model's float input (int8 / 32),
+    any shape with windows first; returns new arrays."""
+    partner = rng.permutation(len(x))
+    lam = rng.beta(alpha, alpha, size=len(x)).astype(np.float32)
+    lam_x = lam.reshape((-1,) + (1,) * (x.ndim - 1))
+    return lam_x * x + (1 - lam_x) * x[partner], lam[:, None] * targets + (1 - lam[:, None]) * targets[partner]
+
+
 def choose_epoch(history: list[dict[str, float]], recall_fraction: float) -> int:
     """The kept epoch (1-based): fewest validation FA/h among the epochs whose recall is at least
     ``recall_fraction`` of the best; ties go to the higher recall, then the earlier epoch."""
@@ -266,19 +282,21 @@ def train(
         (train_names, "train"), (val_names, "validation"), (test_names, "test")))  # fmt: skip
     model = build_model(model_config, x_train.shape[1:], len(labels))
     smoothing = train_config.label_smoothing
-    # Keras' sparse loss has no smoothing: with it the targets go in one-hot.
+    # Keras' sparse loss has neither smoothing nor blended targets: with them the targets go in one-hot.
+    one_hot = bool(smoothing or train_config.mixup)
     loss = (
         tf.keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
-        if smoothing
+        if one_hot
         else "sparse_categorical_crossentropy"
     )
     model.compile(optimizer=tf.keras.optimizers.Adam(train_config.learning_rate), loss=loss,
-                  metrics=["categorical_accuracy" if smoothing else "accuracy"])  # fmt: skip
+                  metrics=["categorical_accuracy" if one_hot else "accuracy"])  # fmt: skip
     weights = None
     if train_config.class_weights:
         counts = np.bincount(y_train, minlength=len(labels))
         weights = {k: float(len(y_train) / (len(labels) * c)) if c else 0.0 for k, c in enumerate(counts)}
     rng = np.random.default_rng(train_config.seed)
+    mixup_rng = np.random.default_rng([train_config.seed, 1])  # its own stream: SpecAugment's draws stay as they were
     masks = AugmentConfig()
     history: list[dict[str, float]] = []
     snapshots = []
@@ -297,8 +315,11 @@ def train(
     callbacks = [tf.keras.callbacks.LambdaCallback(on_train_batch_end=averager.update)] if averager else []
     for epoch in range(train_config.epochs):
         x = spec_augment(x_train, rng, masks) if train_config.spec_augment else x_train
-        targets = np.eye(len(labels), dtype=np.float32)[y_train] if smoothing else y_train
-        fit = model.fit(x.astype(np.float32) * INPUT_SCALE, targets, batch_size=train_config.batch_size, epochs=1,
+        x = x.astype(np.float32) * INPUT_SCALE
+        targets = np.eye(len(labels), dtype=np.float32)[y_train] if one_hot else y_train
+        if train_config.mixup:
+            x, targets = mixup(x, targets, mixup_rng, train_config.mixup)
+        fit = model.fit(x, targets, batch_size=train_config.batch_size, epochs=1,
                         shuffle=True, class_weight=weights, verbose=verbose, callbacks=callbacks)  # fmt: skip
         # With averaging, the average is what gets validated and kept; training goes on from the raw weights.
         with averager.applied() if averager else contextlib.nullcontext():
@@ -533,7 +554,7 @@ def run_int8(tflite: bytes, features: np.ndarray) -> np.ndarray:
 #: Training options added after models were published, with the value that turns them off. At
 #: that value they stay out of the model id, so adding an option does not rename the models
 #: trained before it existed (their training was the same).
-_LATER_OPTIONS_OFF = {"label_smoothing": 0.0, "weight_averaging": 0.0}
+_LATER_OPTIONS_OFF = {"label_smoothing": 0.0, "weight_averaging": 0.0, "mixup": 0.0}
 
 
 def model_id(dataset_version: str, model_config: ModelConfig, train_config: TrainConfig, keywords: list[str]) -> str:
