@@ -24,6 +24,7 @@ from kwsc.train import (
     mixup,
     model_id,
     negative_stream_features,
+    recall_at_false_accepts,
     run_int8,
     save,
     train,
@@ -153,7 +154,7 @@ def test_model_id_leaves_out_later_options_when_off() -> None:
     from kwsc.sources import canonical_json
 
     config = TrainConfig(epochs=3)
-    later = ("label_smoothing", "weight_averaging", "mixup")
+    later = ("label_smoothing", "weight_averaging", "mixup", "checkpoint_fa_per_hour")
     before_the_options = {k: v for k, v in asdict(config).items() if k not in later}
     payload = {"dataset": "v1", "model": asdict(SMALL), "train": before_the_options, "keywords": ["alexa"]}
     assert model_id("v1", SMALL, config, ["alexa"]) == hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
@@ -240,6 +241,23 @@ def test_epoch_choice_needs_recall_before_few_false_accepts() -> None:
     ]
     assert choose_epoch(history, 0.9) == 3
     assert choose_epoch(history, 0.0) == 1 and choose_epoch(history, 1.0) == 2
+    at_target = [{**h, "val_recall_at_target": r} for h, r in zip(history, (0.0, 0.7, 0.8, 0.8), strict=True)]
+    assert choose_epoch(at_target, 0.9) == 3  # the highest recall at the DET point, the earlier of a tie
+
+
+def test_recall_at_false_accepts_by_hand() -> None:
+    # 3,600 s of negatives at 1 s per window: 5 FA/h lets the 5 highest of 3,600 negative windows through.
+    negative_scores = np.concatenate([[0.95, 0.9, 0.85, 0.8, 0.75, 0.7], np.full(3594, 0.1)])
+    keyword_scores = np.array([0.99, 0.72, 0.69, 0.3])  # above 0.7: the first two
+    probs = np.column_stack([np.concatenate([keyword_scores, negative_scores]), np.zeros(3604)])
+    probs[:, 1] = 1 - probs[:, 0]
+    y = np.concatenate([np.zeros(4, int), np.ones(3600, int)])
+    assert recall_at_false_accepts(probs, y, 1, 1.0, 5.0) == 0.5
+    assert recall_at_false_accepts(probs, y, 1, 1.0, 0.0) == 0.25  # only above 0.95
+    assert recall_at_false_accepts(probs, y, 1, 1.0, 3600.0) == 1.0  # every negative allowed
+    for bad in (-1.0,):
+        with pytest.raises(ConfigError, match="checkpoint_fa_per_hour"):
+            TrainConfig(checkpoint_fa_per_hour=bad)
 
 
 def test_cli_train_from_a_project_file(tmp_path: Path) -> None:

@@ -94,7 +94,10 @@ class TrainConfig:
     the weights (0 turns it off; 0.999 averages over about the last 1,000 batches), and when on,
     the average is what is validated, kept and exported; ``mixup`` is the Beta(a, a) concentration
     of mixup (each training window blended with another drawn at random, targets blended alike,
-    redrawn every epoch; 0 turns it off, 0.2-0.4 is usual)."""
+    redrawn every epoch; 0 turns it off, 0.2-0.4 is usual); ``checkpoint_fa_per_hour`` > 0 keeps
+    instead the epoch with the highest validation recall at the threshold that lets through that
+    many false accepts per hour of validation negatives (a point on the window-level DET curve, so
+    no fixed 0.5 probability; 0 keeps the rule above)."""
 
     epochs: int = 20
     batch_size: int = 100
@@ -112,6 +115,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     weight_averaging: float = 0.0
     mixup: float = 0.0
+    checkpoint_fa_per_hour: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.max_model_bytes < 1:
@@ -130,6 +134,8 @@ class TrainConfig:
             raise ConfigError("train.weight_averaging must be in [0, 1)")
         if not 0.0 <= self.mixup <= 10.0:
             raise ConfigError("train.mixup (a Beta concentration) must be in [0, 10]")
+        if self.checkpoint_fa_per_hour < 0:
+            raise ConfigError("train.checkpoint_fa_per_hour must be >= 0")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
@@ -241,9 +247,35 @@ def mixup(x: np.ndarray, targets: np.ndarray, rng: np.random.Generator, alpha: f
     return lam_x * x + (1 - lam_x) * x[partner], lam[:, None] * targets + (1 - lam[:, None]) * targets[partner]
 
 
+def recall_at_false_accepts(
+    probs: np.ndarray, y: np.ndarray, keywords: int, stride_s: float, fa_per_hour: float
+) -> float:
+    """Keyword recall at the strictest-needed threshold for ``fa_per_hour`` on scored windows.
+
+    Negative windows (class index >= ``keywords``) stand for ``stride_s`` seconds each; the
+    threshold lets through floor(``fa_per_hour`` x their hours) of them (a window passes when its
+    most likely keyword's probability is above the threshold). A keyword window is recalled when
+    its own keyword is its most likely keyword and is above the threshold.
+    """
+    keyword_prob = probs[:, :keywords].max(axis=1)
+    negative = y >= keywords
+    allowed = int(np.floor(fa_per_hour * int(negative.sum()) * stride_s / 3600.0 + 1e-9))
+    scores = np.sort(keyword_prob[negative])[::-1]
+    threshold = float(scores[allowed]) if allowed < len(scores) else -1.0
+    positives = ~negative
+    if not positives.any():
+        return 0.0
+    hits = (probs[positives, :keywords].argmax(axis=1) == y[positives]) & (keyword_prob[positives] > threshold)
+    return float(hits.mean())
+
+
 def choose_epoch(history: list[dict[str, float]], recall_fraction: float) -> int:
     """The kept epoch (1-based): fewest validation FA/h among the epochs whose recall is at least
-    ``recall_fraction`` of the best; ties go to the higher recall, then the earlier epoch."""
+    ``recall_fraction`` of the best; ties go to the higher recall, then the earlier epoch. With
+    ``val_recall_at_target`` in the history (``checkpoint_fa_per_hour`` on), the epoch with the
+    highest recall at that DET point instead (ties: the earlier epoch)."""
+    if all("val_recall_at_target" in h for h in history):
+        return int(max(history, key=lambda h: (h["val_recall_at_target"], -h["epoch"]))["epoch"])
     floor = recall_fraction * max(h["val_recall"] for h in history)
     eligible = [h for h in history if h["val_recall"] >= floor]
     return int(min(eligible, key=lambda h: (h["val_fa_per_hour"], -h["val_recall"], h["epoch"]))["epoch"])
@@ -328,9 +360,16 @@ def train(
         fa_h, recall = false_accepts_per_hour(probs, y_val, len(keywords), stride_s) if len(x_val) else (0.0, 0.0)
         history.append({"epoch": epoch + 1, "loss": float(fit.history["loss"][0]), "val_fa_per_hour": fa_h,
                         "val_recall": recall})  # fmt: skip
+        if train_config.checkpoint_fa_per_hour:
+            target = train_config.checkpoint_fa_per_hour
+            history[-1]["val_recall_at_target"] = (
+                recall_at_false_accepts(probs, y_val, len(keywords), stride_s, target) if len(x_val) else 0.0
+            )
         if log:
             log(f"epoch {epoch + 1}/{train_config.epochs}: loss {history[-1]['loss']:.4f}, validation "
-                f"{fa_h:.1f} FA/h, recall {recall:.3f}")  # fmt: skip
+                f"{fa_h:.1f} FA/h, recall {recall:.3f}"
+                + (f", recall at {train_config.checkpoint_fa_per_hour:g} FA/h {history[-1]['val_recall_at_target']:.3f}"
+                   if train_config.checkpoint_fa_per_hour else ""))  # fmt: skip
         if epoch + 1 in mine_after and len(stream_windows):
             chosen, firing = mine_hard_negatives(
                 lambda x: model.predict(x, batch_size=1024, verbose=0), stream_windows, len(keywords),
@@ -554,7 +593,7 @@ def run_int8(tflite: bytes, features: np.ndarray) -> np.ndarray:
 #: Training options added after models were published, with the value that turns them off. At
 #: that value they stay out of the model id, so adding an option does not rename the models
 #: trained before it existed (their training was the same).
-_LATER_OPTIONS_OFF = {"label_smoothing": 0.0, "weight_averaging": 0.0, "mixup": 0.0}
+_LATER_OPTIONS_OFF = {"label_smoothing": 0.0, "weight_averaging": 0.0, "mixup": 0.0, "checkpoint_fa_per_hour": 0.0}
 
 
 def model_id(dataset_version: str, model_config: ModelConfig, train_config: TrainConfig, keywords: list[str]) -> str:
