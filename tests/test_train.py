@@ -11,6 +11,7 @@ import pytest
 
 from conftest import words_version
 from kwsc import signals
+from kwsc.augment import AugmentConfig
 from kwsc.config import ConfigError, load_project
 from kwsc.train import (
     BudgetError,
@@ -27,6 +28,7 @@ from kwsc.train import (
     recall_at_false_accepts,
     run_int8,
     save,
+    spec_augment_config,
     train,
 )
 
@@ -145,6 +147,26 @@ def test_mixup_trains_on_blended_windows(version: tuple[Path, str]) -> None:
     for bad in (-0.1, 11.0):
         with pytest.raises(ConfigError, match="mixup"):
             TrainConfig(mixup=bad)
+
+
+def test_spec_augment_masks_come_from_the_dataset_version(version: tuple[Path, str], tmp_path: Path) -> None:
+    import shutil
+
+    lineage = json.loads((version[0] / "lineage.json").read_text())
+    assert lineage["augment"] is None and spec_augment_config(lineage) == AugmentConfig()  # built without [augment]
+    wide = AugmentConfig(freq_masks=3, freq_mask_coeffs=4)
+    got = spec_augment_config({"augment": {"config": wide.to_dict()}})
+    assert (got.time_masks, got.time_mask_frames, got.freq_masks, got.freq_mask_coeffs) == (2, 8, 3, 4)
+    # A version whose [augment] asks for no masks trains exactly as with SpecAugment off.
+    copy = tmp_path / "no-masks"
+    shutil.copytree(version[0], copy)
+    lineage["augment"] = {"config": AugmentConfig(time_masks=0, freq_masks=0).to_dict()}
+    (copy / "lineage.json").write_text(json.dumps(lineage))
+    base = TrainConfig(epochs=1, batch_size=16, hard_negative_rounds=0)
+    unmasked = train(copy, ["alexa"], SMALL, base)
+    off = train(version[0], ["alexa"], SMALL, TrainConfig(**{**vars(base), "spec_augment": False}))
+    masked = train(version[0], ["alexa"], SMALL, base)
+    assert unmasked.history[0]["loss"] == off.history[0]["loss"] != masked.history[0]["loss"]
 
 
 def test_model_id_leaves_out_later_options_when_off() -> None:

@@ -247,6 +247,17 @@ def mixup(x: np.ndarray, targets: np.ndarray, rng: np.random.Generator, alpha: f
     return lam_x * x + (1 - lam_x) * x[partner], lam[:, None] * targets + (1 - lam[:, None]) * targets[partner]
 
 
+def spec_augment_config(lineage: dict[str, Any]) -> Any:
+    """The SpecAugment masks (``time_masks``, ``time_mask_frames``, ``freq_masks``,
+    ``freq_mask_coeffs``) a dataset version asks for: its ``[augment]`` table as recorded in its
+    lineage (those keys are part of the version id), or the defaults for a version built without
+    one."""
+    from kwsc.augment import AugmentConfig
+
+    recorded = (lineage.get("augment") or {}).get("config")
+    return AugmentConfig.from_dict(recorded) if recorded else AugmentConfig()
+
+
 def recall_at_false_accepts(
     probs: np.ndarray, y: np.ndarray, keywords: int, stride_s: float, fa_per_hour: float
 ) -> float:
@@ -296,15 +307,16 @@ def train(
     stride; ``verbose`` is Keras' (0 silent); ``log`` gets one line per epoch."""
     import tensorflow as tf
 
-    from kwsc.augment import AugmentConfig, spec_augment
+    from kwsc.augment import spec_augment
 
     model_config = model_config or ModelConfig()
     train_config = train_config or TrainConfig()
     tf.keras.backend.clear_session()  # layer names (they are in the flatbuffer) restart from scratch
     tf.keras.utils.set_random_seed(train_config.seed)
     tf.config.experimental.enable_op_determinism()
+    lineage = json.loads((Path(version_dir) / "lineage.json").read_text())
     if stride_s is None:
-        stride_s = float(json.loads((Path(version_dir) / "lineage.json").read_text())["features"]["config"]["stride_s"])
+        stride_s = float(lineage["features"]["config"]["stride_s"])
     (x_train, train_names), (x_val, val_names), (x_test, test_names) = (
         load_windows(version_dir, split) for split in ("train", "validation", "test"))  # fmt: skip
     if not len(x_train):
@@ -329,7 +341,7 @@ def train(
         weights = {k: float(len(y_train) / (len(labels) * c)) if c else 0.0 for k, c in enumerate(counts)}
     rng = np.random.default_rng(train_config.seed)
     mixup_rng = np.random.default_rng([train_config.seed, 1])  # its own stream: SpecAugment's draws stay as they were
-    masks = AugmentConfig()
+    masks = spec_augment_config(lineage)
     history: list[dict[str, float]] = []
     snapshots = []
     mine_after = mining_epochs(train_config.epochs, train_config.hard_negative_rounds)
