@@ -181,8 +181,9 @@ def test_model_id_leaves_out_later_options_when_off() -> None:
     payload = {"dataset": "v1", "model": asdict(SMALL), "train": before_the_options, "keywords": ["alexa"]}
     assert model_id("v1", SMALL, config, ["alexa"]) == hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
     ids = {model_id("v1", SMALL, TrainConfig(epochs=3, **option), ["alexa"])
-           for option in ({}, {"weight_averaging": 0.99}, {"label_smoothing": 0.1}, {"mixup": 0.3})}  # fmt: skip
-    assert len(ids) == 4
+           for option in ({}, {"weight_averaging": 0.99}, {"label_smoothing": 0.1}, {"mixup": 0.3},
+                          {"checkpoint_fa_per_hour": 5.0})}  # fmt: skip
+    assert len(ids) == 5
 
 
 def test_false_accepts_per_hour_by_hand() -> None:
@@ -277,9 +278,8 @@ def test_recall_at_false_accepts_by_hand() -> None:
     assert recall_at_false_accepts(probs, y, 1, 1.0, 5.0) == 0.5
     assert recall_at_false_accepts(probs, y, 1, 1.0, 0.0) == 0.25  # only above 0.95
     assert recall_at_false_accepts(probs, y, 1, 1.0, 3600.0) == 1.0  # every negative allowed
-    for bad in (-1.0,):
-        with pytest.raises(ConfigError, match="checkpoint_fa_per_hour"):
-            TrainConfig(checkpoint_fa_per_hour=bad)
+    with pytest.raises(ConfigError, match="checkpoint_fa_per_hour"):
+        TrainConfig(checkpoint_fa_per_hour=-1.0)
 
 
 def test_cli_train_from_a_project_file(tmp_path: Path) -> None:

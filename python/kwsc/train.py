@@ -44,7 +44,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,6 +53,9 @@ from kwsc.export import export
 from kwsc.features import load_windows
 from kwsc.runtime import Runtime
 from kwsc.sources import NEGATIVE, canonical_json
+
+if TYPE_CHECKING:
+    from kwsc.augment import AugmentConfig
 
 #: Scale of the model's int8 input: the feature stage maps +-4 standard deviations onto int8.
 INPUT_SCALE = 1.0 / 32.0
@@ -247,7 +250,7 @@ def mixup(x: np.ndarray, targets: np.ndarray, rng: np.random.Generator, alpha: f
     return lam_x * x + (1 - lam_x) * x[partner], lam[:, None] * targets + (1 - lam[:, None]) * targets[partner]
 
 
-def spec_augment_config(lineage: dict[str, Any]) -> Any:
+def spec_augment_config(lineage: dict[str, Any]) -> AugmentConfig:
     """The SpecAugment masks (``time_masks``, ``time_mask_frames``, ``freq_masks``,
     ``freq_mask_coeffs``) a dataset version asks for: its ``[augment]`` table as recorded in its
     lineage (those keys are part of the version id), or the defaults for a version built without
