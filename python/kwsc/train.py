@@ -44,18 +44,16 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from kwsc.augment import AugmentConfig, spec_augment
 from kwsc.config import ConfigError, check_keys
 from kwsc.export import export
 from kwsc.features import load_windows
 from kwsc.runtime import Runtime
 from kwsc.sources import NEGATIVE, canonical_json
-
-if TYPE_CHECKING:
-    from kwsc.augment import AugmentConfig
 
 #: Scale of the model's int8 input: the feature stage maps +-4 standard deviations onto int8.
 INPUT_SCALE = 1.0 / 32.0
@@ -223,15 +221,24 @@ def _class_indices(names: np.ndarray, labels: list[str], split: str) -> np.ndarr
     return np.array([index[str(n)] for n in names], dtype=np.int32)
 
 
+def _keyword_scores(
+    probs: np.ndarray, y: np.ndarray, keywords: int, stride_s: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per scored window its most likely keyword's probability and whether it is a negative
+    (class index >= ``keywords``); and the hours of audio the negatives stand for (``stride_s`` s
+    each, at least one window's worth)."""
+    keyword_prob = probs[:, :keywords].max(axis=1)
+    negative = y >= keywords
+    return keyword_prob, negative, max(int(negative.sum()), 1) * stride_s / 3600.0
+
+
 def false_accepts_per_hour(probs: np.ndarray, y: np.ndarray, keywords: int, stride_s: float) -> tuple[float, float]:
     """(false accepts per hour, keyword recall) at probability 0.5 on scored windows.
 
     A false accept is a non-keyword window (class index >= ``keywords``) whose most likely
     keyword has probability >= 0.5; each such window stands for ``stride_s`` seconds of audio.
     """
-    keyword_prob = probs[:, :keywords].max(axis=1)
-    negative = y >= keywords
-    hours = max(int(negative.sum()), 1) * stride_s / 3600.0
+    keyword_prob, negative, hours = _keyword_scores(probs, y, keywords, stride_s)
     false_accepts = int(((keyword_prob >= 0.5) & negative).sum())
     positives = ~negative
     hits = (probs[positives].argmax(axis=1) == y[positives]) & (keyword_prob[positives] >= 0.5)
@@ -255,8 +262,6 @@ def spec_augment_config(lineage: dict[str, Any]) -> AugmentConfig:
     ``freq_mask_coeffs``) a dataset version asks for: its ``[augment]`` table as recorded in its
     lineage (those keys are part of the version id), or the defaults for a version built without
     one."""
-    from kwsc.augment import AugmentConfig
-
     recorded = (lineage.get("augment") or {}).get("config")
     return AugmentConfig.from_dict(recorded) if recorded else AugmentConfig()
 
@@ -271,9 +276,8 @@ def recall_at_false_accepts(
     most likely keyword's probability is above the threshold). A keyword window is recalled when
     its own keyword is its most likely keyword and is above the threshold.
     """
-    keyword_prob = probs[:, :keywords].max(axis=1)
-    negative = y >= keywords
-    allowed = int(np.floor(fa_per_hour * int(negative.sum()) * stride_s / 3600.0 + 1e-9))
+    keyword_prob, negative, hours = _keyword_scores(probs, y, keywords, stride_s)
+    allowed = int(np.floor(fa_per_hour * hours + 1e-9))
     scores = np.sort(keyword_prob[negative])[::-1]
     threshold = float(scores[allowed]) if allowed < len(scores) else -1.0
     positives = ~negative
@@ -309,8 +313,6 @@ def train(
     numbers). ``stride_s`` (s of audio per negative window) defaults to the version's feature
     stride; ``verbose`` is Keras' (0 silent); ``log`` gets one line per epoch."""
     import tensorflow as tf
-
-    from kwsc.augment import spec_augment
 
     model_config = model_config or ModelConfig()
     train_config = train_config or TrainConfig()
@@ -375,16 +377,14 @@ def train(
         fa_h, recall = false_accepts_per_hour(probs, y_val, len(keywords), stride_s) if len(x_val) else (0.0, 0.0)
         history.append({"epoch": epoch + 1, "loss": float(fit.history["loss"][0]), "val_fa_per_hour": fa_h,
                         "val_recall": recall})  # fmt: skip
-        if train_config.checkpoint_fa_per_hour:
-            target = train_config.checkpoint_fa_per_hour
-            history[-1]["val_recall_at_target"] = (
-                recall_at_false_accepts(probs, y_val, len(keywords), stride_s, target) if len(x_val) else 0.0
-            )
+        target = train_config.checkpoint_fa_per_hour
+        at_target = ""
+        if target:
+            history[-1]["val_recall_at_target"] = recall_at_false_accepts(probs, y_val, len(keywords), stride_s, target)
+            at_target = f", recall at {target:g} FA/h {history[-1]['val_recall_at_target']:.3f}"
         if log:
             log(f"epoch {epoch + 1}/{train_config.epochs}: loss {history[-1]['loss']:.4f}, validation "
-                f"{fa_h:.1f} FA/h, recall {recall:.3f}"
-                + (f", recall at {train_config.checkpoint_fa_per_hour:g} FA/h {history[-1]['val_recall_at_target']:.3f}"
-                   if train_config.checkpoint_fa_per_hour else ""))  # fmt: skip
+                f"{fa_h:.1f} FA/h, recall {recall:.3f}{at_target}")  # fmt: skip
         if epoch + 1 in mine_after and len(stream_windows):
             chosen, firing = mine_hard_negatives(
                 lambda x: model.predict(x, batch_size=1024, verbose=0), stream_windows, len(keywords),
