@@ -102,6 +102,10 @@ def test_config_round_trip_and_defaults() -> None:
         {"variants": {"tts": 2.5}},
         {"absorption": [0.0, 0.5]},
         {"time_masks": "two"},
+        {"eq_probability": -0.1},
+        {"eq_tilt_db_per_octave": [-20, 3]},
+        {"eq_peak_hz": [300, 9000]},
+        {"eq_peak_db": [-30, 0]},
     ],
 )
 def test_bad_config_raises(table: dict[str, Any]) -> None:
@@ -325,6 +329,65 @@ def test_band_limit_removes_the_band_above_the_cutoff_and_keeps_the_rest() -> No
     cutoffs = [r["bandlimit_hz"] for r in recipes if r["bandlimit_hz"] is not None]
     assert 0.2 < len(cutoffs) / len(recipes) < 0.4  # bandlimit_probability 0.3
     assert FULL.bandlimit_hz[0] <= min(cutoffs) and max(cutoffs) <= FULL.bandlimit_hz[1]
+
+
+def test_channel_eq_off_keeps_the_hashes_and_recipes_of_configs_before_it() -> None:
+    # The SHA-256 of the default config before the channel EQ existed: dataset version ids
+    # built with it must not change while the EQ is off.
+    assert AugmentConfig().content_hash() == "4499a7885fb4e3f2be7ee6f60775c65db560e4aa45eac884c91a9a215e7abad3"
+    assert AugmentConfig().draw_hash("tts").startswith("e0ea9d02")
+    assert (
+        "eq" in AugmentConfig().enabled("tts") and "eq" not in AugmentConfig().identity_dict()["augmentations"]["tts"]
+    )
+    assert all("eq" not in r for r in augment.plan(SOURCE, "tts", "alexa", FULL, list(NOISES)))
+    # moving the ranges of an EQ that is off changes nothing; turning it on changes the hash
+    moved = AugmentConfig.from_dict({"eq_peak_db": [-3, 3]})
+    assert moved.content_hash() == AugmentConfig().content_hash() and moved != AugmentConfig()
+    assert AugmentConfig.from_dict({"eq_probability": 0.5}).content_hash() != AugmentConfig().content_hash()
+
+
+def test_channel_eq_is_drawn_apart_from_every_other_choice() -> None:
+    on = AugmentConfig.from_dict({**FULL.to_dict(), "eq_probability": 0.5})
+    for i in range(40):
+        plain = augment.plan(f"{i:064x}", "tts", "a", FULL, list(NOISES))
+        with_eq = augment.plan(f"{i:064x}", "tts", "a", on, list(NOISES))
+        for a, b in zip(plain, with_eq, strict=True):
+            assert {k: v for k, v in b.items() if k != "eq"} == a  # the other draws are kept
+    recipes = [r for i in range(200) for r in augment.plan(f"{i:064x}", "tts", "a", on, list(NOISES))]
+    eqs = [r["eq"] for r in recipes if "eq" in r]
+    assert 0.4 < len(eqs) / len(recipes) < 0.6
+    for key, (low, high) in (("tilt_db_per_octave", on.eq_tilt_db_per_octave), ("peak_hz", on.eq_peak_hz),
+                             ("peak_db", on.eq_peak_db)):  # fmt: skip
+        values = [e[key] for e in eqs]
+        assert low <= min(values) and max(values) <= high and max(values) - min(values) > 0.5 * (high - low)
+    centres = np.log2([e["peak_hz"] for e in eqs])  # uniform in log frequency: median near the geometric mean
+    assert abs(np.median(centres) - np.mean(np.log2(on.eq_peak_hz))) < 0.4
+    assert any("eq" in r for i in range(10) for r in augment.plan(f"{i:064x}", "real", "a", on, list(NOISES)))
+    noise_variants = AugmentConfig.from_dict({"eq_probability": 1.0, "variants": {"noise": 2}})
+    drawn = augment.plan(SOURCE, "noise", "_noise", noise_variants, [])
+    assert len(drawn) == 2 and all("eq" not in r for r in drawn)  # noise clips: gain and shift only
+
+
+@pytest.mark.parametrize(("tilt", "peak_hz", "peak_db"), [(2.0, 2000.0, 0.0), (-3.0, 500.0, 8.0), (0.0, 4000.0, -9.0)])
+def test_channel_eq_shapes_tones_as_its_curve_and_keeps_the_level(tilt: float, peak_hz: float, peak_db: float) -> None:
+    t = np.arange(RATE) / RATE
+    tones_hz = (250.0, 1000.0, 4000.0)
+    pcm = np.round(sum(np.sin(2 * np.pi * f * t) for f in tones_hz) * 0.2 * 32767).astype(np.int16)
+    recipe = _recipe(eq={"tilt_db_per_octave": tilt, "peak_hz": peak_hz, "peak_db": peak_db})
+    out = augment.apply(pcm, recipe, (0.0, 1.0), NOISES.__getitem__).astype(np.float64)
+    inner = slice(2000, RATE - 2000)
+    spectrum = np.abs(np.fft.rfft(out[inner] * np.hanning(RATE - 4000)))
+    before = np.abs(np.fft.rfft(pcm[inner] * np.hanning(RATE - 4000)))
+    bins = [round(f * (RATE - 4000) / RATE) for f in tones_hz]
+    change_db = np.array([20 * np.log10(spectrum[b] / before[b]) for b in bins])
+    expected_db = augment.channel_eq_db(np.array(tones_hz), tilt, peak_hz, peak_db)
+    # the level is restored afterwards, so the curve holds up to one common offset
+    assert np.allclose(change_db - change_db[1], expected_db - expected_db[1], atol=0.05)
+    assert _db(out) == pytest.approx(_db(pcm), abs=0.05)
+    lags = np.arange(-40, 41)
+    xcorr = [np.dot(out[inner], np.roll(pcm.astype(np.float64), lag)[inner]) for lag in lags]
+    assert lags[int(np.argmax(xcorr))] == 0  # zero phase: nothing moves in time
+    assert augment.apply(pcm, recipe, (0.0, 1.0), NOISES.__getitem__).tobytes() == out.astype(np.int16).tobytes()
 
 
 # ------------------------------------------------------------------------------------ SpecAugment

@@ -42,11 +42,18 @@ Processing order in :func:`apply` (16 kHz, float64 in [-1, 1) internally):
    ``offset * len(noise)`` to the variant's length, scaled so that speech power / noise power,
    both measured over the (speed-scaled) speech span, is the recipe's SNR. Skipped when the
    speech span or the noise segment is silent.
-6. **band limit** (``bandlimit_hz``): a zero-phase low-pass (8th-order Butterworth, run forward
+6. **channel EQ** (``eq``: ``tilt_db_per_octave``, ``peak_hz``, ``peak_db``; off by default): the
+   frequency response of a microphone and its housing, applied to speech and noise alike. The
+   gain in dB is ``tilt * log2(f / 1 kHz)`` (f held within 100 Hz..8 kHz) plus a resonance or
+   notch ``peak_db * exp(-log2(f / peak_hz)^2 / (2 * 0.5^2))`` (a Gaussian half an octave wide on a
+   log-frequency axis), applied zero-phase as one real gain per FFT bin over the zero-padded clip
+   (the padding holds the response's tails), then the RMS over the speech span is restored: the
+   spectral shape changes, the level is the gain step's.
+7. **band limit** (``bandlimit_hz``): a zero-phase low-pass (8th-order Butterworth, run forward
    and backward) at the recipe's cutoff, the channel of a cheap microphone, a telephone line or
    an 8 kHz recording: speech then carries no energy in the upper mel bands, which a model
    trained only on full-band TTS never sees.
-7. **gain** (``gain_db`` dB), lowered if needed so the peak stays at or below
+8. **gain** (``gain_db`` dB), lowered if needed so the peak stays at or below
    ``peak_limit_dbfs`` (dBFS, 0 dBFS = 32768); then ``x * 32768``, rounded half to even and
    saturated to int16 (as in :func:`kwsc.ingest.to_int16`). With the default limit of -1 dBFS
    nothing saturates; a limit above 0 dBFS lets loud variants clip on purpose.
@@ -86,7 +93,7 @@ AUGMENT_VERSION = 2
 
 SAMPLE_RATE_HZ = 16000
 #: Augmentations that a source kind may enable (``augmentations`` in the config).
-AUGMENTATIONS = ("speed", "pitch", "vtlp", "reverb", "noise", "bandlimit", "gain", "shift")
+AUGMENTATIONS = ("speed", "pitch", "vtlp", "reverb", "noise", "eq", "bandlimit", "gain", "shift")
 
 SPEED_OF_SOUND_M_S = 343.0
 _FRAC_DELAY_TAPS = 81  # fractional-delay filter length of the RIR (as pyroomacoustics)
@@ -96,6 +103,10 @@ _SOURCE_HEIGHT_M = (1.2, 1.9)  # standing / sitting talker's mouth
 _MIC_HEIGHT_M = (0.7, 1.6)  # table, shelf, hand-held device
 _STFT_SIZE = 512  # pitch and warp STFT: 32 ms Hann window
 _STFT_HOP = 128  # 8 ms hop (75 % overlap)
+_EQ_REFERENCE_HZ = 1000.0  # channel EQ: the tilt pivots here (0 dB)
+_EQ_TILT_BAND_HZ = (100.0, 8000.0)  # the tilt is held constant outside this band
+_EQ_PEAK_OCTAVES = 0.5  # standard deviation of the resonance on a log2-frequency axis
+_EQ_PADDING = 4096  # zeros after the clip that take the zero-phase response's tails (256 ms)
 _VTLP_BOUNDARY_HZ = 4800.0  # VTLP: linear warp below, linear to Nyquist above
 _VTLP_LIFTER = 24  # cepstral coefficients of the spectral envelope
 _VTLP_MAX_GAIN_DB = 24.0  # per-bin envelope ratio limit
@@ -103,15 +114,20 @@ _TRUE_ENVELOPE_ITERATIONS = 8
 
 _DEFAULT_VARIANTS = (("tts", 4), ("real", 2), ("enroll", 8), ("noise", 0))
 _DEFAULT_AUGMENTATIONS = (
-    ("tts", ("speed", "pitch", "vtlp", "reverb", "noise", "bandlimit", "gain", "shift")),
-    ("real", ("speed", "reverb", "noise", "bandlimit", "gain", "shift")),
-    ("enroll", ("speed", "reverb", "noise", "bandlimit", "gain", "shift")),
+    ("tts", ("speed", "pitch", "vtlp", "reverb", "noise", "eq", "bandlimit", "gain", "shift")),
+    ("real", ("speed", "reverb", "noise", "eq", "bandlimit", "gain", "shift")),
+    ("enroll", ("speed", "reverb", "noise", "eq", "bandlimit", "gain", "shift")),
     ("noise", ("gain", "shift")),
 )
 _RANGES = ("snr_db", "room_length_m", "room_width_m", "room_height_m", "absorption", "source_distance_m",
-           "gain_db", "speed", "pitch_semitones", "vtlp", "bandlimit_hz")  # fmt: skip
+           "gain_db", "speed", "pitch_semitones", "vtlp", "bandlimit_hz", "eq_tilt_db_per_octave", "eq_peak_hz",
+           "eq_peak_db")  # fmt: skip
 _PROBABILITIES = ("noise_probability", "reverb_probability", "speed_probability", "pitch_probability",
-                  "vtlp_probability", "bandlimit_probability")  # fmt: skip
+                  "vtlp_probability", "bandlimit_probability", "eq_probability")  # fmt: skip
+#: The channel EQ came after datasets were published. While it is off (probability 0) its
+#: settings and its name in the kinds' lists stay out of the config's hashes, so the versions
+#: built before it existed keep their ids (their variants are the same).
+_EQ_FIELDS = ("eq_probability", "eq_tilt_db_per_octave", "eq_peak_hz", "eq_peak_db")
 _SPEC_AUGMENT = ("time_masks", "time_mask_frames", "freq_masks", "freq_mask_coeffs")
 _COUNTS = ("reverb_max_order", "seed", *_SPEC_AUGMENT)
 
@@ -140,6 +156,10 @@ class AugmentConfig:
             at order 20, 0.47 s at 30; the RIR takes 7.5 / 26 ms).
         bandlimit_probability: chance that a variant is low-passed (channel band limit).
         bandlimit_hz: range of the low-pass cutoff in Hz (3.4 kHz: telephone; 4 kHz: 8 kHz audio).
+        eq_probability: chance that a variant gets a channel EQ (0, the default: never).
+        eq_tilt_db_per_octave: range of the EQ's spectral tilt in dB per octave about 1 kHz.
+        eq_peak_hz: range of the EQ resonance's centre in Hz (drawn uniformly in log frequency).
+        eq_peak_db: range of the resonance's gain in dB (negative: a notch).
         gain_db: gain range in dB.
         peak_limit_dbfs: the gain is lowered so the variant's peak stays at or below this level
             (dBFS); above 0 lets loud variants saturate.
@@ -172,6 +192,10 @@ class AugmentConfig:
     reverb_max_order: int = 30
     bandlimit_probability: float = 0.3
     bandlimit_hz: tuple[float, float] = (3400.0, 7000.0)
+    eq_probability: float = 0.0
+    eq_tilt_db_per_octave: tuple[float, float] = (-3.0, 3.0)
+    eq_peak_hz: tuple[float, float] = (300.0, 5000.0)
+    eq_peak_db: tuple[float, float] = (-10.0, 10.0)
     gain_db: tuple[float, float] = (-6.0, 6.0)
     peak_limit_dbfs: float = -1.0
     speed: tuple[float, float] = (0.9, 1.1)
@@ -220,6 +244,14 @@ class AugmentConfig:
         need(1 <= self.reverb_max_order <= 60, "reverb_max_order must be 1..60")
         need(self.bandlimit_hz[0] >= 1000.0 and self.bandlimit_hz[1] < SAMPLE_RATE_HZ / 2,
              "bandlimit_hz must be within [1000, 8000) Hz")  # fmt: skip
+        need(max(abs(v) for v in self.eq_tilt_db_per_octave) <= 12.0,
+             "eq_tilt_db_per_octave must be within [-12, 12] dB per octave")  # fmt: skip
+        need(self.eq_peak_hz[0] >= 50.0 and self.eq_peak_hz[1] < SAMPLE_RATE_HZ / 2,
+             "eq_peak_hz must be within [50, 8000) Hz")  # fmt: skip
+        need(
+            abs(self.eq_peak_db[0]) <= 24.0 and abs(self.eq_peak_db[1]) <= 24.0,
+            "eq_peak_db must be within [-24, 24] dB",
+        )
         need(math.isfinite(self.peak_limit_dbfs), "peak_limit_dbfs must be a number")
 
     @classmethod
@@ -269,21 +301,37 @@ class AugmentConfig:
                 out[f.name] = value
         return out
 
+    def identity_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` as the hashes see it: without the channel EQ's settings and its name in
+        the kinds' lists while ``eq_probability`` is 0 (it does nothing then), so configs that
+        predate it keep their hashes and dataset version ids."""
+        values = self.to_dict()
+        if self.eq_probability == 0.0:
+            for name in _EQ_FIELDS:
+                values.pop(name)
+            values["augmentations"] = {
+                kind: [n for n in names if n != "eq"] for kind, names in values["augmentations"].items()
+            }
+        return values
+
     def content_hash(self) -> str:
-        """SHA-256 of the canonical JSON of the whole config and AUGMENT_VERSION (for lineage)."""
-        text = canonical_json({"augment": self.to_dict(), "version": AUGMENT_VERSION})
+        """SHA-256 of the canonical JSON of the config (:meth:`identity_dict`) and AUGMENT_VERSION
+        (for lineage)."""
+        text = canonical_json({"augment": self.identity_dict(), "version": AUGMENT_VERSION})
         return hashlib.sha256(text.encode()).hexdigest()
 
     def draw_hash(self, kind: str) -> str:
         """SHA-256 of what the variants of source kind ``kind`` are drawn from: the config
-        without the variant counts, the other kinds' augmentation lists and the SpecAugment
-        settings, plus ``kind`` and AUGMENT_VERSION. So raising a count keeps the variants
-        already drawn (and cached), and editing another kind's list or SpecAugment (training
-        time) redraws nothing; any other change redraws every variant."""
+        without the variant counts, the other kinds' augmentation lists, the SpecAugment
+        settings and the channel EQ, plus ``kind`` and AUGMENT_VERSION. So raising a count keeps
+        the variants already drawn (and cached), and editing another kind's list or SpecAugment
+        (training time) redraws nothing; turning the EQ on or changing it adds or changes only
+        the variants' ``eq`` entries (its draws have names of their own), so an EQ ablation keeps
+        every other draw; any other change redraws every variant."""
         values = self.to_dict()
-        for name in ("variants", *_SPEC_AUGMENT):
+        for name in ("variants", *_SPEC_AUGMENT, *_EQ_FIELDS):
             values.pop(name)
-        values["augmentations"] = sorted(self.enabled(kind))
+        values["augmentations"] = sorted(self.enabled(kind) - {"eq"})
         text = canonical_json({"augment": values, "kind": kind, "version": AUGMENT_VERSION})
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -419,7 +467,9 @@ def plan(
         ``source_m`` and ``mic_m`` positions [x, y, z] in m, ``max_order``, ``rt60_s`` Sabine
         estimate), ``noise`` (``sha256``, ``offset`` as a fraction 0..1 of the noise clip's
         length, ``snr_db``), ``bandlimit_hz`` (low-pass cutoff or ``None``), ``gain_db``,
-        ``peak_limit_dbfs``, ``shift_s`` (s, signed).
+        ``peak_limit_dbfs``, ``shift_s`` (s, signed); and ``eq`` (``tilt_db_per_octave``,
+        ``peak_hz``, ``peak_db``) only in the variants that draw a channel EQ, so recipes
+        without one are those of a config without the option.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown source kind {kind!r} (kinds: {', '.join(KINDS)})")
@@ -452,23 +502,29 @@ def plan(
         gain = round(_between(seed, "gain", config.gain_db), 3) if "gain" in enabled else 0.0
         shift = config.shift_ms / 1000.0
         shift_s = round(_between(seed, "shift", (-shift, shift)), 4) if "shift" in enabled else 0.0
-        recipes.append(
-            {
-                "version": AUGMENT_VERSION,
-                "index": index,
-                "seed": seed,
-                "source_sha256": source_sha256,
-                "speed": speed,
-                "pitch_semitones": pitch,
-                "vtlp": warp,
-                "reverb": reverb,
-                "noise": noise,
-                "bandlimit_hz": bandlimit,
-                "gain_db": gain,
-                "peak_limit_dbfs": config.peak_limit_dbfs,
-                "shift_s": shift_s,
+        recipe: dict[str, Any] = {
+            "version": AUGMENT_VERSION,
+            "index": index,
+            "seed": seed,
+            "source_sha256": source_sha256,
+            "speed": speed,
+            "pitch_semitones": pitch,
+            "vtlp": warp,
+            "reverb": reverb,
+            "noise": noise,
+            "bandlimit_hz": bandlimit,
+            "gain_db": gain,
+            "peak_limit_dbfs": config.peak_limit_dbfs,
+            "shift_s": shift_s,
+        }
+        if "eq" in enabled and _uniform(seed, "eq.on") < config.eq_probability:
+            low_hz, high_hz = (math.log2(f) for f in config.eq_peak_hz)
+            recipe["eq"] = {
+                "tilt_db_per_octave": round(_between(seed, "eq.tilt", config.eq_tilt_db_per_octave), 3),
+                "peak_hz": round(2.0 ** _between(seed, "eq.peak_hz", (low_hz, high_hz)), 1),
+                "peak_db": round(_between(seed, "eq.peak_db", config.eq_peak_db), 3),
             }
-        )
+        recipes.append(recipe)
     return recipes
 
 
@@ -534,6 +590,10 @@ def apply(
     if noise:
         x = mix_at_snr(x, _as_float(load_noise(str(noise["sha256"]))), float(noise["snr_db"]),
                        float(noise["offset"]), span)  # fmt: skip
+    eq = recipe.get("eq")
+    if eq:
+        shaped = channel_eq(x, float(eq["tilt_db_per_octave"]), float(eq["peak_hz"]), float(eq["peak_db"]))
+        x = shaped * _level_ratio(x, shaped, span)
     cutoff = recipe.get("bandlimit_hz")
     if cutoff:
         x = band_limit(x, float(cutoff))
@@ -784,6 +844,30 @@ def band_limit(x: np.ndarray, cutoff_hz: float, rate_hz: int = SAMPLE_RATE_HZ) -
     if x.size < 64:  # shorter than the filter's padding: nothing meaningful to filter
         return x
     return sosfiltfilt(butter(8, cutoff_hz, btype="low", fs=rate_hz, output="sos"), x)
+
+
+def channel_eq_db(frequency_hz: np.ndarray, tilt_db_per_octave: float, peak_hz: float, peak_db: float) -> np.ndarray:
+    """The channel EQ's gain in dB at ``frequency_hz`` (Hz): a tilt of ``tilt_db_per_octave`` dB
+    per octave about 1 kHz (held constant below 100 Hz and above 8 kHz) plus a Gaussian
+    resonance of ``peak_db`` dB at ``peak_hz`` Hz, half an octave wide (standard deviation)."""
+    f = np.clip(np.asarray(frequency_hz, dtype=np.float64), *_EQ_TILT_BAND_HZ)
+    octaves_from_peak = np.log2(f / peak_hz)
+    return tilt_db_per_octave * np.log2(f / _EQ_REFERENCE_HZ) + peak_db * np.exp(
+        -0.5 * (octaves_from_peak / _EQ_PEAK_OCTAVES) ** 2
+    )
+
+
+def channel_eq(
+    x: np.ndarray, tilt_db_per_octave: float, peak_hz: float, peak_db: float, rate_hz: int = SAMPLE_RATE_HZ
+) -> np.ndarray:
+    """``x`` through the zero-phase channel EQ of :func:`channel_eq_db` (one real gain per FFT bin
+    of the clip padded with ``_EQ_PADDING`` zeros, so the response's short tails fall in the
+    padding instead of wrapping onto the clip). The length is kept; the level is not restored."""
+    if x.size == 0:
+        return x
+    n = 1 << (x.size + _EQ_PADDING - 1).bit_length()  # the power of two >= clip + padding
+    gain = 10.0 ** (channel_eq_db(np.fft.rfftfreq(n, 1.0 / rate_hz), tilt_db_per_octave, peak_hz, peak_db) / 20.0)
+    return np.fft.irfft(np.fft.rfft(x, n) * gain, n)[: x.size]
 
 
 def mix_at_snr(x: np.ndarray, noise: np.ndarray, snr_db: float, offset: float, span: slice) -> np.ndarray:

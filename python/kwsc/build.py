@@ -128,7 +128,7 @@ def effective_config(config: ProjectConfig) -> dict[str, Any]:
         "split": asdict(config.split),
         "dedup": asdict(config.dedup),
         "features": asdict(config.features),
-        "augment": config.augment.to_dict() if config.augment else None,
+        "augment": config.augment.identity_dict() if config.augment else None,
     }
 
 
