@@ -58,7 +58,7 @@ def version(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store.resolve(version_id)
 
 
-@pytest.mark.parametrize("arch", ["dscnn", "cnn"])
+@pytest.mark.parametrize("arch", ["dscnn", "cnn", "tcn"])
 def test_trained_models_bit_exact_on_every_split(version: Path, arch: str) -> None:
     trained = train(
         version, ["alexa"], ModelConfig(arch=arch, filters=8, blocks=1), TrainConfig(epochs=2, batch_size=16)

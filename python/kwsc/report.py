@@ -18,7 +18,7 @@ from kwsc import footprint as fp
 from kwsc.evaluate import FA_LOOKBACK_S
 
 #: How the report names each architecture.
-ARCH_NAMES = {"dscnn": "DS-CNN", "cnn": "CNN"}
+ARCH_NAMES = {"dscnn": "DS-CNN", "cnn": "CNN", "tcn": "TCN"}
 #: FA/h operating points the report reads off the test DET curve.
 OPERATING_POINTS = (0.5, 1.0, 5.0, 10.0)
 

@@ -57,12 +57,14 @@ from kwsc.sources import NEGATIVE, canonical_json
 
 #: Scale of the model's int8 input: the feature stage maps +-4 standard deviations onto int8.
 INPUT_SCALE = 1.0 / 32.0
-ARCHITECTURES = ("dscnn", "cnn")
+ARCHITECTURES = ("dscnn", "cnn", "tcn")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """``[model]``: architecture, width (``filters``), depth (``blocks``, dscnn only), dropout."""
+    """``[model]``: architecture (``dscnn``: depthwise-separable 2-D convolutions over frames x
+    cepstra; ``cnn``: one convolution; ``tcn``: depthwise-separable temporal convolutions with the
+    cepstra as channels), width (``filters``), depth (``blocks``, dscnn and tcn), dropout."""
 
     arch: str = "dscnn"
     filters: int = 64
@@ -192,6 +194,27 @@ def build_model(config: ModelConfig, input_shape: tuple[int, int], num_classes: 
 
     layers = tf.keras.layers
     inputs = tf.keras.Input(shape=input_shape, name="features")
+    if config.arch == "tcn":
+        # Temporal convolutions (after TC-ResNet, Choi et al. 2019, without its residual adds, which
+        # the runtime lacks): the cepstra are the channels of a one-pixel-wide image, so every
+        # kernel sees all coefficients of its frames and slides over time only. The reshape does
+        # not move a byte (NHWC), and the maps are 1/7 the size of the DS-CNN's.
+        x = layers.Reshape((input_shape[0], 1, input_shape[1]))(inputs)
+        x = layers.Conv2D(config.filters, (9, 1), strides=(2, 1), padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        for _ in range(config.blocks):
+            x = layers.DepthwiseConv2D((9, 1), padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+            x = layers.Conv2D(config.filters, (1, 1), use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+        x = layers.AveragePooling2D(pool_size=(int(x.shape[1]), 1))(x)
+        x = layers.Flatten()(x)
+        x = layers.Dropout(config.dropout)(x)
+        outputs = layers.Dense(num_classes, activation="softmax")(x)
+        return tf.keras.Model(inputs, outputs, name="kwsc_tcn")
     x = layers.Reshape((*input_shape, 1))(inputs)
     if config.arch == "dscnn":
         x = layers.Conv2D(config.filters, (10, 4), strides=(2, 2), padding="same", use_bias=False)(x)
