@@ -2,7 +2,7 @@
 
 Usage: python bench/bench_nn.py [--windows 64] [--json OUT.json]
 
-Builds the default DS-CNN (64 filters, 4 blocks) and the "cnn" architecture with seeded random
+Builds the default DS-CNN (64 filters, 4 blocks), the "cnn" and the "tcn" architectures with seeded random
 weights (kwsc.train.build_model, converted to full INT8 with kwsc.train.to_int8_tflite), exports
 each (kwsc.export), compiles it into the firmware (kwsc.firmware.build(model_dir=...)) and runs
 it under QEMU (mps2-an386). The instruction count does not depend on the weights; outputs are
@@ -28,7 +28,7 @@ from kwsc import firmware
 from kwsc.export import export
 from kwsc.runtime import Runtime
 
-ARCHITECTURES = ("dscnn", "cnn")
+ARCHITECTURES = ("dscnn", "cnn", "tcn")
 INPUT_SHAPE = (49, 13)
 
 
