@@ -188,6 +188,25 @@ def labels_of(train_labels: np.ndarray, keywords: list[str]) -> list[str]:
     return list(keywords) + sorted(set(map(str, train_labels)) - set(keywords))
 
 
+def _separable_stack(
+    x: Any, layers: Any, config: ModelConfig, first_kernel: tuple[int, int], block_kernel: tuple[int, int]
+) -> Any:
+    """A convolution (stride 2 over frames), ``config.blocks`` depthwise-separable blocks, each
+    layer batch-normalised and ReLU'd, then an average over the whole map."""
+    strides = (2, 2) if first_kernel[1] > 1 else (2, 1)
+    x = layers.Conv2D(config.filters, first_kernel, strides=strides, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    for _ in range(config.blocks):
+        x = layers.DepthwiseConv2D(block_kernel, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        x = layers.Conv2D(config.filters, (1, 1), use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    return layers.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
+
+
 def build_model(config: ModelConfig, input_shape: tuple[int, int], num_classes: int) -> Any:
     """A Keras model: float input (frames, coeffs) = int8 features / 32, softmax output."""
     import tensorflow as tf
@@ -200,36 +219,13 @@ def build_model(config: ModelConfig, input_shape: tuple[int, int], num_classes: 
         # kernel sees all coefficients of its frames and slides over time only. The reshape does
         # not move a byte (NHWC), and the maps are 1/7 the size of the DS-CNN's.
         x = layers.Reshape((input_shape[0], 1, input_shape[1]))(inputs)
-        x = layers.Conv2D(config.filters, (9, 1), strides=(2, 1), padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
-        for _ in range(config.blocks):
-            x = layers.DepthwiseConv2D((9, 1), padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
-            x = layers.ReLU()(x)
-            x = layers.Conv2D(config.filters, (1, 1), use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
-            x = layers.ReLU()(x)
-        x = layers.AveragePooling2D(pool_size=(int(x.shape[1]), 1))(x)
-        x = layers.Flatten()(x)
-        x = layers.Dropout(config.dropout)(x)
-        outputs = layers.Dense(num_classes, activation="softmax")(x)
-        return tf.keras.Model(inputs, outputs, name="kwsc_tcn")
-    x = layers.Reshape((*input_shape, 1))(inputs)
-    if config.arch == "dscnn":
-        x = layers.Conv2D(config.filters, (10, 4), strides=(2, 2), padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
-        for _ in range(config.blocks):
-            x = layers.DepthwiseConv2D((3, 3), padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
-            x = layers.ReLU()(x)
-            x = layers.Conv2D(config.filters, (1, 1), use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
-            x = layers.ReLU()(x)
-        x = layers.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
+        x = _separable_stack(x, layers, config, (9, 1), (9, 1))
     else:
-        x = layers.Conv2D(config.filters, (10, 8), strides=(2, 2), padding="same", activation="relu")(x)
+        x = layers.Reshape((*input_shape, 1))(inputs)
+        if config.arch == "dscnn":
+            x = _separable_stack(x, layers, config, (10, 4), (3, 3))
+        else:
+            x = layers.Conv2D(config.filters, (10, 8), strides=(2, 2), padding="same", activation="relu")(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(config.dropout)(x)
     outputs = layers.Dense(num_classes, activation="softmax")(x)
