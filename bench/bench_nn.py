@@ -2,10 +2,10 @@
 
 Usage: python bench/bench_nn.py [--windows 64] [--json OUT.json]
 
-Builds the default DS-CNN (64 filters, 4 blocks), the "cnn" and the "tcn" architectures with seeded random
-weights (kwsc.train.build_model, converted to full INT8 with kwsc.train.to_int8_tflite), exports
-each (kwsc.export), compiles it into the firmware (kwsc.firmware.build(model_dir=...)) and runs
-it under QEMU (mps2-an386). The instruction count does not depend on the weights; outputs are
+Builds the default DS-CNN (64 filters, 4 blocks), the "cnn" and the "tcn" architectures with
+seeded random weights (kwsc.train.build_model, converted to full INT8 with
+kwsc.train.to_int8_tflite), exports each (kwsc.export), compiles it into the firmware
+(kwsc.firmware.build(model_dir=...)) and runs it under QEMU (mps2-an386). The instruction count does not depend on the weights; outputs are
 checked equal to the host runtime's (kwsc.runtime.Runtime, the same C compiled for this machine).
 Host time is the best of five runs over the windows, one kwsc_nn_invoke per window.
 Set KWSC_CACHE to keep firmware builds apart from other checkouts.

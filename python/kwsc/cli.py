@@ -774,7 +774,7 @@ def dataset_drift(
 @_store_option
 @click.option("--arch", type=click.Choice(["dscnn", "cnn", "tcn"]), help="Architecture (default: [model] arch, dscnn).")
 @click.option("--filters", type=click.IntRange(1, 512), help="Channels per layer (default: [model], 64).")
-@click.option("--blocks", type=click.IntRange(0, 16), help="DS-CNN blocks (default: [model], 4).")
+@click.option("--blocks", type=click.IntRange(0, 16), help="DS-CNN / TCN blocks (default: [model], 4).")
 @click.option("--epochs", type=click.IntRange(1, 1000), help="Epochs (default: [train], 20).")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), help="Windows per batch (default: [train], 100).")
 @click.option("--seed", type=int, help="Seed (default: [train], 0).")

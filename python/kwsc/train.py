@@ -189,11 +189,15 @@ def labels_of(train_labels: np.ndarray, keywords: list[str]) -> list[str]:
 
 
 def _separable_stack(
-    x: Any, layers: Any, config: ModelConfig, first_kernel: tuple[int, int], block_kernel: tuple[int, int]
+    x: Any,
+    layers: Any,
+    config: ModelConfig,
+    first_kernel: tuple[int, int],
+    strides: tuple[int, int],
+    block_kernel: tuple[int, int],
 ) -> Any:
-    """A convolution (stride 2 over frames), ``config.blocks`` depthwise-separable blocks, each
-    layer batch-normalised and ReLU'd, then an average over the whole map."""
-    strides = (2, 2) if first_kernel[1] > 1 else (2, 1)
+    """A convolution (``first_kernel``, ``strides``), ``config.blocks`` depthwise-separable
+    blocks, each layer batch-normalised and ReLU'd, then an average over the whole map."""
     x = layers.Conv2D(config.filters, first_kernel, strides=strides, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
@@ -219,11 +223,11 @@ def build_model(config: ModelConfig, input_shape: tuple[int, int], num_classes: 
         # kernel sees all coefficients of its frames and slides over time only. The reshape does
         # not move a byte (NHWC), and the maps are 1/7 the size of the DS-CNN's.
         x = layers.Reshape((input_shape[0], 1, input_shape[1]))(inputs)
-        x = _separable_stack(x, layers, config, (9, 1), (9, 1))
+        x = _separable_stack(x, layers, config, (9, 1), (2, 1), (9, 1))
     else:
         x = layers.Reshape((*input_shape, 1))(inputs)
         if config.arch == "dscnn":
-            x = _separable_stack(x, layers, config, (10, 4), (3, 3))
+            x = _separable_stack(x, layers, config, (10, 4), (2, 2), (3, 3))
         else:
             x = layers.Conv2D(config.filters, (10, 8), strides=(2, 2), padding="same", activation="relu")(x)
     x = layers.Flatten()(x)
