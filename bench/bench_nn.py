@@ -2,10 +2,11 @@
 
 Usage: python bench/bench_nn.py [--windows 64] [--json OUT.json]
 
-Builds the default DS-CNN (64 filters, 4 blocks), the "cnn" and the "tcn" architectures with
-seeded random weights (kwsc.train.build_model, converted to full INT8 with
-kwsc.train.to_int8_tflite), exports each (kwsc.export), compiles it into the firmware
-(kwsc.firmware.build(model_dir=...)) and runs it under QEMU (mps2-an386). The instruction count does not depend on the weights; outputs are
+Builds every architecture of kwsc.config.ARCHITECTURES (the DS-CNN, "cnn" and "tcn"; default
+width and depth, e.g. 64 filters and 4 blocks) with seeded random weights
+(kwsc.train.build_model, converted to full INT8 with kwsc.train.to_int8_tflite), exports each
+(kwsc.export), compiles it into the firmware (kwsc.firmware.build(model_dir=...)) and runs it
+under QEMU (mps2-an386). The instruction count does not depend on the weights; outputs are
 checked equal to the host runtime's (kwsc.runtime.Runtime, the same C compiled for this machine).
 Host time is the best of five runs over the windows, one kwsc_nn_invoke per window.
 Set KWSC_CACHE to keep firmware builds apart from other checkouts.
@@ -25,10 +26,10 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from kwsc import firmware
+from kwsc.config import ARCHITECTURES
 from kwsc.export import export
 from kwsc.runtime import Runtime
 
-ARCHITECTURES = ("dscnn", "cnn", "tcn")
 INPUT_SHAPE = (49, 13)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 import kwsc
 from kwsc import reference, signals
-from kwsc.config import FrontendConfig
+from kwsc.config import ARCHITECTURES, FrontendConfig
 from kwsc.frontend import CEPS_Q, Frontend, QuantParams
 from kwsc.validate import ValidateConfig, Validation
 
@@ -772,7 +772,7 @@ def dataset_drift(
 @main.command("train")
 @click.argument("target")
 @_store_option
-@click.option("--arch", type=click.Choice(["dscnn", "cnn", "tcn"]), help="Architecture (default: [model] arch, dscnn).")
+@click.option("--arch", type=click.Choice(ARCHITECTURES), help="Architecture (default: [model] arch, dscnn).")
 @click.option("--filters", type=click.IntRange(1, 512), help="Channels per layer (default: [model], 64).")
 @click.option("--blocks", type=click.IntRange(0, 16), help="DS-CNN / TCN blocks (default: [model], 4).")
 @click.option("--epochs", type=click.IntRange(1, 1000), help="Epochs (default: [train], 20).")

@@ -137,6 +137,9 @@ DEFAULT_KIND_OVERRIDES: dict[str, dict[str, Any]] = {
     "noise": {"max_duration_s": 10.0},
 }
 
+#: The model architectures ``[model] arch`` (and ``kwsc train --arch``) may name; kwsc.train builds them.
+ARCHITECTURES = ("dscnn", "cnn", "tcn")
+
 KNOWN_SECTIONS = ("project", "keyword", "sources", "negatives", "validate", "split", "dedup", "ingest",
                   "augment", "features", "frontend", "budget", "model", "train", "detect", "eval")  # fmt: skip
 

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from kwsc.augment import AugmentConfig, spec_augment
-from kwsc.config import ConfigError, check_keys
+from kwsc.config import ARCHITECTURES, ConfigError, check_keys
 from kwsc.export import export
 from kwsc.features import load_windows
 from kwsc.runtime import Runtime
@@ -57,7 +57,6 @@ from kwsc.sources import NEGATIVE, canonical_json
 
 #: Scale of the model's int8 input: the feature stage maps +-4 standard deviations onto int8.
 INPUT_SCALE = 1.0 / 32.0
-ARCHITECTURES = ("dscnn", "cnn", "tcn")
 
 
 @dataclass(frozen=True)
