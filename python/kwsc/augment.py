@@ -248,10 +248,7 @@ class AugmentConfig:
              "eq_tilt_db_per_octave must be within [-12, 12] dB per octave")  # fmt: skip
         need(self.eq_peak_hz[0] >= 50.0 and self.eq_peak_hz[1] < SAMPLE_RATE_HZ / 2,
              "eq_peak_hz must be within [50, 8000) Hz")  # fmt: skip
-        need(
-            abs(self.eq_peak_db[0]) <= 24.0 and abs(self.eq_peak_db[1]) <= 24.0,
-            "eq_peak_db must be within [-24, 24] dB",
-        )
+        need(max(abs(v) for v in self.eq_peak_db) <= 24.0, "eq_peak_db must be within [-24, 24] dB")
         need(math.isfinite(self.peak_limit_dbfs), "peak_limit_dbfs must be a number")
 
     @classmethod
@@ -518,10 +515,10 @@ def plan(
             "shift_s": shift_s,
         }
         if "eq" in enabled and _uniform(seed, "eq.on") < config.eq_probability:
-            low_hz, high_hz = (math.log2(f) for f in config.eq_peak_hz)
+            low_octave, high_octave = (math.log2(f) for f in config.eq_peak_hz)
             recipe["eq"] = {
                 "tilt_db_per_octave": round(_between(seed, "eq.tilt", config.eq_tilt_db_per_octave), 3),
-                "peak_hz": round(2.0 ** _between(seed, "eq.peak_hz", (low_hz, high_hz)), 1),
+                "peak_hz": round(2.0 ** _between(seed, "eq.peak_hz", (low_octave, high_octave)), 1),
                 "peak_db": round(_between(seed, "eq.peak_db", config.eq_peak_db), 3),
             }
         recipes.append(recipe)
