@@ -21,6 +21,7 @@ from conftest import odd_shapes_model_tflite, words_version, zoo_model_tflite, z
 from kwsc import export as kexport
 from kwsc._kwsc_c import lib
 from kwsc.cli import main
+from kwsc.config import ARCHITECTURES
 from kwsc.features import load_windows
 from kwsc.runtime import NNError, Runtime
 from kwsc.train import ModelConfig, TrainConfig, run_int8, save, train
@@ -58,7 +59,7 @@ def version(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store.resolve(version_id)
 
 
-@pytest.mark.parametrize("arch", ["dscnn", "cnn", "tcn"])
+@pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_trained_models_bit_exact_on_every_split(version: Path, arch: str) -> None:
     trained = train(
         version, ["alexa"], ModelConfig(arch=arch, filters=8, blocks=1), TrainConfig(epochs=2, batch_size=16)
