@@ -57,7 +57,18 @@ static inline int16_t kwsc_sat16(int64_t v)
     return (int16_t)v;
 }
 
-/* Index of the highest set bit of v (0..31); v must be nonzero. Portable binary search. */
+/*
+ * Index of the highest set bit of v (0..31); v must be nonzero. With gcc or clang one
+ * count-leading-zeros instruction (CLZ on Cortex-M4); elsewhere, or with KWSC_PORTABLE_BUILTINS
+ * defined (the sanitizer tests build both ways), a portable binary search. Both give the same
+ * integer, so no output depends on which one is compiled.
+ */
+#if defined(__GNUC__) && !defined(KWSC_PORTABLE_BUILTINS)
+static inline int kwsc_msb32(uint32_t v)
+{
+    return 31 - __builtin_clz(v);
+}
+#else
 static inline int kwsc_msb32(uint32_t v)
 {
     int n = 0;
@@ -68,6 +79,19 @@ static inline int kwsc_msb32(uint32_t v)
     if (v >> 1) { n += 1; }
     return n;
 }
+#endif
+
+/*
+ * KWSC_OPAQUE(x): tell gcc / clang to treat the integer variable x as a value it cannot see
+ * through (an empty asm statement: no instruction, no change of value). Used where gcc 12 keeps
+ * x as one half of a 64-bit value and then misses a multiply-accumulate (UMLAL on Cortex-M4).
+ * Other compilers, and KWSC_PORTABLE_BUILTINS builds, get a no-op.
+ */
+#if defined(__GNUC__) && !defined(KWSC_PORTABLE_BUILTINS)
+#define KWSC_OPAQUE(x) __asm__("" : "+r"(x))
+#else
+#define KWSC_OPAQUE(x) ((void)0)
+#endif
 
 /* Index of the highest set bit of v (0..63); v must be nonzero. Binary search on 32-bit halves. */
 static inline int kwsc_msb64(uint64_t v)

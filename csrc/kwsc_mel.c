@@ -20,10 +20,14 @@ void kwsc_mel_energies(const int32_t *spectrum, uint16_t first_bin, const uint16
             int64_t re = bin[0];
             int64_t im = bin[1];
             uint64_t power = (uint64_t)(re * re) + (uint64_t)(im * im);
+            uint32_t power_hi = (uint32_t)(power >> 32);
+            uint32_t power_lo = (uint32_t)power;
             uint32_t w = (uint32_t)*weight;
+            KWSC_OPAQUE(power_hi); /* two UMLALs instead of UMULL, ADDS, ADC each */
+            KWSC_OPAQUE(power_lo);
             total += power;
-            w_hi += (uint64_t)(uint32_t)(power >> 32) * w;
-            w_lo += (uint64_t)(uint32_t)power * w;
+            w_hi += (uint64_t)power_hi * w;
+            w_lo += (uint64_t)power_lo * w;
         }
         /*
          * The segment's rising band gets floor(sum(w P) / 2^15), exactly: sum(w P) =

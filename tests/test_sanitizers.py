@@ -76,8 +76,10 @@ def _sanitizer_env() -> dict[str, str]:
     return env
 
 
-def _compile(cc: str, sources: list[Path], exe: Path, include: Path = CSRC) -> subprocess.CompletedProcess[str]:
-    command = [cc, *SANITIZE_FLAGS, f"-I{CSRC}", f"-I{include}", *map(str, sources), "-o", str(exe)]
+def _compile(
+    cc: str, sources: list[Path], exe: Path, include: Path = CSRC, defines: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    command = [cc, *SANITIZE_FLAGS, *defines, f"-I{CSRC}", f"-I{include}", *map(str, sources), "-o", str(exe)]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
 
@@ -108,6 +110,17 @@ def harness(sanitizer_cc: str, tmp_path_factory: pytest.TempPathFactory) -> Path
     exe = tmp_path_factory.mktemp("sanitizer_build") / "frontend_harness"
     sources = [HARNESS_SRC, *sorted(CSRC.glob("*.c"))]
     result = _compile(sanitizer_cc, sources, exe)
+    assert result.returncode == 0, f"sanitizer build failed:\n{result.stdout}{result.stderr}"
+    return exe
+
+
+@pytest.fixture(scope="session")
+def portable_harness(sanitizer_cc: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The frontend harness built with KWSC_PORTABLE_BUILTINS: kwsc_common.h's portable paths
+    (binary-search msb, no optimiser barrier) instead of the gcc / clang builtins."""
+    exe = tmp_path_factory.mktemp("sanitizer_build_portable") / "frontend_harness"
+    sources = [HARNESS_SRC, *sorted(CSRC.glob("*.c"))]
+    result = _compile(sanitizer_cc, sources, exe, defines=("-DKWSC_PORTABLE_BUILTINS",))
     assert result.returncode == 0, f"sanitizer build failed:\n{result.stdout}{result.stderr}"
     return exe
 
@@ -282,6 +295,18 @@ def test_config_overrides(
     pcm = np.ascontiguousarray(_signal(name)[: int(RATE * seconds)])
     ceps, features = run_harness(harness, tmp_path, pcm, 0, 99, preemph_q15, hop_samples)
     assert_matches_binding(pcm, ceps, features, preemph_q15, hop_samples)
+
+
+@pytest.mark.parametrize("preemph_q15", [0, 31785])
+@pytest.mark.parametrize("name", ["noise_std100", "random_int16_extremes", "sine_minus60dBFS", "dc_min"])
+def test_portable_builtins_match_binding(
+    portable_harness: Path, tmp_path: Path, name: str, preemph_q15: int
+) -> None:
+    """Without the compiler builtins (a compiler other than gcc / clang) the output is the same."""
+    pcm = np.ascontiguousarray(_signal(name)[:RATE])
+    ceps, features = run_harness(portable_harness, tmp_path, pcm, 0, 7, preemph_q15)
+    assert ceps.shape[0] > 0
+    assert_matches_binding(pcm, ceps, features, preemph_q15)
 
 
 def test_empty_input(harness: Path, tmp_path: Path) -> None:
