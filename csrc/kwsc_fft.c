@@ -2,24 +2,22 @@
 #include "kwsc_fft.h"
 
 /*
- * Twiddle W_n^k = exp(-2 pi i k / n) for 0 <= k < 3n/4 from the quarter-wave table of (cos, -sin)
- * pairs: W_n^(n/4 + r) = -i W_n^r and W_n^(n/2 + r) = -W_n^r. Comparisons, no division.
+ * Twiddle W_n^k = exp(-2 pi i k / n) for 0 <= k < 3n/4 from the quarter-wave cosine table
+ * c[r] = cos(2 pi r / n), 0 <= r <= n/4 (sin(2 pi r / n) = c[n/4 - r]): in the first quadrant
+ * W = c[k] - i c[n/4 - k], and W_n^(n/4 + r) = -i W_n^r, W_n^(n/2 + r) = -W_n^r. Comparisons,
+ * no division.
  */
-static inline void twiddle(const int32_t *table, uint32_t k, uint32_t quarter, int32_t *wr, int32_t *wi)
+static inline void twiddle(const int32_t *cos_q31, uint32_t k, uint32_t quarter, int32_t *wr, int32_t *wi)
 {
-    const int32_t *e;
     if (k < quarter) {
-        e = table + 2u * k;
-        *wr = e[0];
-        *wi = e[1];
+        *wr = cos_q31[k];
+        *wi = -cos_q31[quarter - k];
     } else if (k < 2u * quarter) {
-        e = table + 2u * (k - quarter);
-        *wr = e[1];
-        *wi = -e[0];
+        *wr = -cos_q31[2u * quarter - k];
+        *wi = -cos_q31[k - quarter];
     } else {
-        e = table + 2u * (k - 2u * quarter);
-        *wr = -e[0];
-        *wi = -e[1];
+        *wr = -cos_q31[k - 2u * quarter];
+        *wi = cos_q31[3u * quarter - k];
     }
 }
 
@@ -121,6 +119,37 @@ static void radix4_pass(int32_t *z, uint32_t m, uint32_t span, uint32_t n, const
     }
 }
 
+/*
+ * The last radix-4 pass (4 span = m): one butterfly per j, so no inner loop to keep the
+ * twiddles in registers across; they go straight from the table into the products.
+ */
+static void radix4_last_pass(int32_t *z, uint32_t span, uint32_t n, const int32_t *table)
+{
+    uint32_t quarter = n / 4u;
+    uint32_t stride = n / (4u * span);
+    uint32_t leg = 2u * span;
+    uint32_t k1 = stride;
+    int32_t *p = z;
+    int32_t *end = z + leg;
+
+    radix4_combine(p, p + leg, p + 2u * leg, p + 3u * leg, p[0] >> 2, p[1] >> 2, p[leg] >> 2,
+                   p[leg + 1u] >> 2, p[2u * leg] >> 2, p[2u * leg + 1u] >> 2, p[3u * leg] >> 2,
+                   p[3u * leg + 1u] >> 2);
+    for (p += 2; p < end; p += 2, k1 += stride) {
+        int32_t *p1 = p + leg;
+        int32_t *p2 = p1 + leg;
+        int32_t *p3 = p2 + leg;
+        int32_t wr, wi, t1r, t1i, t2r, t2i, t3r, t3i;
+        twiddle(table, 2u * k1, quarter, &wr, &wi);
+        KWSC_CMUL_QUARTER(p1[0], p1[1], wr, wi, t1r, t1i);
+        twiddle(table, k1, quarter, &wr, &wi);
+        KWSC_CMUL_QUARTER(p2[0], p2[1], wr, wi, t2r, t2i);
+        twiddle(table, 3u * k1, quarter, &wr, &wi);
+        KWSC_CMUL_QUARTER(p3[0], p3[1], wr, wi, t3r, t3i);
+        radix4_combine(p, p1, p2, p3, p[0] >> 2, p[1] >> 2, t1r, t1i, t2r, t2i, t3r, t3i);
+    }
+}
+
 /* The twiddle-free first radix-2 pass (span 1), used when log2(m) is odd; halves. */
 static void radix2_first_pass(int32_t *z, uint32_t m)
 {
@@ -149,8 +178,11 @@ static void complex_fft_scaled(int32_t *z, uint32_t m, uint32_t n, const int32_t
         radix2_first_pass(z, m);
         span = 2;
     }
-    for (; span < m; span *= 4u) {
+    for (; 4u * span < m; span *= 4u) {
         radix4_pass(z, m, span, n, table);
+    }
+    if (span < m) {
+        radix4_last_pass(z, span, n, table);
     }
 }
 
@@ -186,8 +218,8 @@ void kwsc_fft_real_forward(int32_t *data, uint16_t fft_size, const int32_t *twid
         int32_t wi;
         int32_t tr;
         int32_t ti;
-        wr = twiddle_q31[2u * k]; /* k < fft_size / 4: first quadrant */
-        wi = twiddle_q31[2u * k + 1u];
+        wr = twiddle_q31[k]; /* k < fft_size / 4: first quadrant */
+        wi = -twiddle_q31[m / 2u - k];
         tr = kwsc_mul_hi32(pr, wr) - kwsc_mul_hi32(pi, wi); /* W p / 2 = W (A - B) / (4i) */
         ti = kwsc_mul_hi32(pr, wi) + kwsc_mul_hi32(pi, wr);
         pa[0] = er + tr;

@@ -49,8 +49,9 @@ void kwsc_fft_bit_reverse_pairs(int32_t *data, uint16_t fft_size);
  *              data[2k], data[2k+1] = Re, Im of X[k] / fft_size for 1 <= k < fft_size/2,
  *              data[0] = X[0] / fft_size (real), data[1] = X[fft_size/2] / fft_size (real).
  * fft_size     a power of two, 8..4096.
- * twiddle_q31  fft_size/4 pairs (cos, -sin)(2 pi k / fft_size) in Q31, k = 0..fft_size/4-1,
- *              i.e. exp(-2 pi i k / fft_size); cos(0) is stored as INT32_MAX.
+ * twiddle_q31  fft_size/4 + 1 values cos(2 pi k / fft_size) in Q31, k = 0..fft_size/4: a
+ *              quarter-wave cosine from which every twiddle exp(-2 pi i k / fft_size) is read
+ *              (the sines backwards); cos(0) is stored as INT32_MAX.
  */
 void kwsc_fft_real_forward(int32_t *data, uint16_t fft_size, const int32_t *twiddle_q31);
 

@@ -65,7 +65,7 @@ size_t kwsc_frontend_tables_bytes(const kwsc_frontend_config *c)
     /* Upper bound on weighted bins: every bin of the half spectrum. */
     bins = (size_t)c->fft_size / 2u + 1u;
     return 4u * ((size_t)c->window_samples / 2u + 2u) /* window */
-           + 4u * 2u * ((size_t)c->fft_size / 4u)     /* twiddles */
+           + 4u * ((size_t)c->fft_size / 4u + 1u)     /* twiddles: a quarter-wave cosine */
            + 2u * bins + 2u * ((size_t)c->num_mel + 1u) /* mel weights, segment counts */
            + 2u * (size_t)c->num_ceps * ((c->num_mel + 1u) / 2u) /* dct, half rows */
            + 4u * (size_t)KWSC_LOG2_LUT_SIZE;            /* log2 */

@@ -62,7 +62,7 @@ typedef struct {
     uint16_t mel_high_hz;
     uint16_t num_ceps;
     const int32_t *window_q31;     /* window_samples/2 + 2 periodic-Hann values, Q31 */
-    const int32_t *twiddle_q31;    /* fft_size/4 pairs (cos, -sin)(2 pi k / fft_size), Q31 */
+    const int32_t *twiddle_q31;    /* fft_size/4 + 1 values cos(2 pi k / fft_size), Q31 */
     uint16_t mel_first_bin;        /* first FFT bin with a nonzero mel weight */
     uint16_t mel_num_bins;         /* bins from mel_first_bin on that carry weights */
     const uint16_t *mel_segment_bins; /* num_mel + 1 bin counts, summing to mel_num_bins */

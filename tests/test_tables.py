@@ -64,9 +64,11 @@ def test_table_invariants(config: FrontendConfig) -> None:
     assert t.window_q31.size == config.window_samples // 2 + 2
     assert np.abs(t.window_q31 / 2**31 - window[: t.window_q31.size]).max() <= 2**-31
     np.testing.assert_allclose(window[1:], window[1:][::-1], atol=1e-15)  # symmetric: half a table is enough
-    assert t.twiddle_q31.size == config.fft_size // 2
-    magnitude = np.hypot(t.twiddle_q31[0::2] / 2**31, t.twiddle_q31[1::2] / 2**31)
-    assert np.abs(magnitude - 1).max() < 2**-30
+    quarter = config.fft_size // 4
+    assert t.twiddle_q31.size == quarter + 1
+    angle = 2 * np.pi * np.arange(quarter + 1) / config.fft_size
+    assert np.abs(t.twiddle_q31 / 2**31 - np.cos(angle)).max() <= 2**-31
+    assert t.twiddle_q31[0] == 2**31 - 1 and t.twiddle_q31[quarter] == 0
     assert t.mel_segment_bins.size == config.num_mel + 1
     assert t.mel_segment_bins.sum() == t.mel_weight_q15.size
     assert t.mel_first_bin >= 1 and t.mel_first_bin + t.mel_weight_q15.size <= config.fft_size // 2
@@ -84,6 +86,17 @@ def test_table_invariants(config: FrontendConfig) -> None:
     assert np.abs(dct / 2**15 - reference.dct_matrix(config)).max() <= 2**-16
 
 
+@pytest.mark.parametrize("fft_size", [32, 64, 128, 256, 512, 1024, 2048, 4096])
+def test_quarter_wave_sines_are_the_rounded_sines(fft_size: int) -> None:
+    """The FFT reads sin(2 pi k / n) as cos(2 pi (n/4 - k) / n) from the one table: the same Q31
+    integers as rounding the sines themselves (so the table halving changed no output)."""
+    config = FrontendConfig(fft_size=fft_size, window_samples=fft_size, hop_samples=fft_size // 2, num_mel=8, num_ceps=4)
+    cosine = make_tables(config).twiddle_q31.astype(np.int64)
+    quarter = fft_size // 4
+    sines = np.clip(np.rint(np.sin(2 * np.pi * np.arange(quarter + 1) / fft_size) * 2**31), -(2**31), 2**31 - 1)
+    np.testing.assert_array_equal(cosine[::-1], sines.astype(np.int64))
+
+
 def test_memory_budgets_default_config() -> None:
     frontend = kwsc.Frontend()
     c_upper_bound = lib.kwsc_frontend_tables_bytes(frontend._c_config)
@@ -91,4 +104,4 @@ def test_memory_budgets_default_config() -> None:
     assert frontend.memory_bytes <= RAM_TARGET <= RAM_BUDGET
     assert frontend.tables_bytes <= TABLES_BUDGET
     # The exact numbers the README reports; a change here must update README.md.
-    assert (frontend.memory_bytes, frontend.tables_bytes) == (3576, 3210)
+    assert (frontend.memory_bytes, frontend.tables_bytes) == (3576, 2702)

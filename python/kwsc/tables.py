@@ -27,7 +27,7 @@ class FrontendTables:
 
     config: FrontendConfig
     window_q31: np.ndarray  # int32, window_samples // 2 + 2 (w[0..half + 1])
-    twiddle_q31: np.ndarray  # int32, 2 * (fft_size // 4), interleaved (cos, -sin)
+    twiddle_q31: np.ndarray  # int32, fft_size // 4 + 1: cos(2 pi k / fft_size), the sines read backwards
     mel_first_bin: int
     mel_segment_bins: np.ndarray  # uint16, num_mel + 1 bin counts per segment
     mel_weight_q15: np.ndarray  # int16, one per weighted bin
@@ -96,9 +96,7 @@ def dct_full(half: np.ndarray, num_mel: int) -> np.ndarray:
 def make_tables(config: FrontendConfig) -> FrontendTables:
     """Compute the integer tables for ``config`` (cached; arrays are read-only)."""
     half_window = reference.window(config)[: config.window_samples // 2 + 2]
-    k = np.arange(config.fft_size // 4)
-    angle = 2.0 * np.pi * k / config.fft_size
-    twiddle = np.stack([np.cos(angle), -np.sin(angle)], axis=1).reshape(-1)
+    twiddle = np.cos(2.0 * np.pi * np.arange(config.fft_size // 4 + 1) / config.fft_size)
     first_bin, segment, weight = mel_bins(config)
     segment_bins = np.bincount(segment, minlength=config.num_mel + 1).astype(np.uint16)
     lut = np.log2(1.0 + np.arange(2**LOG2_LUT_BITS + 1) / 2**LOG2_LUT_BITS)
