@@ -299,9 +299,7 @@ def test_config_overrides(
 
 @pytest.mark.parametrize("preemph_q15", [0, 31785])
 @pytest.mark.parametrize("name", ["noise_std100", "random_int16_extremes", "sine_minus60dBFS", "dc_min"])
-def test_portable_builtins_match_binding(
-    portable_harness: Path, tmp_path: Path, name: str, preemph_q15: int
-) -> None:
+def test_portable_builtins_match_binding(portable_harness: Path, tmp_path: Path, name: str, preemph_q15: int) -> None:
     """Without the compiler builtins (a compiler other than gcc / clang) the output is the same."""
     pcm = np.ascontiguousarray(_signal(name)[:RATE])
     ceps, features = run_harness(portable_harness, tmp_path, pcm, 0, 7, preemph_q15)

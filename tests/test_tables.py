@@ -90,7 +90,9 @@ def test_table_invariants(config: FrontendConfig) -> None:
 def test_quarter_wave_sines_are_the_rounded_sines(fft_size: int) -> None:
     """The FFT reads sin(2 pi k / n) as cos(2 pi (n/4 - k) / n) from the one table: the same Q31
     integers as rounding the sines themselves (so the table halving changed no output)."""
-    config = FrontendConfig(fft_size=fft_size, window_samples=fft_size, hop_samples=fft_size // 2, num_mel=8, num_ceps=4)
+    config = FrontendConfig(
+        fft_size=fft_size, window_samples=fft_size, hop_samples=fft_size // 2, num_mel=8, num_ceps=4
+    )
     cosine = make_tables(config).twiddle_q31.astype(np.int64)
     quarter = fft_size // 4
     sines = np.clip(np.rint(np.sin(2 * np.pi * np.arange(quarter + 1) / fft_size) * 2**31), -(2**31), 2**31 - 1)
