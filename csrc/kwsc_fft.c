@@ -2,19 +2,34 @@
 #include "kwsc_fft.h"
 
 /*
- * Twiddle W_n^k = exp(-2 pi i k / n) for 0 <= k < 3n/4 from the quarter-wave cosine table
- * c[r] = cos(2 pi r / n), 0 <= r <= n/4 (sin(2 pi r / n) = c[n/4 - r]): in the first quadrant
- * W = c[k] - i c[n/4 - k], and W_n^(n/4 + r) = -i W_n^r, W_n^(n/2 + r) = -W_n^r. Comparisons,
- * no division.
+ * Twiddle W_n^k = exp(-2 pi i k / n) from the quarter-wave cosine table c[r] = cos(2 pi r / n),
+ * 0 <= r <= n/4 (sin(2 pi r / n) = c[n/4 - r]): in the first quadrant W = c[k] - i c[n/4 - k],
+ * and W_n^(n/4 + r) = -i W_n^r, W_n^(n/2 + r) = -W_n^r. A radix-4 butterfly's w1 is always in
+ * the first quadrant, w2 in the first half and w3 below 3n/4, so each gets the lookup with only
+ * the comparisons it needs.
  */
-static inline void twiddle(const int32_t *cos_q31, uint32_t k, uint32_t quarter, int32_t *wr, int32_t *wi)
+static inline void twiddle_q1(const int32_t *cos_q31, uint32_t k, uint32_t quarter, int32_t *wr, int32_t *wi)
+{
+    *wr = cos_q31[k];
+    *wi = -cos_q31[quarter - k];
+}
+
+/* 0 <= k < n/2 */
+static inline void twiddle_half(const int32_t *cos_q31, uint32_t k, uint32_t quarter, int32_t *wr, int32_t *wi)
 {
     if (k < quarter) {
-        *wr = cos_q31[k];
-        *wi = -cos_q31[quarter - k];
-    } else if (k < 2u * quarter) {
+        twiddle_q1(cos_q31, k, quarter, wr, wi);
+    } else {
         *wr = -cos_q31[2u * quarter - k];
         *wi = -cos_q31[k - quarter];
+    }
+}
+
+/* 0 <= k < 3n/4 */
+static inline void twiddle(const int32_t *cos_q31, uint32_t k, uint32_t quarter, int32_t *wr, int32_t *wi)
+{
+    if (k < 2u * quarter) {
+        twiddle_half(cos_q31, k, quarter, wr, wi);
     } else {
         *wr = -cos_q31[k - 2u * quarter];
         *wi = cos_q31[3u * quarter - k];
@@ -102,8 +117,8 @@ static void radix4_pass(int32_t *z, uint32_t m, uint32_t span, uint32_t n, const
         for (j = 1; j < span; j++) {
             int32_t w1r, w1i, w2r, w2i, w3r, w3i;
             k1 += stride;
-            twiddle(table, k1, quarter, &w1r, &w1i);
-            twiddle(table, 2u * k1, quarter, &w2r, &w2i);
+            twiddle_q1(table, k1, quarter, &w1r, &w1i);
+            twiddle_half(table, 2u * k1, quarter, &w2r, &w2i);
             twiddle(table, 3u * k1, quarter, &w3r, &w3i);
             for (p = z + 2u * j; p < end; p += group) {
                 int32_t *p1 = p + leg;
@@ -140,9 +155,9 @@ static void radix4_last_pass(int32_t *z, uint32_t span, uint32_t n, const int32_
         int32_t *p2 = p1 + leg;
         int32_t *p3 = p2 + leg;
         int32_t wr, wi, t1r, t1i, t2r, t2i, t3r, t3i;
-        twiddle(table, 2u * k1, quarter, &wr, &wi);
+        twiddle_half(table, 2u * k1, quarter, &wr, &wi);
         KWSC_CMUL_QUARTER(p1[0], p1[1], wr, wi, t1r, t1i);
-        twiddle(table, k1, quarter, &wr, &wi);
+        twiddle_q1(table, k1, quarter, &wr, &wi);
         KWSC_CMUL_QUARTER(p2[0], p2[1], wr, wi, t2r, t2i);
         twiddle(table, 3u * k1, quarter, &wr, &wi);
         KWSC_CMUL_QUARTER(p3[0], p3[1], wr, wi, t3r, t3i);
