@@ -103,10 +103,11 @@ int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preem
     /* Pass 1: the frame's peak pre-emphasised magnitude (the OR has the max's leading bit). */
     if (preemph_q15 == 0) {
         /* y = 32768 x: OR |x|, then shift (|y| = |x| << 15 exactly, and OR commutes with it). */
-        for (n = 0; n + 1u < window_len; n += 2u) {
-            magnitude_bits |= magnitude(samples[n]) | magnitude(samples[n + 1u]);
+        for (n = 0; n + 3u < window_len; n += 4u) {
+            magnitude_bits |= magnitude(samples[n]) | magnitude(samples[n + 1u]) |
+                              magnitude(samples[n + 2u]) | magnitude(samples[n + 3u]);
         }
-        if (n < window_len) {
+        for (; n < window_len; n++) {
             magnitude_bits |= magnitude(samples[n]);
         }
         magnitude_bits <<= 15;
