@@ -37,9 +37,7 @@ typedef struct {
 /*
  * Pass 2 over the sample pairs cursor->i .. end - 1, whose window values run from w (the value
  * for sample 2i) in direction d (+1 rising, -1 falling: w[L - n] = w[n]). Pair i goes to pair
- * slot bitreverse(i); for an even i, pair i + 1 goes to bitreverse(i) + pairs / 2, and
- * bitreverse(i) = bitreverse(i / 2) over one bit fewer, so an aligned two pairs take one step
- * of kwsc_fft_next_reversed.
+ * slot bitreverse(i).
  */
 static inline void window_pair(const int16_t *xi, int32_t *o, const int32_t *w, int d,
                                int32_t before, uint32_t x_gain, uint32_t before_gain)
@@ -48,16 +46,47 @@ static inline void window_pair(const int16_t *xi, int32_t *o, const int32_t *w, 
     o[1] = kwsc_mul_hi32(scaled(xi[1], xi[0], x_gain, before_gain), w[d]);
 }
 
-static void window_run(cursor *c, uint32_t end, const int16_t *x, const int32_t *w, int d,
-                       int32_t *out, uint32_t pairs, uint32_t x_gain, uint32_t before_gain)
+/* With pre-emphasis: one pair a step. */
+static void window_run_preemph(cursor *c, uint32_t end, const int16_t *x, const int32_t *w, int d,
+                               int32_t *out, uint32_t pairs, uint32_t x_gain, uint32_t before_gain)
 {
     uint32_t i = c->i;
     uint32_t j = c->j;
     int32_t before = c->before;
     const int16_t *xi = x + 2u * i;
-    if (i < end && (i & 1u) != 0u) { /* one pair to an even start */
+    for (; i < end; i++) {
         window_pair(xi, out + 2u * j, w, d, before, x_gain, before_gain);
         before = xi[1];
+        xi += 2;
+        w += 2 * d;
+        j = kwsc_fft_next_reversed(j, pairs);
+    }
+    c->i = i;
+    c->j = j;
+    c->before = before;
+}
+
+/* One pair without pre-emphasis: the sample times the block gain, times the window. */
+static inline void window_pair_plain(const int16_t *xi, int32_t *o, const int32_t *w, int d, uint32_t x_gain)
+{
+    o[0] = kwsc_mul_hi32((int32_t)((uint32_t)xi[0] * x_gain), w[0]);
+    o[1] = kwsc_mul_hi32((int32_t)((uint32_t)xi[1] * x_gain), w[d]);
+}
+
+/*
+ * Without pre-emphasis (the default, and the case the instruction budget is for): two pairs a
+ * step, and no pre-emphasis multiply. For an even i,
+ * pair i + 1 goes to bitreverse(i) + pairs / 2, and bitreverse(i) = bitreverse(i / 2) over one
+ * bit fewer, so an aligned two pairs take one step of kwsc_fft_next_reversed.
+ */
+static void window_run(cursor *c, uint32_t end, const int16_t *x, const int32_t *w, int d,
+                       int32_t *out, uint32_t pairs, uint32_t x_gain)
+{
+    uint32_t i = c->i;
+    uint32_t j = c->j;
+    const int16_t *xi = x + 2u * i;
+    if (i < end && (i & 1u) != 0u) { /* one pair to an even start */
+        window_pair_plain(xi, out + 2u * j, w, d, x_gain);
         xi += 2;
         w += 2 * d;
         i++;
@@ -65,22 +94,19 @@ static void window_run(cursor *c, uint32_t end, const int16_t *x, const int32_t 
     }
     for (; i + 1u < end; i += 2u) { /* two pairs: slots j and j + pairs / 2 */
         int32_t *o = out + 2u * j;
-        window_pair(xi, o, w, d, before, x_gain, before_gain);
-        window_pair(xi + 2, o + pairs, w + 2 * d, d, xi[1], x_gain, before_gain);
-        before = xi[3];
+        window_pair_plain(xi, o, w, d, x_gain);
+        window_pair_plain(xi + 2, o + pairs, w + 2 * d, d, x_gain);
         xi += 4;
         w += 4 * d;
         j = kwsc_fft_next_reversed(j, pairs / 2u);
     }
     if (i < end) { /* one pair left */
-        window_pair(xi, out + 2u * j, w, d, before, x_gain, before_gain);
-        before = xi[1];
+        window_pair_plain(xi, out + 2u * j, w, d, x_gain);
         i++;
         j = kwsc_fft_next_reversed(j, pairs);
     }
     c->i = i;
-    c->j = j;
-    c->before = before;
+    c->j = j; /* c->before is not needed: without pre-emphasis its gain is 0 */
 }
 
 int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preemph_q15,
@@ -138,11 +164,18 @@ int kwsc_window_apply(const int16_t *samples, int16_t prev_sample, int16_t preem
     c.i = 0;
     c.j = 0;
     c.before = prev_sample;
-    /* rising half: pairs with 2i <= half read w[n] (the table holds w[0..half + 1]) */
-    window_run(&c, half / 2u + 1u, samples, window_q31, 1, out, pairs, x_gain, before_gain);
-    /* falling half: pairs with 2i + 1 < window_len read w[L - n] */
-    window_run(&c, half, samples, window_q31 + window_len - 2u * c.i, -1, out, pairs, x_gain,
-               before_gain);
+    /*
+     * Two runs each: the rising half (pairs with 2i <= half read w[n]; the table holds
+     * w[0..half + 1]), then the falling half (pairs with 2i + 1 < window_len read w[L - n]).
+     */
+    if (preemph_q15 == 0) {
+        window_run(&c, half / 2u + 1u, samples, window_q31, 1, out, pairs, x_gain);
+        window_run(&c, half, samples, window_q31 + window_len - 2u * c.i, -1, out, pairs, x_gain);
+    } else {
+        window_run_preemph(&c, half / 2u + 1u, samples, window_q31, 1, out, pairs, x_gain, before_gain);
+        window_run_preemph(&c, half, samples, window_q31 + window_len - 2u * c.i, -1, out, pairs, x_gain,
+                           before_gain);
+    }
     i = c.i;
     j = c.j;
     before = c.before;
