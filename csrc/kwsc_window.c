@@ -75,9 +75,9 @@ static inline void window_pair_plain(const int16_t *xi, int32_t *o, const int32_
 
 /*
  * Without pre-emphasis (the default, and the case the instruction budget is for): two pairs a
- * step, and no pre-emphasis multiply. For an even i,
- * pair i + 1 goes to bitreverse(i) + pairs / 2, and bitreverse(i) = bitreverse(i / 2) over one
- * bit fewer, so an aligned two pairs take one step of kwsc_fft_next_reversed.
+ * step, and no pre-emphasis multiply. For an even i, pair i + 1 goes to bitreverse(i) +
+ * pairs / 2, and bitreverse(i) = bitreverse(i / 2) over one bit fewer, so an aligned two pairs
+ * take one step of kwsc_fft_next_reversed.
  */
 static void window_run(cursor *c, uint32_t end, const int16_t *x, const int32_t *w, int d,
                        int32_t *out, uint32_t pairs, uint32_t x_gain)
