@@ -43,6 +43,7 @@ from kwsc.detector import DetectConfig, Detector
 from kwsc.evaluate import (
     EvalConfig,
     Trial,
+    choose_threshold,
     place_in_context,
     proportion_interval,
     run_stream,
@@ -77,19 +78,16 @@ def frr_entry(misses: int, trials: int) -> dict[str, Any]:
             "frr_ci": list(proportion_interval(misses, trials))}  # fmt: skip
 
 
-def stream_thresholds_q8(det: dict[str, Any], target_fa_per_hour: float) -> dict[str, int]:
-    """The lowest Q8 threshold at which each synthetic negative stream (validation, test, and the
-    two played back to back) gives at most ``target_fa_per_hour``: how far the threshold moves
-    with the ~1.5 h of audio that picks it (at 0.5 FA/h one false accept more or less decides)."""
-    validation, test = det["validation"], det["test"]
-    hours = [curve[0]["false_accepts"] / curve[0]["fa_per_hour"] for curve in (validation, test)]
-    pooled = [(v["false_accepts"] + t["false_accepts"]) / sum(hours) for v, t in zip(validation, test, strict=True)]
+def stream_thresholds_q8(det: dict[str, Any], evaluation: dict[str, Any], target_fa_per_hour: float) -> dict[str, int]:
+    """The Q8 threshold ``kwsc eval``'s rule (:func:`kwsc.evaluate.choose_threshold`) picks for
+    ``target_fa_per_hour`` on each synthetic negative stream: validation, test, and the two
+    played back to back. How far it moves with the ~1.5 h of audio that picks it (at 0.5 FA/h one
+    false accept more or less decides)."""
+    counts = {split: np.array([p["false_accepts"] for p in det[split]]) for split in ("validation", "test")}
+    hours = {split: float(evaluation[split]["negative_hours"]) for split in counts}
     return {
-        "validation": min(p["threshold_q8"] for p in validation if p["fa_per_hour"] <= target_fa_per_hour),
-        "test": min(p["threshold_q8"] for p in test if p["fa_per_hour"] <= target_fa_per_hour),
-        "validation+test": min(
-            p["threshold_q8"] for p, rate in zip(validation, pooled, strict=True) if rate <= target_fa_per_hour
-        ),
+        **{split: choose_threshold(counts[split], hours[split], target_fa_per_hour) for split in counts},
+        "validation+test": choose_threshold(sum(counts.values()), sum(hours.values()), target_fa_per_hour),
     }
 
 
@@ -143,7 +141,7 @@ def evaluate_fsdd(folder: Path, fsdd: Path) -> dict[str, Any]:
                           **frr_entry(int((~at).sum()), len(trials))})  # fmt: skip
         # The same trials at the threshold each synthetic stream would pick for the target FA/h.
         stability = []
-        for stream, q8 in stream_thresholds_q8(det, config.target_fa_per_hour).items():
+        for stream, q8 in stream_thresholds_q8(det, evaluation, config.target_fa_per_hour).items():
             at = trial_outcomes(trials, q8, detector.refractory_frames, config.max_latency_s)[0]
             stability.append({"stream": stream, "threshold": q8 / 256, **frr_entry(int((~at).sum()), len(trials))})
         per_speaker = {s: frr_entry(int((~hits[speakers == s]).sum()), int((speakers == s).sum()))
