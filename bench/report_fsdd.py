@@ -133,7 +133,7 @@ def evaluate_fsdd(folder: Path, fsdd: Path) -> dict[str, Any]:
         # targets: how the real-speaker FRR trades against false accepts.
         sweep = []
         for target in OPERATING_FA_PER_HOUR:
-            q8 = min(p["threshold_q8"] for p in det["validation"] if p["fa_per_hour"] <= target)
+            q8 = stream_thresholds_q8(det, evaluation, target)["validation"]
             at = trial_outcomes(trials, q8, detector.refractory_frames, config.max_latency_s)[0]
             test = det["test"][q8]
             sweep.append({"validation_fa_per_hour": target, "threshold": q8 / 256, "synthetic_test_fa_per_hour":
