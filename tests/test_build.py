@@ -283,3 +283,25 @@ def test_holdout_groups_form_the_crossvoice_split(tmp_path: Path) -> None:
         SplitConfig.from_dict({"holdout": "festival:*"})
     with pytest.raises(ConfigError, match="crossvoice"):
         SplitConfig.from_dict({"fractions": {"train": 0.9, "crossvoice": 0.1}})
+
+
+def test_a_source_restricted_to_evaluation_splits_leaves_training_alone() -> None:
+    """``splits = ["validation", "test"]`` adds evaluation audio only: the section keeps the inputs
+    whose voice group falls in those splits, every other input (and babble) stays the same."""
+    from kwsc.build import collect_items, item_split
+
+    tiny = load_project(Path(__file__).resolve().parents[1] / "examples" / "tiny.toml")
+    extra = {"type": "tts", "texts": "negatives", "engines": ["espeak-ng"], "max_voices": 30, "splits": []}
+    raw = {**tiny.raw, "sources": {**tiny.raw["sources"], "eval_speech": extra}}
+    with pytest.raises(BuildError, match="splits"):
+        collect_items(ProjectConfig.from_dict(raw, tiny.project_dir))
+    raw["sources"]["eval_speech"] = {**extra, "splits": ["validation", "test"]}
+    config = ProjectConfig.from_dict(raw, tiny.project_dir)
+    before, after = collect_items(tiny), collect_items(config)
+    added = [i for i in after if i.source == "eval_speech"]
+    assert {item_split(i, config) for i in added} == {"validation", "test"}
+    assert len({i.group for i in added}) >= 4 and all(i.label == "_negative" for i in added)
+    assert [i for i in after if i.source != "eval_speech"] == before  # babble talkers included
+    raw["sources"]["eval_speech"] = {**extra, "splits": ["validation", "nowhere"]}
+    with pytest.raises(BuildError, match="split names"):
+        collect_items(ProjectConfig.from_dict(raw, tiny.project_dir))

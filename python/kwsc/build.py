@@ -56,19 +56,44 @@ def collect_items(config: ProjectConfig) -> list[SourceItem]:
     """Every input of the project, from each [sources.*] section, in a deterministic order.
 
     TTS sections come first: their negative-speech recipes are the talkers of babble noise.
+    A section's ``splits`` (e.g. ``["validation", "test"]``) keeps only its inputs whose group
+    falls in those splits: more evaluation audio without changing the training split. Such
+    sections lend no talkers to babble (babble of any split would carry their voices).
     """
     context = SourceContext(config.phrases, config.labels, config.project_dir, config.seed)
     sections = sorted(config.sources.items(), key=lambda kv: (kv[1].get("type") != "tts", kv[0]))
     items: list[SourceItem] = []
+    talkers: list[dict[str, Any]] = []
     for name, section in sections:
-        talkers = [i.recipe for i in items if i.kind == "tts" and i.label == NEGATIVE]
-        items.extend(_source_items(name, dict(section), config, context, talkers))
+        section = dict(section)
+        only = _section_splits(name, section.pop("splits", None), config)
+        made = _source_items(name, section, config, context, talkers)
+        if only is None:
+            talkers += [i.recipe for i in made if i.kind == "tts" and i.label == NEGATIVE]
+        else:
+            made = [i for i in made if item_split(i, config) in only]
+        items.extend(made)
     seen: set[str] = set()
     for item in items:
         if item.id in seen:
             raise BuildError(f"two inputs share the id {item.id!r}; give the sources distinct names")
         seen.add(item.id)
     return sorted(items, key=lambda item: item.id)
+
+
+def _section_splits(name: str, value: Any, config: ProjectConfig) -> frozenset[str] | None:
+    """A section's ``splits`` key checked against the project's split names (None: every split)."""
+    if value is None:
+        return None
+    names = [n for n, _ in config.split.fractions] + ([split.HOLDOUT_SPLIT] if config.split.holdout else [])
+    if isinstance(value, str) or not isinstance(value, list) or not value or not all(v in names for v in value):
+        raise BuildError(f"[sources.{name}]: splits must be a non-empty list of split names ({', '.join(names)})")
+    return frozenset(value)
+
+
+def item_split(item: SourceItem, config: ProjectConfig) -> str:
+    """The split an input lands in: its corpus's official split if pinned, else its group's."""
+    return item.meta.get("split") or split.split_of(item.group, config.split)
 
 
 def _source_items(
@@ -390,7 +415,7 @@ def _row(
     if duplicate is not None:
         status, reason = "duplicate", f"duplicate:{duplicate.kind}"
     # A source may pin an item's split (a corpus's official split, when asked for); else the group's hash.
-    group_split = item.meta.get("split") or split.split_of(item.group, config.split)
+    group_split = item_split(item, config)
     row: dict[str, Any] = {
         "id": item.id,
         "source": item.source,
