@@ -117,6 +117,36 @@ def test_eval_streams_the_users_own_recordings(folder: Path, tmp_path: Path) -> 
     assert bad.exit_code == 2 and "no audio files" in bad.output
 
 
+def test_eval_on_another_dataset_version_refuses_training_voices(folder: Path) -> None:
+    """``--dataset``: the streams of another version in the store (here a copy of the model's own,
+    so the numbers must be the same), refused once one of its evaluation voices was trained on."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    store = folder.parents[1]
+    own = json.loads((folder / "lineage.json").read_text())["dataset_version"]
+    copy = store / "datasets" / ("f" * 24)
+    shutil.copytree(store / "datasets" / own, copy)
+    quick = evaluate.EvalConfig(device_seconds=0)
+    expected = evaluate.evaluate_model(folder, quick)
+    result = CliRunner().invoke(main, ["eval", str(folder), "--quiet", "--dataset", "fff"])
+    assert result.exit_code == 0, result.output
+    report = evaluate.evaluate_model(folder, quick, dataset_version="fff")
+    assert report["dataset_version"] == copy.name != expected["dataset_version"]
+    for split in ("validation", "test"):
+        assert report[split] == expected[split]
+    rows = pq.read_table(copy / "manifest.parquet").to_pylist()
+    trained = next(r["group"] for r in rows if r["split"] == "train" and r["status"] == "accepted")
+    evaluated = next(r for r in rows if r["split"] == "validation" and r["status"] == "accepted")
+    evaluated["group"] = trained
+    pq.write_table(pa.Table.from_pylist(rows), copy / "manifest.parquet")
+    refused = CliRunner().invoke(main, ["eval", str(folder), "--quiet", "--dataset", copy.name])
+    assert refused.exit_code == 2 and "trained on voice groups" in refused.output and trained in refused.output
+    shutil.rmtree(copy)
+
+
 def test_eval_config_in_the_project_file(tmp_path: Path) -> None:
     project = tmp_path / "p.toml"
     project.write_text(

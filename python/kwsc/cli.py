@@ -997,10 +997,12 @@ def posteriors_command(
               help="Cap on hours of negative stream per split (default: all).")  # fmt: skip
 @click.option("--negatives", "user_negatives", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A folder of your own recordings without the keyword: also reports FA/h on them.")  # fmt: skip
+@click.option("--dataset", "dataset_version",
+              help="Evaluate on this dataset version's streams (same store) instead of the model's own.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def eval_command(
     model: str, store_dir: Path | None, config_path: Path | None, target_fa_per_hour: float | None,
-    negative_hours: float | None, user_negatives: Path | None, quiet: bool,
+    negative_hours: float | None, user_negatives: Path | None, dataset_version: str | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Streaming evaluation of a model on its dataset version, through the C detector: FA/h on
     the negative stream, FRR and latency on keyword clips in context, the DET curve; the
@@ -1032,8 +1034,8 @@ def eval_command(
     try:
         report = evaluate_model(folder, config, detect_config, progress=progress,
                                 log=None if quiet else lambda line: click.echo(line, err=True),
-                                user_negatives=user_negatives)  # fmt: skip
-    except (DetectError, FileNotFoundError) as exc:
+                                user_negatives=user_negatives, dataset_version=dataset_version)  # fmt: skip
+    except (DetectError, FileNotFoundError, ValueError, StoreError) as exc:
         raise InputError(str(exc)) from exc
     for split in ("validation", "test", "crossvoice"):
         if split not in report:

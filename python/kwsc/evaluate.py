@@ -137,6 +137,17 @@ def usable_rows(rows: Iterable[dict[str, Any]], split: str) -> list[dict[str, An
     return sorted((r for r in rows if r["split"] == split and r["status"] in USABLE), key=lambda r: r["id"])
 
 
+def check_no_training_groups(trained: list[dict[str, Any]], evaluated: list[dict[str, Any]]) -> None:
+    """Raise ValueError if a speaker/voice group of ``evaluated``'s validation, test or crossvoice
+    rows is in ``trained``'s training split: the model would be scored on voices it learned."""
+    train_groups = {r["group"] for r in usable_rows(trained, "train")}
+    leaked = sorted({r["group"] for r in evaluated if r["split"] != "train" and r["status"] in USABLE} & train_groups)
+    if leaked:
+        more = f" and {len(leaked) - 3} more" if len(leaked) > 3 else ""
+        named = ", ".join(leaked[:3])
+        raise ValueError(f"the model was trained on voice groups this dataset evaluates on: {named}{more}")
+
+
 def run_stream(detector: Detector, chunks: Iterable[np.ndarray]) -> StreamRun:
     """The detector's smoothed probabilities over ``chunks`` (int16 PCM) as one stream, from a
     fresh state."""
@@ -580,11 +591,15 @@ def evaluate_model(
     progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
     log: Callable[[str], None] | None = None,
     user_negatives: str | Path | None = None,
+    dataset_version: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate the model in ``folder`` (in a store's models/) on its dataset version: choose the
     threshold on validation, report test, write eval.json, det.json and det.png into the folder
     and the threshold into meta.json. ``user_negatives``: a folder of the user's recordings with
-    no keyword, streamed as an extra negative stream (FA/h only). Returns eval.json's content."""
+    no keyword, streamed as an extra negative stream (FA/h only). ``dataset_version``: evaluate on
+    the streams of another version in the same store instead (e.g. one with more evaluation
+    audio); refused if any of its evaluation groups was in the model's training split. Returns
+    eval.json's content."""
     from kwsc.ingest import atomic_write_bytes
     from kwsc.store import Store
 
@@ -594,6 +609,10 @@ def evaluate_model(
     store = Store(folder.parents[1])
     version = lineage["dataset_version"]
     rows = store.manifest(version)
+    if dataset_version is not None and store.resolve(dataset_version).name != version:
+        other = store.manifest(dataset_version)
+        check_no_training_groups(rows, other)
+        version, rows = store.resolve(dataset_version).name, other
     base = detect_config or DetectConfig()
     detector = Detector.from_folder(folder, DetectConfig(**{**asdict(base), "threshold": 1.0}))
     results = {}
