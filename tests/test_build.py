@@ -305,3 +305,21 @@ def test_a_source_restricted_to_evaluation_splits_leaves_training_alone() -> Non
     raw["sources"]["eval_speech"] = {**extra, "splits": ["validation", "nowhere"]}
     with pytest.raises(BuildError, match="split names"):
         collect_items(ProjectConfig.from_dict(raw, tiny.project_dir))
+
+
+def test_dedup_keeps_the_lowest_ranked_copy() -> None:
+    """Ranked copies (the build ranks split-restricted sections last) yield to unranked ones,
+    whatever their ids; without ranks the smallest id is kept."""
+    from kwsc.config import DedupConfig
+    from kwsc.dedup import exact_duplicates, near_duplicates
+
+    ids, hashes = ["a/1", "b/1", "c/1"], ["h", "h", "other"]
+    assert [(d.id, d.of) for d in exact_duplicates(ids, hashes)] == [("b/1", "a/1")]
+    assert [(d.id, d.of) for d in exact_duplicates(ids, hashes, [1, 0, 0])] == [("a/1", "b/1")]
+    word = signals.word_like(0.5, -20, seed=3)
+    waves = [word, (word.astype(np.int32) // 2).astype(np.int16), signals.word_like(0.5, -20, seed=4)]
+    prints, speech_ms = np.zeros((3, 24)), np.full(3, 500.0)
+    plain = near_duplicates(ids, waves.__getitem__, prints, speech_ms, DedupConfig(), False)
+    assert [(d.id, d.of, d.kind) for d in plain] == [("b/1", "a/1", "near")]
+    ranked = near_duplicates(ids, waves.__getitem__, prints, speech_ms, DedupConfig(), False, [1, 0, 1])
+    assert [(d.id, d.of) for d in ranked] == [("a/1", "b/1")]

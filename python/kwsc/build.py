@@ -206,7 +206,12 @@ def _compile(
     by_id = {result.id: result for result in results}
 
     accepted = [item for item in items if by_id[item.id].status == "accepted"]
-    duplicates = dedup_stage.exact_duplicates([i.id for i in accepted], [by_id[i.id].sha256 for i in accepted])
+    # A copy inside a section restricted to some splits yields to any other: it must not move a clip out of training.
+    restricted = {name for name, section in config.sources.items() if "splits" in section}
+    rank = {i.id: int(i.source in restricted) for i in accepted}
+    duplicates = dedup_stage.exact_duplicates(
+        [i.id for i in accepted], [by_id[i.id].sha256 for i in accepted], [rank[i.id] for i in accepted]
+    )
     exact_ids = {d.id for d in duplicates}
     remaining = [item for item in accepted if item.id not in exact_ids]
     if config.dedup.near and len(remaining) > 1:
@@ -220,7 +225,7 @@ def _compile(
         load = _cached_loader(store, [by_id[i.id].sha256 or "" for i in remaining])
         speech_ms = np.array([_speech_ms(by_id[i.id]) for i in remaining])
         duplicates += dedup_stage.near_duplicates(
-            [i.id for i in remaining], load, prints, speech_ms, config.dedup, progress
+            [i.id for i in remaining], load, prints, speech_ms, config.dedup, progress, [rank[i.id] for i in remaining]
         )
     dup_of = {d.id: d for d in duplicates}
 

@@ -1,7 +1,8 @@
 """Duplicates: exact copies by PCM hash, near copies by a C-frontend fingerprint and correlation.
 
 Exact: the same int16 samples (same sha256): the item with the smallest id is kept, the others
-are marked "duplicate" with a reference to it.
+are marked "duplicate" with a reference to it. A caller can rank items first (the build ranks
+inputs of sections restricted to some splits last, so they never displace training clips).
 
 Near (the same recording re-encoded, re-gained or trimmed): every accepted clip gets a
 fingerprint from the C frontend's cepstra over its speech span: the mean and standard deviation
@@ -68,11 +69,13 @@ def fingerprint(ceps: np.ndarray) -> np.ndarray:
     return np.concatenate([values.mean(axis=0), values.std(axis=0)])
 
 
-def exact_duplicates(ids: list[str], hashes: list[str]) -> list[Duplicate]:
-    """Items whose PCM hash equals an earlier (smaller) id's: duplicates of that id."""
+def exact_duplicates(ids: list[str], hashes: list[str], rank: list[int] | None = None) -> list[Duplicate]:
+    """Items whose PCM hash equals an earlier one's: duplicates of that item. Earlier means a
+    lower ``rank`` (default all 0), then a smaller id."""
+    ranks = rank or [0] * len(ids)
     first: dict[str, str] = {}
     found = []
-    for item_id, sha in sorted(zip(ids, hashes, strict=True)):
+    for _, item_id, sha in sorted(zip(ranks, ids, hashes, strict=True)):
         if sha in first:
             found.append(Duplicate(item_id, first[sha], "exact", 0.0))
         else:
@@ -118,11 +121,13 @@ def near_duplicates(
     speech_ms: np.ndarray,
     config: DedupConfig,
     progress: bool | None = None,
+    rank: list[int] | None = None,
 ) -> list[Duplicate]:
     """Near-duplicate clusters among items: fingerprint candidates with similar speech spans
     (``speech_ms``, ms) confirmed by waveform correlation (``waveform(i)`` gives item i's
-    samples, read only for candidates); each cluster's smallest id is kept, the others
-    reported as its duplicates."""
+    samples, read only for candidates); each cluster keeps its item of lowest ``rank`` (default
+    all 0), then smallest id, and the others are reported as its duplicates."""
+    order = [(r, i) for r, i in zip(rank or [0] * len(ids), ids, strict=True)]
     parent = list(range(len(ids)))
 
     def root(i: int) -> int:
@@ -143,7 +148,7 @@ def near_duplicates(
         if correlation >= config.min_correlation:
             a, b = root(i), root(j)
             if a != b:
-                keep, drop = (a, b) if ids[a] < ids[b] else (b, a)
+                keep, drop = (a, b) if order[a] < order[b] else (b, a)
                 parent[drop] = keep
             for k in (i, j):
                 closest[k] = min(closest.get(k, 1.0), 1.0 - correlation)
