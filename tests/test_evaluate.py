@@ -137,6 +137,9 @@ def test_eval_on_another_dataset_version_refuses_training_voices(folder: Path) -
     assert report["dataset_version"] == copy.name != expected["dataset_version"]
     for split in ("validation", "test"):
         assert report[split] == expected[split]
+    from kwsc.report import model_report
+
+    assert f"Evaluated on the streams of dataset version `{copy.name}`" in model_report(folder, {}, [])
     rows = pq.read_table(copy / "manifest.parquet").to_pylist()
     trained = next(r["group"] for r in rows if r["split"] == "train" and r["status"] == "accepted")
     evaluated = next(r for r in rows if r["split"] == "validation" and r["status"] == "accepted")

@@ -139,7 +139,12 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
         "",
         f"{ARCH_NAMES.get(model['arch'], model['arch'])} ({model['filters']} filters, {model['blocks']} blocks) "
         "trained on dataset version "
-        f"`{version}`; full INT8, run on the device by kwsc's C runtime (bit-exact with TFLite Micro).",
+        f"`{version}`; full INT8, run on the device by kwsc's C runtime (bit-exact with TFLite Micro)."
+        + (
+            f" Evaluated on the streams of dataset version `{report['dataset_version']}` (`kwsc eval --dataset`)."
+            if report.get("dataset_version", version) != version
+            else ""
+        ),
         "",
         "## Headline (streaming, at the chosen threshold)",
         "",
