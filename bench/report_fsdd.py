@@ -20,7 +20,8 @@ on kwsc's synthetic test stream; FSDD holds no long negative audio.
 The same trials are also scored at the thresholds the validation stream picks for 2, 5 and 20
 FA/h, and at the threshold for the evaluation's target FA/h that each synthetic negative stream
 would pick (validation, test, both): the spread shows how much of a real-speaker number is the
-threshold's, set by one false accept more or less in ~1.5 h of audio.
+threshold's (on a 1.5 h stream one false accept more or less sets it; the example projects
+now give validation and test 7-8 h each).
 
 Reported with 95 % Clopper-Pearson intervals: FRR over all recordings and per speaker, next to
 the in-distribution test FRR and the cross-voice FRR from eval.json, with the model id,
@@ -81,8 +82,8 @@ def frr_entry(misses: int, trials: int) -> dict[str, Any]:
 def stream_thresholds_q8(det: dict[str, Any], evaluation: dict[str, Any], target_fa_per_hour: float) -> dict[str, int]:
     """The Q8 threshold ``kwsc eval``'s rule (:func:`kwsc.evaluate.choose_threshold`) picks for
     ``target_fa_per_hour`` on each synthetic negative stream: validation, test, and the two
-    played back to back. How far it moves with the ~1.5 h of audio that picks it (at 0.5 FA/h one
-    false accept more or less decides)."""
+    played back to back. How far it moves with the audio that picks it (on 1.5 h, at 0.5 FA/h,
+    one false accept more or less decides)."""
     counts = {split: np.array([p["false_accepts"] for p in det[split]]) for split in ("validation", "test")}
     hours = {split: float(evaluation[split]["negative_hours"]) for split in counts}
     return {
