@@ -119,7 +119,8 @@ def test_eval_streams_the_users_own_recordings(folder: Path, tmp_path: Path) -> 
 
 def test_eval_on_another_dataset_version_refuses_training_voices(folder: Path) -> None:
     """``--dataset``: the streams of another version in the store (here a copy of the model's own,
-    so the numbers must be the same), refused once one of its evaluation voices was trained on."""
+    so the numbers must be the same), refused once one of its evaluation voices or clips was
+    trained on."""
     import shutil
 
     import pyarrow as pa
@@ -147,6 +148,11 @@ def test_eval_on_another_dataset_version_refuses_training_voices(folder: Path) -
     pq.write_table(pa.Table.from_pylist(rows), copy / "manifest.parquet")
     refused = CliRunner().invoke(main, ["eval", str(folder), "--quiet", "--dataset", copy.name])
     assert refused.exit_code == 2 and "trained on voice groups" in refused.output and trained in refused.output
+    evaluated["group"] = "a voice of its own"  # a training clip's audio under another voice: refused too
+    evaluated["sha256"] = next(r["sha256"] for r in rows if r["split"] == "train" and r["status"] == "accepted")
+    pq.write_table(pa.Table.from_pylist(rows), copy / "manifest.parquet")
+    with pytest.raises(evaluate.LeakageError, match="trained on clips"):
+        evaluate.evaluate_model(folder, quick, dataset_version=copy.name)
     shutil.rmtree(copy)
 
 

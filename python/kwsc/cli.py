@@ -1015,7 +1015,7 @@ def eval_command(
 
     from kwsc.config import ConfigError, load_project
     from kwsc.detector import DetectConfig, DetectError
-    from kwsc.evaluate import EvalConfig, evaluate_model
+    from kwsc.evaluate import EvalConfig, LeakageError, evaluate_model
     from kwsc.store import Store, StoreError
 
     try:
@@ -1035,7 +1035,7 @@ def eval_command(
         report = evaluate_model(folder, config, detect_config, progress=progress,
                                 log=None if quiet else lambda line: click.echo(line, err=True),
                                 user_negatives=user_negatives, dataset_version=dataset_version)  # fmt: skip
-    except (DetectError, FileNotFoundError, ValueError, StoreError) as exc:
+    except (DetectError, FileNotFoundError, LeakageError, StoreError) as exc:
         raise InputError(str(exc)) from exc
     for split in ("validation", "test", "crossvoice"):
         if split not in report:

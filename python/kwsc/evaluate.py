@@ -137,15 +137,20 @@ def usable_rows(rows: Iterable[dict[str, Any]], split: str) -> list[dict[str, An
     return sorted((r for r in rows if r["split"] == split and r["status"] in USABLE), key=lambda r: r["id"])
 
 
-def check_no_training_groups(trained: list[dict[str, Any]], evaluated: list[dict[str, Any]]) -> None:
-    """Raise ValueError if a speaker/voice group of ``evaluated``'s validation, test or crossvoice
-    rows is in ``trained``'s training split: the model would be scored on voices it learned."""
-    train_groups = {r["group"] for r in usable_rows(trained, "train")}
-    leaked = sorted({r["group"] for r in evaluated if r["split"] != "train" and r["status"] in USABLE} & train_groups)
-    if leaked:
-        more = f" and {len(leaked) - 3} more" if len(leaked) > 3 else ""
-        named = ", ".join(leaked[:3])
-        raise ValueError(f"the model was trained on voice groups this dataset evaluates on: {named}{more}")
+class LeakageError(ValueError):
+    """A dataset version would score a model on voices or audio it was trained on."""
+
+
+def check_not_trained_on(trained: list[dict[str, Any]], evaluated: list[dict[str, Any]]) -> None:
+    """Raise :class:`LeakageError` if ``evaluated``'s validation, test or crossvoice rows hold a
+    speaker/voice group or a clip (same audio hash) of ``trained``'s training split."""
+    training = usable_rows(trained, "train")
+    scored = [r for r in evaluated if r["split"] != "train" and r["status"] in USABLE]
+    for what, key in (("voice groups", "group"), ("clips", "sha256")):
+        leaked = sorted({r[key] for r in scored} & {r[key] for r in training})
+        if leaked:
+            named = ", ".join(leaked[:3]) + (f" and {len(leaked) - 3} more" if len(leaked) > 3 else "")
+            raise LeakageError(f"the model was trained on {what} this dataset evaluates on: {named}")
 
 
 def run_stream(detector: Detector, chunks: Iterable[np.ndarray]) -> StreamRun:
@@ -598,7 +603,8 @@ def evaluate_model(
     and the threshold into meta.json. ``user_negatives``: a folder of the user's recordings with
     no keyword, streamed as an extra negative stream (FA/h only). ``dataset_version``: evaluate on
     the streams of another version in the same store instead (e.g. one with more evaluation
-    audio); refused if any of its evaluation groups was in the model's training split. Returns
+    audio); refused (:class:`LeakageError`) if its evaluation splits hold a voice group or a
+    clip of the model's training split. Returns
     eval.json's content."""
     from kwsc.ingest import atomic_write_bytes
     from kwsc.store import Store
@@ -609,10 +615,11 @@ def evaluate_model(
     store = Store(folder.parents[1])
     version = lineage["dataset_version"]
     rows = store.manifest(version)
-    if dataset_version is not None and store.resolve(dataset_version).name != version:
-        other = store.manifest(dataset_version)
-        check_no_training_groups(rows, other)
-        version, rows = store.resolve(dataset_version).name, other
+    other_version = store.resolve(dataset_version).name if dataset_version is not None else version
+    if other_version != version:
+        other = store.manifest(other_version)
+        check_not_trained_on(rows, other)
+        version, rows = other_version, other
     base = detect_config or DetectConfig()
     detector = Detector.from_folder(folder, DetectConfig(**{**asdict(base), "threshold": 1.0}))
     results = {}
