@@ -1,6 +1,6 @@
 """Real-speaker benchmark: a model trained on kwsc's synthetic speech, tested on real people.
 
-Usage: python bench/report_fsdd.py MODEL FSDD_DIR [--store DIR] [--json OUT.json]
+Usage: python bench/report_fsdd.py MODEL FSDD_DIR [--store DIR] [--json OUT.json] [--no-record]
 
 MODEL is a model folder or id whose keyword is a digit word ("zero" .. "nine"; ``kwsc demo
 --config examples/digits.toml`` trains one). FSDD_DIR is the Free Spoken Digit Dataset (a folder
@@ -26,12 +26,15 @@ now give validation and test 7-8 h each).
 Reported with 95 % Clopper-Pearson intervals: FRR over all recordings and per speaker, next to
 the in-distribution test FRR and the cross-voice FRR from eval.json, with the model id,
 dataset version and code version; and what the validator says about the recordings (FSDD is
-band-limited to 4 kHz and trimmed tight).
+band-limited to 4 kHz and trimmed tight). The record (with a sha256 over the recordings used) is
+also left in the model folder as ``real_speakers.json`` (unless ``--no-record``), where ``kwsc
+report`` shows it in a "Real speakers" section, next to the synthetic numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 from collections import Counter
@@ -51,6 +54,7 @@ from kwsc.evaluate import (
     trial_outcomes,
     usable_rows,
 )
+from kwsc.report import REAL_SPEAKERS_FILE
 from kwsc.store import Store
 from kwsc.validate import load_audio, validate_array
 
@@ -111,6 +115,7 @@ def evaluate_fsdd(folder: Path, fsdd: Path) -> dict[str, Any]:
     rate = detector.frontend_config.sample_rate_hz
     per_keyword: dict[str, Any] = {}
     validator_reasons: Counter[str] = Counter()
+    data_hash = hashlib.sha256()  # over the recordings used: names and bytes, in order
     for word in digit_words:
         keyword_index = detector.labels.index(word)
         files = recordings(fsdd, DIGITS.index(word))
@@ -118,6 +123,7 @@ def evaluate_fsdd(folder: Path, fsdd: Path) -> dict[str, Any]:
             raise SystemExit(f"{fsdd}: no recordings of digit {DIGITS.index(word)} ({word})")
         trials = []
         for path, _ in files:
+            data_hash.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
             pcm = load_audio(path, rate, resample=True, downmix=True)
             check = validate_array(pcm)
             validator_reasons.update(check.reasons or ("accepted",))
@@ -157,6 +163,8 @@ def evaluate_fsdd(folder: Path, fsdd: Path) -> dict[str, Any]:
         }
     speaker_info = json.loads((fsdd / "speakers.json").read_text()) if (fsdd / "speakers.json").is_file() else {}
     return {
+        "benchmark": "FSDD (Free Spoken Digit Dataset)",
+        "recordings_sha256": data_hash.hexdigest(),
         "model": folder.name,
         "dataset_version": evaluation["dataset_version"],
         "code_version": lineage["code_version"],
@@ -166,7 +174,7 @@ def evaluate_fsdd(folder: Path, fsdd: Path) -> dict[str, Any]:
         "crossvoice": {k: evaluation["crossvoice"][k] for k in ("fa_per_hour", "frr", "frr_ci")}
         if "crossvoice" in evaluation
         else None,
-        "fsdd": per_keyword,
+        "per_keyword": per_keyword,
         "fsdd_validator": dict(sorted(validator_reasons.items())),
         "speakers": speaker_info,
     }
@@ -185,6 +193,8 @@ def main() -> None:
     parser.add_argument("fsdd", type=Path)
     parser.add_argument("--store", type=Path, default=None)
     parser.add_argument("--json", type=Path, help="also write the record here")
+    parser.add_argument("--no-record", action="store_true",
+                        help=f"do not leave {REAL_SPEAKERS_FILE} in the model folder")  # fmt: skip
     args = parser.parse_args()
     folder = Store(args.store).resolve_model(args.model)
     if not (folder / "eval.json").is_file():
@@ -196,7 +206,7 @@ def main() -> None:
     print("\n| keyword | synthetic test FRR | cross-voice FRR | FSDD real-speaker FRR (95 % CI) | FSDD latency p95 |")
     print("|---|---|---|---|---|")
     cross = rec["crossvoice"]
-    for word, entry in rec["fsdd"].items():
+    for word, entry in rec["per_keyword"].items():
         test_frr = f"{100 * rec['synthetic_test']['frr']:.1f} %"
         cross_frr = f"{100 * cross['frr']:.1f} %" if cross else "n/a"
         p95 = "n/a" if entry["latency_p95_s"] is None else f"{entry['latency_p95_s'] * 1000:.0f} ms"
@@ -214,8 +224,12 @@ def main() -> None:
             accent = rec["speakers"].get(speaker, {}).get("accent", "")
             print(f"  {speaker:10s} {accent:12s} {_pct(sub)}")
     print(f"\nkwsc's validator on the FSDD recordings: {rec['fsdd_validator']}")
+    text = json.dumps(rec, indent=2) + "\n"
     if args.json:
-        args.json.write_text(json.dumps(rec, indent=2) + "\n")
+        args.json.write_text(text)
+    if not args.no_record:
+        (folder / REAL_SPEAKERS_FILE).write_text(text)
+        print(f"\nrecorded in {folder / REAL_SPEAKERS_FILE}; `kwsc report {folder}` shows it")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,11 @@ from kwsc.evaluate import FA_LOOKBACK_S
 ARCH_NAMES = {"dscnn": "DS-CNN", "cnn": "CNN", "tcn": "TCN"}
 #: FA/h operating points the report reads off the test DET curve.
 OPERATING_POINTS = (0.5, 1.0, 5.0, 10.0)
+#: The record a real-speaker benchmark (bench/report_fsdd.py) leaves in a model folder; the report
+#: shows it when present.
+REAL_SPEAKERS_FILE = "real_speakers.json"
+#: Issue 9's target: the real-speaker FRR within this factor of the cross-voice FRR.
+REAL_TO_CROSSVOICE_TARGET = 2.0
 
 
 def _pct(value: float | None) -> str:
@@ -121,6 +126,65 @@ def false_accepts_by_text(report: dict[str, Any], shown: int = 10) -> list[str]:
     return ["| split | false accepts | heard on (clip text: count) |", "|---|---:|---|", *rows]
 
 
+def real_speakers_lines(record: dict[str, Any], evaluation: dict[str, Any]) -> list[str]:
+    """Markdown lines of the "Real speakers" section from a real-speaker benchmark record (the
+    JSON bench/report_fsdd.py writes): per keyword, the FRR on the recordings at the chosen
+    threshold next to the synthetic test and cross-voice FRR, the ratio to the cross-voice FRR
+    (target: within :data:`REAL_TO_CROSSVOICE_TARGET`), per speaker, and at the thresholds the
+    validation stream picks for other FA/h. A record made at another threshold or on other
+    streams than ``evaluation`` (eval.json) is reported as stale instead: its numbers belong to
+    a threshold the model no longer has."""
+    name = record.get("benchmark", "The benchmark")
+    lines = ["## Real speakers", ""]
+    stale = [
+        what
+        for what, recorded, current in (
+            ("threshold", record.get("threshold"), evaluation.get("threshold")),
+            ("evaluation streams", record.get("dataset_version"), evaluation.get("dataset_version")),
+        )
+        if recorded != current
+    ]
+    if stale:
+        return [*lines, f"A real-speaker record ({name}) is in the model folder, but it was measured with another "
+                f"{' and '.join(stale)} than the current evaluation's (recorded: threshold {record.get('threshold')}, "
+                f"streams `{record.get('dataset_version')}`): run the benchmark again."]  # fmt: skip
+    cross = record.get("crossvoice")
+    lines += [
+        f"{name}: recordings of real people, never trained or tuned on, placed in context like the test "
+        "keywords and streamed through the same detector at the chosen threshold "
+        f"({record['threshold']:.4f}; data sha256 `{record.get('recordings_sha256', 'n/a')[:16]}`).",
+        "",
+        "| keyword | real-speaker FRR (95 % CI) | synthetic test FRR | cross-voice FRR | real / cross-voice |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for word, entry in record["per_keyword"].items():
+        ratio = "n/a"
+        if cross and cross["frr"]:
+            factor = entry["frr"] / cross["frr"]
+            verdict = "within" if factor <= REAL_TO_CROSSVOICE_TARGET else "beyond"
+            ratio = f"{factor:.2f}x ({verdict} {REAL_TO_CROSSVOICE_TARGET:g}x)"
+        lines.append(f"| {word} | {_pct(entry['frr'])}{_ci(entry['frr_ci'], 100, 1)} ({entry['misses']} of "
+                     f"{entry['trials']}) | {_pct(record['synthetic_test']['frr'])} | "
+                     f"{_pct(cross['frr']) if cross else 'n/a'} | {ratio} |")  # fmt: skip
+    for word, entry in record["per_keyword"].items():
+        speakers = record.get("speakers", {})
+        lines += ["", f"Per speaker ({word}):", "", "| speaker | accent | FRR (95 % CI) |", "|---|---|---|"]
+        for speaker, sub in entry["per_speaker"].items():
+            accent = speakers.get(speaker, {}).get("accent", "")
+            lines.append(f"| {speaker} | {accent} | {_pct(sub['frr'])}{_ci(sub['frr_ci'], 100, 1)} "
+                         f"({sub['misses']} of {sub['trials']}) |")  # fmt: skip
+        points = entry.get("operating_points", [])
+        if points:
+            lines += ["", f"At the thresholds the validation stream picks for other FA/h ({word}):", "",
+                      "| validation FA/h | threshold | synthetic test FA/h | real-speaker FRR |",
+                      "|---:|---:|---:|---|"]  # fmt: skip
+            for point in points:
+                lines.append(f"| {point['validation_fa_per_hour']:g} | {point['threshold']:.4f} | "
+                             f"{point['synthetic_test_fa_per_hour']:.2f} | {_pct(point['frr'])}"
+                             f"{_ci(point['frr_ci'], 100, 1)} |")  # fmt: skip
+    return lines
+
+
 def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], checks: list[fp.BudgetCheck]) -> str:
     """The Markdown report of the model in ``folder`` (a store's models/<id>/), given its measured
     firmware footprint. Needs eval.json and det.json (``kwsc eval``)."""
@@ -159,7 +223,12 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
             if "crossvoice" in report
             else "No voices were held out (`[split] holdout`), so there is no cross-voice estimate. "
         )
-        + "Real speakers are harder still (issue 9's benchmark).",
+        + (
+            "Real speakers: see the section below."
+            if (folder / REAL_SPEAKERS_FILE).is_file()
+            else "Real speakers are harder still (a real-speaker benchmark such as bench/report_fsdd.py "
+            "adds its section here)."
+        ),
         "",
         f"Rule: {report['rule']}. Detector: inference every {report['detector']['stride_frames']} frames, "
         f"moving average over {report['detector']['smooth_inferences']} inferences, refractory "
@@ -188,6 +257,8 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
     if heard_on:
         lines += ["", "What the negative stream was saying when the detector fired (chosen threshold; a false "
                   f"accept goes to the clip playing {FA_LOOKBACK_S:g} s before it):", "", *heard_on]  # fmt: skip
+    if (folder / REAL_SPEAKERS_FILE).is_file():
+        lines += ["", *real_speakers_lines(json.loads((folder / REAL_SPEAKERS_FILE).read_text()), report)]
     counts = dataset["counts"]
     lines += [
         "",
