@@ -115,3 +115,39 @@ def test_a_model_without_a_digit_keyword_is_refused(recordings: Path, tmp_path: 
     evaluate.evaluate_model(folder, evaluate.EvalConfig(device_seconds=0))
     with pytest.raises(SystemExit, match="hold no digit word"):
         _bench_module().evaluate_fsdd(folder, recordings)
+
+
+def test_seed_comparison_reads_the_records(folder: Path, recordings: Path, tmp_path: Path) -> None:
+    """bench/report_seeds.py: columns taken from eval.json, det.json and real_speakers.json as
+    they are; a recipe whose seeds all do worse than the baseline's is called worse."""
+    spec = importlib.util.spec_from_file_location("report_seeds", BENCH.with_name("report_seeds.py"))
+    seeds = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(seeds)
+    record = _bench_module().evaluate_fsdd(folder, recordings)
+    (folder / REAL_SPEAKERS_FILE).write_text(json.dumps(record))
+    row = seeds.model_numbers(folder)
+    evaluation = json.loads((folder / "eval.json").read_text())
+    assert row["test FRR"] == pytest.approx(100 * evaluation["test"]["frr"])
+    point = record["per_keyword"]["seven"]["operating_points"][1]
+    assert row["real FRR @2"] == pytest.approx(100 * point["misses"] / point["trials"])
+    assert row["cross-voice FRR @0.5"] is None  # this store holds out no voices
+
+    fake = {"real FRR @0.5": 30.0, "test FRR": 5.0}
+    base = seeds.summarize([{**fake, "real FRR @0.5": v} for v in (30.0, 40.0, 50.0)])
+    assert base["real FRR @0.5"] == {"mean": 40.0, "min": 30.0, "max": 50.0, "n": 3}
+    worse = seeds.summarize([{**fake, "real FRR @0.5": v} for v in (45.0, 60.0, 70.0)])
+    within = seeds.summarize([{**fake, "real FRR @0.5": v} for v in (20.0, 40.0, 60.0)])
+    better = seeds.summarize([{**fake, "real FRR @0.5": v} for v in (20.0, 25.0, 31.0)])
+    assert [seeds.verdict(s["real FRR @0.5"], base["real FRR @0.5"]) for s in (worse, within, better)] == [
+        "worse", "within", "better"]  # fmt: skip
+    assert seeds.verdict(None, base["test FRR"]) == "n/a"
+
+    out = tmp_path / "seeds.json"
+    seeds.main(["--recipe", "a", str(folder), "--recipe", "b", str(folder), "--json", str(out)])
+    compared = json.loads(out.read_text())
+    assert compared["baseline"] == "a" and "verdict" not in compared["recipes"]["a"]
+    assert set(compared["recipes"]["b"]["verdict"].values()) <= {"within", "n/a"}  # the same model: never beyond
+    with pytest.raises(SystemExit):
+        seeds.main(["--recipe", "a", str(folder), "--baseline", "zzz"])
+    (folder / REAL_SPEAKERS_FILE).unlink()
+    assert seeds.model_numbers(folder)["real FRR @0.5"] is None
