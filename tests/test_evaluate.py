@@ -98,6 +98,18 @@ def test_eval_cli_writes_report_det_and_threshold(folder: Path) -> None:
     assert Detector.from_folder(folder).threshold == report["threshold"]  # the model now carries it
 
 
+def test_splits_streamed_side_by_side_give_the_same_evaluation(folder: Path) -> None:
+    """Threads (one detector per split, the C detector without the GIL) change nothing: eval.json
+    and det.json are the same as one thread's, byte for byte."""
+    quick = evaluate.EvalConfig(device_seconds=0)
+    outputs = []
+    for workers in (1, 2):
+        report = evaluate.evaluate_model(folder, quick, workers=workers)
+        outputs.append((report, (folder / "eval.json").read_bytes(), (folder / "det.json").read_bytes()))
+    assert outputs[0][0]["test"]["trials"] > 0 and outputs[0][0]["validation"]["negative_hours"] > 0
+    assert outputs[0] == outputs[1]
+
+
 def test_eval_streams_the_users_own_recordings(folder: Path, tmp_path: Path) -> None:
     recordings = tmp_path / "mine"
     (recordings / "day2").mkdir(parents=True)

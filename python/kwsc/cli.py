@@ -999,10 +999,13 @@ def posteriors_command(
               help="A folder of your own recordings without the keyword: also reports FA/h on them.")  # fmt: skip
 @click.option("--dataset", "dataset_version",
               help="Evaluate on this dataset version's streams (same store) instead of the model's own.")  # fmt: skip
+@click.option("--workers", type=click.IntRange(1, 256),
+              help="Threads streaming the splits side by side (default: one per CPU; same results).")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def eval_command(
     model: str, store_dir: Path | None, config_path: Path | None, target_fa_per_hour: float | None,
-    negative_hours: float | None, user_negatives: Path | None, dataset_version: str | None, quiet: bool,
+    negative_hours: float | None, user_negatives: Path | None, dataset_version: str | None, workers: int | None,
+    quiet: bool,
 ) -> None:  # fmt: skip
     """Streaming evaluation of a model on its dataset version, through the C detector: FA/h on
     the negative stream, FRR and latency on keyword clips in context, the DET curve; the
@@ -1034,7 +1037,8 @@ def eval_command(
     try:
         report = evaluate_model(folder, config, detect_config, progress=progress,
                                 log=None if quiet else lambda line: click.echo(line, err=True),
-                                user_negatives=user_negatives, dataset_version=dataset_version)  # fmt: skip
+                                user_negatives=user_negatives, dataset_version=dataset_version,
+                                workers=workers)  # fmt: skip
     except (DetectError, FileNotFoundError, LeakageError, StoreError) as exc:
         raise InputError(str(exc)) from exc
     for split in ("validation", "test", "crossvoice"):

@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -597,6 +598,7 @@ def evaluate_model(
     log: Callable[[str], None] | None = None,
     user_negatives: str | Path | None = None,
     dataset_version: str | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Evaluate the model in ``folder`` (in a store's models/) on its dataset version: choose the
     threshold on validation, report test, write eval.json, det.json and det.png into the folder
@@ -604,8 +606,10 @@ def evaluate_model(
     no keyword, streamed as an extra negative stream (FA/h only). ``dataset_version``: evaluate on
     the streams of another version in the same store instead (e.g. one with more evaluation
     audio); refused (:class:`LeakageError`) if its evaluation splits hold a voice group or a
-    clip of the model's training split. Returns
-    eval.json's content."""
+    clip of the model's training split. ``workers``: threads that stream the splits side by side
+    (default: one per CPU, at most one per split); each split has its own detector and the C
+    detector runs without the GIL, so the results are those of one thread. Returns eval.json's
+    content."""
     from kwsc.ingest import atomic_write_bytes
     from kwsc.store import Store
 
@@ -622,14 +626,25 @@ def evaluate_model(
         version, rows = other_version, other
     base = detect_config or DetectConfig()
     detector = Detector.from_folder(folder, DetectConfig(**{**asdict(base), "threshold": 1.0}))
-    results = {}
     splits = ["validation", "test"]
     if any(r["split"] == HOLDOUT_SPLIT and r["label"] in detector.labels for r in usable_rows(rows, HOLDOUT_SPLIT)):
         splits.append(HOLDOUT_SPLIT)
-    for split in splits:
-        if log:
-            log(f"{split}: streaming negatives and positive trials through the C detector")
-        results[split] = evaluate_split(detector, store.root, rows, split, config, progress)
+    threads = max(1, min(workers or os.cpu_count() or 1, len(splits)))
+    if log:
+        log(f"{', '.join(splits)}: streaming negatives and positive trials through the C detector"
+            + (f" ({threads} threads)" if threads > 1 else ""))  # fmt: skip
+
+    def one_split(split: str) -> SplitResult:
+        own = Detector.from_folder(folder, DetectConfig(**{**asdict(base), "threshold": 1.0}))
+        return evaluate_split(own, store.root, rows, split, config, progress)
+
+    if threads == 1:
+        results = {split: one_split(split) for split in splits}
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            results = dict(zip(splits, pool.map(one_split, splits), strict=True))
     validation, test = results["validation"], results["test"]
     chosen = choose_threshold(validation.fa_counts, validation.negative_hours, config.target_fa_per_hour)
     curves = {split: det_points(result) for split, result in results.items()}
