@@ -14,7 +14,8 @@ Per model it reads, without recomputing anything:
 * the cross-voice FRR at <= 0.5 / 5 / 20 FA/h: the lowest FRR on the cross-voice DET curve among
   thresholds within each FA/h (det.json; needs held-out voices);
 * the real-speaker FRR at the thresholds the validation stream picks for 0.5 / 2 / 5 / 20 FA/h
-  (``real_speakers.json``, which bench/report_fsdd.py leaves in the model folder), if present.
+  (``real_speakers.json``, which bench/report_fsdd.py leaves in the model folder), if present
+  and not stale (made at the current threshold, on the current streams).
 
 Per recipe it prints each column's mean and range over the seeds, and for every recipe but the
 baseline (the first, or ``--baseline``) a verdict per column: "better" or "worse" when the
@@ -38,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from kwsc.report import REAL_SPEAKERS_FILE, operating_points
+from kwsc.report import REAL_SPEAKERS_FILE, operating_points, real_speakers_stale
 from kwsc.store import Store
 
 #: Cross-voice FA/h budgets at which the lowest FRR on the DET curve is read.
@@ -65,7 +66,7 @@ def model_numbers(folder: Path) -> dict[str, float | None]:
         row[f"cross-voice FRR @{target:g}"] = 100 * point["frr"] if met else (100.0 if curve else None)
     record_path = folder / REAL_SPEAKERS_FILE
     record = json.loads(record_path.read_text()) if record_path.is_file() else None
-    fresh = record is not None and record.get("threshold") == evaluation.get("threshold")
+    fresh = record is not None and not real_speakers_stale(record, evaluation)
     for target in REAL_FA_PER_HOUR:
         value = None
         if fresh:

@@ -625,7 +625,8 @@ def evaluate_model(
         check_not_trained_on(rows, other)
         version, rows = other_version, other
     base = detect_config or DetectConfig()
-    detector = Detector.from_folder(folder, DetectConfig(**{**asdict(base), "threshold": 1.0}))
+    never_fires = DetectConfig(**{**asdict(base), "threshold": 1.0})  # every threshold is swept afterwards
+    detector = Detector.from_folder(folder, never_fires)
     splits = ["validation", "test"]
     if any(r["split"] == HOLDOUT_SPLIT and r["label"] in detector.labels for r in usable_rows(rows, HOLDOUT_SPLIT)):
         splits.append(HOLDOUT_SPLIT)
@@ -635,7 +636,7 @@ def evaluate_model(
             + (f" ({threads} threads)" if threads > 1 else ""))  # fmt: skip
 
     def one_split(split: str) -> SplitResult:
-        own = Detector.from_folder(folder, DetectConfig(**{**asdict(base), "threshold": 1.0}))
+        own = Detector.from_folder(folder, never_fires)
         return evaluate_split(own, store.root, rows, split, config, progress)
 
     if threads == 1:

@@ -126,6 +126,19 @@ def false_accepts_by_text(report: dict[str, Any], shown: int = 10) -> list[str]:
     return ["| split | false accepts | heard on (clip text: count) |", "|---|---:|---|", *rows]
 
 
+def real_speakers_stale(record: dict[str, Any], evaluation: dict[str, Any]) -> list[str]:
+    """What a real-speaker record was measured with that the current evaluation (eval.json) no
+    longer has: "threshold" and/or "evaluation streams" (empty: the record is current)."""
+    return [
+        what
+        for what, recorded, current in (
+            ("threshold", record.get("threshold"), evaluation.get("threshold")),
+            ("evaluation streams", record.get("dataset_version"), evaluation.get("dataset_version")),
+        )
+        if recorded != current
+    ]
+
+
 def real_speakers_lines(record: dict[str, Any], evaluation: dict[str, Any]) -> list[str]:
     """Markdown lines of the "Real speakers" section from a real-speaker benchmark record (the
     JSON bench/report_fsdd.py writes): per keyword, the FRR on the recordings at the chosen
@@ -136,14 +149,7 @@ def real_speakers_lines(record: dict[str, Any], evaluation: dict[str, Any]) -> l
     a threshold the model no longer has."""
     name = record.get("benchmark", "The benchmark")
     lines = ["## Real speakers", ""]
-    stale = [
-        what
-        for what, recorded, current in (
-            ("threshold", record.get("threshold"), evaluation.get("threshold")),
-            ("evaluation streams", record.get("dataset_version"), evaluation.get("dataset_version")),
-        )
-        if recorded != current
-    ]
+    stale = real_speakers_stale(record, evaluation)
     if stale:
         return [*lines, f"A real-speaker record ({name}) is in the model folder, but it was measured with another "
                 f"{' and '.join(stale)} than the current evaluation's (recorded: threshold {record.get('threshold')}, "
@@ -166,8 +172,8 @@ def real_speakers_lines(record: dict[str, Any], evaluation: dict[str, Any]) -> l
         lines.append(f"| {word} | {_pct(entry['frr'])}{_ci(entry['frr_ci'], 100, 1)} ({entry['misses']} of "
                      f"{entry['trials']}) | {_pct(record['synthetic_test']['frr'])} | "
                      f"{_pct(cross['frr']) if cross else 'n/a'} | {ratio} |")  # fmt: skip
+    speakers = record.get("speakers", {})
     for word, entry in record["per_keyword"].items():
-        speakers = record.get("speakers", {})
         lines += ["", f"Per speaker ({word}):", "", "| speaker | accent | FRR (95 % CI) |", "|---|---|---|"]
         for speaker, sub in entry["per_speaker"].items():
             accent = speakers.get(speaker, {}).get("accent", "")
@@ -197,6 +203,8 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
     version_dir = folder.parents[1] / "datasets" / version
     dataset = json.loads((version_dir / "lineage.json").read_text())
     model, train = lineage["model"], lineage["train"]
+    real_path = folder / REAL_SPEAKERS_FILE
+    real = json.loads(real_path.read_text()) if real_path.is_file() else None
     keywords = ", ".join(meta["keywords"])
     lines = [
         f"# kwsc model {folder.name}: {keywords}",
@@ -225,7 +233,7 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
         )
         + (
             "Real speakers: see the section below."
-            if (folder / REAL_SPEAKERS_FILE).is_file()
+            if real is not None
             else "Real speakers are harder still (a real-speaker benchmark such as bench/report_fsdd.py "
             "adds its section here)."
         ),
@@ -257,8 +265,8 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
     if heard_on:
         lines += ["", "What the negative stream was saying when the detector fired (chosen threshold; a false "
                   f"accept goes to the clip playing {FA_LOOKBACK_S:g} s before it):", "", *heard_on]  # fmt: skip
-    if (folder / REAL_SPEAKERS_FILE).is_file():
-        lines += ["", *real_speakers_lines(json.loads((folder / REAL_SPEAKERS_FILE).read_text()), report)]
+    if real is not None:
+        lines += ["", *real_speakers_lines(real, report)]
     counts = dataset["counts"]
     lines += [
         "",
