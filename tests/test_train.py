@@ -18,6 +18,7 @@ from kwsc.train import (
     ModelConfig,
     TrainConfig,
     WeightAverage,
+    epoch_learning_rate,
     false_accepts_per_hour,
     input_quantization,
     mine_hard_negatives,
@@ -124,6 +125,22 @@ def test_weight_averaging_keeps_the_average(version: tuple[Path, str]) -> None:
             TrainConfig(weight_averaging=bad)
 
 
+def test_cosine_schedule_decays_the_learning_rate(version: tuple[Path, str]) -> None:
+    cosine = TrainConfig(epochs=4, learning_rate=2e-3, lr_schedule="cosine")
+    rates = [epoch_learning_rate(cosine, e) for e in range(4)]
+    np.testing.assert_allclose(rates, [2e-3, 2e-3 * (1 + np.sqrt(0.5)) / 2, 1e-3, 2e-3 * (1 - np.sqrt(0.5)) / 2])
+    assert [epoch_learning_rate(TrainConfig(epochs=4), e) for e in range(4)] == [1e-3] * 4
+    base = TrainConfig(epochs=2, batch_size=16, hard_negative_rounds=0)
+    plain = train(version[0], ["alexa"], SMALL, base)
+    decayed = train(version[0], ["alexa"], SMALL, TrainConfig(**{**vars(base), "lr_schedule": "cosine"}))
+    # Epoch 1 runs at the full rate under both schedules, epoch 2 at half of it under cosine.
+    assert decayed.history[0]["loss"] == plain.history[0]["loss"]
+    assert decayed.history[1]["loss"] != plain.history[1]["loss"]
+    assert decayed.runtime_mismatches == 0
+    with pytest.raises(ConfigError, match="lr_schedule must be one of constant, cosine"):
+        TrainConfig(lr_schedule="step")
+
+
 def test_mixup_blends_windows_and_targets_alike() -> None:
     rng = np.random.default_rng(3)
     x = rng.normal(size=(64, 5, 2)).astype(np.float32)
@@ -176,14 +193,14 @@ def test_model_id_leaves_out_later_options_when_off() -> None:
     from kwsc.sources import canonical_json
 
     config = TrainConfig(epochs=3)
-    later = ("label_smoothing", "weight_averaging", "mixup", "checkpoint_fa_per_hour")
+    later = ("label_smoothing", "weight_averaging", "mixup", "checkpoint_fa_per_hour", "lr_schedule")
     before_the_options = {k: v for k, v in asdict(config).items() if k not in later}
     payload = {"dataset": "v1", "model": asdict(SMALL), "train": before_the_options, "keywords": ["alexa"]}
     assert model_id("v1", SMALL, config, ["alexa"]) == hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
     ids = {model_id("v1", SMALL, TrainConfig(epochs=3, **option), ["alexa"])
            for option in ({}, {"weight_averaging": 0.99}, {"label_smoothing": 0.1}, {"mixup": 0.3},
-                          {"checkpoint_fa_per_hour": 5.0})}  # fmt: skip
-    assert len(ids) == 5
+                          {"checkpoint_fa_per_hour": 5.0}, {"lr_schedule": "cosine"})}  # fmt: skip
+    assert len(ids) == 6
 
 
 def test_false_accepts_per_hour_by_hand() -> None:

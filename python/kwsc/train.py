@@ -41,6 +41,7 @@ import contextlib
 import hashlib
 import io
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -83,6 +84,10 @@ class ModelConfig:
         return _typed(cls, data, "model")
 
 
+#: ``[train] lr_schedule`` values.
+LR_SCHEDULES = ("constant", "cosine")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """``[train]``: epochs, batch size (windows), Adam learning rate, seed, SpecAugment on the
@@ -99,7 +104,10 @@ class TrainConfig:
     redrawn every epoch; 0 turns it off, 0.2-0.4 is usual); ``checkpoint_fa_per_hour`` > 0 keeps
     instead the epoch with the highest validation recall at the threshold that lets through that
     many false accepts per hour of validation negatives (a point on the window-level DET curve, so
-    no fixed 0.5 probability; 0 keeps the rule above)."""
+    no fixed 0.5 probability; 0 keeps the rule above); ``lr_schedule`` is ``"constant"`` (Adam at
+    ``learning_rate`` throughout) or ``"cosine"`` (epoch e of E, from 0, runs at ``learning_rate``
+    times (1 + cos(pi e / E)) / 2: the last epochs take small steps, so the kept weights move less
+    from one epoch to the next)."""
 
     epochs: int = 20
     batch_size: int = 100
@@ -118,6 +126,7 @@ class TrainConfig:
     weight_averaging: float = 0.0
     mixup: float = 0.0
     checkpoint_fa_per_hour: float = 0.0
+    lr_schedule: str = "constant"
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.max_model_bytes < 1:
@@ -138,12 +147,21 @@ class TrainConfig:
             raise ConfigError("train.mixup (a Beta concentration) must be in [0, 10]")
         if self.checkpoint_fa_per_hour < 0:
             raise ConfigError("train.checkpoint_fa_per_hour must be >= 0")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """From a ``[train]`` table; unknown keys are an error."""
         check_keys(data, {f.name for f in fields(cls)}, "train")
         return _typed(cls, data, "train")
+
+
+def epoch_learning_rate(config: TrainConfig, epoch: int) -> float:
+    """Adam's learning rate for ``epoch`` (0-based) under ``config.lr_schedule``."""
+    if config.lr_schedule == "cosine":
+        return config.learning_rate * 0.5 * (1.0 + math.cos(math.pi * epoch / config.epochs))
+    return config.learning_rate
 
 
 def _typed(cls: Any, data: dict[str, Any], section: str) -> Any:
@@ -385,6 +403,7 @@ def train(
     averager = WeightAverage(model, train_config.weight_averaging) if train_config.weight_averaging else None
     callbacks = [tf.keras.callbacks.LambdaCallback(on_train_batch_end=averager.update)] if averager else []
     for epoch in range(train_config.epochs):
+        model.optimizer.learning_rate.assign(epoch_learning_rate(train_config, epoch))
         x = spec_augment(x_train, rng, masks) if train_config.spec_augment else x_train
         x = x.astype(np.float32) * INPUT_SCALE
         targets = np.eye(len(labels), dtype=np.float32)[y_train] if one_hot else y_train
@@ -630,7 +649,8 @@ def run_int8(tflite: bytes, features: np.ndarray) -> np.ndarray:
 #: Training options added after models were published, with the value that turns them off. At
 #: that value they stay out of the model id, so adding an option does not rename the models
 #: trained before it existed (their training was the same).
-_LATER_OPTIONS_OFF = {"label_smoothing": 0.0, "weight_averaging": 0.0, "mixup": 0.0, "checkpoint_fa_per_hour": 0.0}
+_LATER_OPTIONS_OFF = {"label_smoothing": 0.0, "weight_averaging": 0.0, "mixup": 0.0, "checkpoint_fa_per_hour": 0.0,
+                      "lr_schedule": "constant"}  # fmt: skip
 
 
 def model_id(dataset_version: str, model_config: ModelConfig, train_config: TrainConfig, keywords: list[str]) -> str:
