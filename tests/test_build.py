@@ -101,6 +101,27 @@ def test_build_is_idempotent_and_counts_add_up(project: Path, tmp_path: Path) ->
     assert "Result: PASS" in report
 
 
+def test_other_frontend_numerics_give_another_version_and_cache(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change to the C frontend's outputs (its numerics fingerprint) must not reuse the old
+    features or id; the ingest cache (no frontend in it) is reused."""
+    from kwsc import numerics
+
+    config = load_project(project)
+    store = Store(tmp_path / "store")
+    first = build(config, store, workers=1, progress=False)
+    assert store.lineage(first.version_id)["frontend"]["numerics"] == numerics.numerics_fingerprint()
+    folders = set(os.listdir(store.root / "cache" / "features"))
+    assert folders == {config.frontend.content_hash()[:16]}  # the baseline numerics keep the old folder
+    monkeypatch.setattr(numerics, "numerics_fingerprint", lambda: "f" * 64)
+    second = build(config, store, workers=1, progress=False)
+    assert second.version_id != first.version_id and not second.reused
+    assert second.cache_hits == first.counts["inputs"]
+    assert set(os.listdir(store.root / "cache" / "features")) - folders == {folders.pop() + "-" + "f" * 16}
+    assert store.lineage(second.version_id)["frontend"]["numerics"] == "f" * 64
+
+
 def test_dedup_catches_the_planted_copies(project: Path, tmp_path: Path) -> None:
     store = Store(tmp_path / "store")
     result = build(load_project(project), store, workers=1, progress=False)

@@ -310,6 +310,19 @@ def test_threshold_q8_rounding() -> None:
     assert [threshold_q8(p) for p in (0.0, 0.5, 1.0, 0.3, 1 / 512, 0.999)] == [0, 128, 256, 77, 1, 256]
 
 
+def test_a_model_of_other_frontend_numerics_is_refused(trained_folder: Path, tmp_path: Path) -> None:
+    from kwsc.numerics import numerics_fingerprint
+
+    frontend = json.loads((trained_folder / "meta.json").read_text())["frontend"]
+    assert frontend["numerics"] == numerics_fingerprint()  # training records what made its features
+    other = with_meta(trained_folder, tmp_path / "other", frontend={**frontend, "numerics": "0" * 64})
+    with pytest.raises(DetectError, match="other frontend numerics"):
+        Detector.from_folder(other)
+    # A model from before the fingerprint records none and is not checked.
+    unrecorded = with_meta(trained_folder, tmp_path / "unrecorded", frontend={"config": frontend["config"]})
+    assert Detector.from_folder(unrecorded).labels == Detector.from_folder(trained_folder).labels
+
+
 def test_threshold_from_meta_and_override(trained_folder: Path, tmp_path: Path) -> None:
     assert Detector.from_folder(trained_folder).threshold == 0.5  # no "threshold" in meta.json
     folder = with_meta(trained_folder, tmp_path / "m", threshold=0.3)

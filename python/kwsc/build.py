@@ -28,7 +28,7 @@ import kwsc
 from kwsc import augment as augment_stage
 from kwsc import dedup as dedup_stage
 from kwsc import features as feature_stage
-from kwsc import lineage, quality, split
+from kwsc import lineage, numerics, quality, split
 from kwsc.config import ProjectConfig
 from kwsc.executor import Executor
 from kwsc.frontend import Frontend
@@ -158,12 +158,16 @@ def effective_config(config: ProjectConfig) -> dict[str, Any]:
 
 
 def version_id(config: ProjectConfig, items: list[SourceItem]) -> str:
-    """Hash of the effective config and the inputs' content keys (and of the ingest format version)."""
+    """Hash of the effective config and the inputs' content keys (and of the ingest format version
+    and, once they differ from :data:`kwsc.numerics.BASELINE`, the C frontend's numerics)."""
     payload = {
         "config": effective_config(config),
         "inputs": [(item.id, item.input_key()) for item in items],
         "ingest_version": INGEST_VERSION,
     }
+    numerics_key = numerics.numerics_key()
+    if numerics_key is not None:  # the C frontend's outputs changed since ids began: so do the ids
+        payload["frontend_numerics"] = numerics_key
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
 
 
@@ -518,7 +522,11 @@ def _lineage(
         "inputs": [
             {"id": i.id, "input_key": i.input_key(), "sha256": r.sha256} for i, r in zip(items, results, strict=True)
         ],
-        "frontend": {"config": config.frontend.to_dict(), "hash": config.frontend.content_hash()},
+        "frontend": {
+            "config": config.frontend.to_dict(),
+            "hash": config.frontend.content_hash(),
+            "numerics": numerics.numerics_fingerprint(),
+        },
         "validate": {kind: config.validate_config(kind).to_dict() for kind in ("tts", "real", "noise", "enroll")},
         "split": asdict(config.split),
         "dedup": asdict(config.dedup),

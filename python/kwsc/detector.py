@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from kwsc import numerics
 from kwsc._kwsc_c import ffi, lib
 from kwsc.config import ConfigError, FrontendConfig, check_keys
 from kwsc.frontend import Frontend, QuantParams, to_int16
@@ -273,7 +274,9 @@ class Detector:
         """A detector for the model in ``folder`` (model.tflite + meta.json, as ``kwsc train`` writes).
 
         meta.json supplies the frontend config, the int8 quantisation (``normalization.quant``),
-        the keyword labels and, if present, the model's chosen ``threshold``.
+        the keyword labels and, if present, the model's chosen ``threshold``. A model whose
+        features came from other frontend numerics (``frontend.numerics``, see
+        :mod:`kwsc.numerics`) is refused: on this code it would see other features than in training.
         """
         folder = Path(folder)
         tflite = folder / "model.tflite"
@@ -285,6 +288,13 @@ class Detector:
             quant = QuantParams.from_dict(meta["normalization"]["quant"])
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectError(f"{folder}/meta.json: bad frontend or normalization entry ({exc})") from exc
+        trained_on = meta["frontend"].get("numerics")
+        if trained_on is not None and trained_on != numerics.numerics_fingerprint():
+            raise DetectError(
+                f"{folder}: the model was trained on features from other frontend numerics (fingerprint "
+                f"{trained_on[:16]}, this kwsc computes {numerics.numerics_fingerprint()[:16]}): its features would "
+                "differ from training; retrain it, or use the kwsc that trained it"
+            )
         keywords = [str(k) for k in meta["keywords"]]
         labels = [str(label) for label in meta["labels"]]
         if labels[: len(keywords)] != keywords:

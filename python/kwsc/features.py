@@ -15,7 +15,8 @@ clip up to one window long sits at a seeded offset; a longer one is cut into win
 Frontend. Each window goes through the C frontend's batch API (``kwsc.process_batch``; the C
 call releases the GIL, so threads scale too) exactly as on the device. The int16 Q6 cepstra are cached under
 ``<store>/cache/features/<frontend config hash>/<key>.npy``, keyed by the window's audio hash
-(plus its placement and bed), so changing the frontend config recomputes exactly what depends on it.
+(plus its placement and bed), so changing the frontend config recomputes exactly what depends on it;
+once the C frontend's numerics change (:mod:`kwsc.numerics`) the folder gets their fingerprint too.
 
 Normalisation. Per-coefficient mean and standard deviation are learned on the training split's
 windows only and turned into the frontend's int8 quantisation (:class:`kwsc.QuantParams`):
@@ -41,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from kwsc import numerics
 from kwsc.config import ConfigError, FrontendConfig, check_keys
 from kwsc.frontend import CEPS_Q, QuantParams, process_batch
 from kwsc.ingest import atomic_write_bytes, load_pcm
@@ -215,14 +217,9 @@ def _cache_path(job: WindowJob, start: int) -> Path:
     if job.bed_sha256 is not None:
         parts += [job.bed_sha256, job.bed_snr_db]
     key = hashlib.sha256(canonical_json(parts).encode())
-    return (
-        Path(job.store)
-        / "cache"
-        / "features"
-        / job.frontend.content_hash()[:16]
-        / key.hexdigest()[:2]
-        / f"{key.hexdigest()}.npy"
-    )
+    numerics_key = numerics.numerics_key()  # features of other C numerics go elsewhere (None: the original folder)
+    config_folder = job.frontend.content_hash()[:16] + (f"-{numerics_key}" if numerics_key else "")
+    return Path(job.store) / "cache" / "features" / config_folder / key.hexdigest()[:2] / f"{key.hexdigest()}.npy"
 
 
 def window_cepstra(job: WindowJob) -> np.ndarray:

@@ -1,0 +1,56 @@
+"""The C frontend's numerics fingerprint (kwsc.numerics): what it covers and what it keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kwsc import numerics
+from kwsc.frontend import Frontend
+
+
+def test_probe_is_integer_made_and_reaches_every_level() -> None:
+    pcm = numerics.probe_pcm()
+    assert pcm.dtype == np.int16 and np.array_equal(pcm, numerics.probe_pcm())
+    assert pcm.min() == -32768 and pcm.max() == 32767  # full scale and the extremes
+    peaks = [np.abs(pcm[k : k + 4000].astype(np.int32)).max() for k in (0, 4000, 8000)]
+    assert peaks == [32768, 1024, 16]  # 0, 5 and 11 bits down
+    assert not pcm[15800:16800].any()  # digital silence
+    for config in numerics.PROBE_CONFIGS:  # every config gives frames of the probe
+        assert len(Frontend(config).process(pcm)) >= 50
+    assert {c.fft_size for c in numerics.PROBE_CONFIGS} == {256, 512}  # odd and even radix-4 pass counts
+    assert any(c.preemph_q15 for c in numerics.PROBE_CONFIGS)
+    assert any(c.window_samples % 2 for c in numerics.PROBE_CONFIGS)
+
+
+def test_fingerprint_moves_with_any_output_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = numerics.compute_numerics_fingerprint()
+    assert len(reference) == 64 and reference == numerics.numerics_fingerprint()
+    process, quantize = Frontend.process, Frontend.quantize
+
+    def one_cepstrum_off(self: Frontend, pcm: np.ndarray) -> np.ndarray:
+        ceps = process(self, pcm)
+        if self.config.num_ceps == 10:  # in one config only
+            ceps[30, 9] += 1
+        return ceps
+
+    monkeypatch.setattr(Frontend, "process", one_cepstrum_off)
+    assert numerics.compute_numerics_fingerprint() != reference
+    monkeypatch.setattr(Frontend, "process", process)
+
+    def one_int8_off(self: Frontend, ceps: np.ndarray, params: object) -> np.ndarray:
+        q = quantize(self, ceps, params)
+        q[0, 0] ^= 1
+        return q
+
+    monkeypatch.setattr(Frontend, "quantize", one_int8_off)
+    assert numerics.compute_numerics_fingerprint() != reference
+    monkeypatch.setattr(Frontend, "quantize", quantize)
+    assert numerics.compute_numerics_fingerprint() == reference
+
+
+def test_key_is_none_only_for_the_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(numerics, "numerics_fingerprint", lambda: numerics.BASELINE)
+    assert numerics.numerics_key() is None
+    monkeypatch.setattr(numerics, "numerics_fingerprint", lambda: "0123456789abcdef" * 4)
+    assert numerics.numerics_key() == "0123456789abcdef"
