@@ -18,7 +18,7 @@ def test_probe_is_integer_made_and_reaches_every_level() -> None:
     assert not pcm[15800:16800].any()  # digital silence
     for config in numerics.PROBE_CONFIGS:  # every config gives frames of the probe
         assert len(Frontend(config).process(pcm)) >= 50
-    assert {c.fft_size for c in numerics.PROBE_CONFIGS} == {256, 512}  # odd and even radix-4 pass counts
+    assert {c.fft_size for c in numerics.PROBE_CONFIGS} == {256, 512}  # the FFT with and without its radix-2 pass
     assert any(c.preemph_q15 for c in numerics.PROBE_CONFIGS)
     assert any(c.window_samples % 2 for c in numerics.PROBE_CONFIGS)
 

@@ -6,8 +6,9 @@ moves one output bit must not reuse features cached under the old code, nor give
 the old version id (invariant 3). :func:`numerics_fingerprint` runs the C frontend, through the
 binding, on a fixed probe under several configs and hashes every int16 cepstrum and int8
 feature. The probe is made with integer arithmetic only, so it is the same on every platform
-and NumPy version; the configs reach every code path (pre-emphasis on and off, odd and even
-radix-4 pass counts, other window, hop, band and coefficient counts, int8 saturation).
+and NumPy version; the configs reach every code path (pre-emphasis on and off, the FFT with and
+without its radix-2 first pass, an odd window length, other hop, band and coefficient counts,
+int8 saturation).
 
 The numerics every dataset and cache before the fingerprint existed were made with are
 :data:`BASELINE`: for them :func:`numerics_key` is None and ids and cache paths stay as they
@@ -50,9 +51,9 @@ def _mix32(k: np.ndarray) -> np.ndarray:
 
 
 def probe_pcm() -> np.ndarray:
-    """The probe, int16 at 16 kHz, 1.3 s: hashed white noise at full scale, -30 and -66 dBFS
-    (shifts of 0, 5 and 11 bits), a square wave (period 37 samples) over quiet noise, alternating
-    int16 extremes, and digital silence. Integer arithmetic only."""
+    """The probe, int16 at 16 kHz, 18,300 samples (1.14 s): hashed white noise at full scale, -30
+    and -66 dBFS (shifts of 0, 5 and 11 bits), a square wave (period 36 samples) over quiet noise,
+    alternating int16 extremes, digital silence, then noise at -18 dBFS. Integer arithmetic only."""
     noise = (_mix32(np.arange(4000, dtype=np.uint64)) >> np.uint64(16)).astype(np.int64) - 32768
     square = np.where((np.arange(3000) // 18) % 2 == 0, 8000, -8000) + (noise[:3000] >> 8)
     extremes = np.where(np.arange(800) % 2 == 0, 32767, -32768)
@@ -83,7 +84,7 @@ def compute_numerics_fingerprint() -> str:
 
 @functools.cache
 def numerics_fingerprint() -> str:
-    """:func:`compute_numerics_fingerprint`, computed once per process (about a millisecond)."""
+    """:func:`compute_numerics_fingerprint`, computed once per process (a few milliseconds)."""
     return compute_numerics_fingerprint()
 
 
