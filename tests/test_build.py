@@ -105,7 +105,8 @@ def test_other_frontend_numerics_give_another_version_and_cache(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A change to the C frontend's outputs (its numerics fingerprint) must not reuse the old
-    features or id; the ingest cache (no frontend in it) is reused."""
+    features, ingest results (the validator uses the frontend) or id; nor a change to the
+    validator's."""
     from kwsc import numerics
 
     config = load_project(project)
@@ -117,9 +118,15 @@ def test_other_frontend_numerics_give_another_version_and_cache(
     monkeypatch.setattr(numerics, "numerics_fingerprint", lambda: "f" * 64)
     second = build(config, store, workers=1, progress=False)
     assert second.version_id != first.version_id and not second.reused
-    assert second.cache_hits == first.counts["inputs"]
+    assert second.cache_hits == 0  # ingest results hold the validator's verdicts, and it runs the frontend
     assert set(os.listdir(store.root / "cache" / "features")) - folders == {folders.pop() + "-" + "f" * 16}
     assert store.lineage(second.version_id)["frontend"]["numerics"] == "f" * 64
+    # Other validator numerics: another id, and no ingest result (the validator's verdicts) reused.
+    monkeypatch.undo()
+    monkeypatch.setattr(numerics, "validator_fingerprint", lambda: "e" * 64)
+    third = build(config, store, workers=1, progress=False)
+    assert third.version_id not in (first.version_id, second.version_id) and third.cache_hits == 0
+    assert store.lineage(third.version_id)["validator_numerics"] == "e" * 64
 
 
 def test_dedup_catches_the_planted_copies(project: Path, tmp_path: Path) -> None:

@@ -49,8 +49,32 @@ def test_fingerprint_moves_with_any_output_bit(monkeypatch: pytest.MonkeyPatch) 
     assert numerics.compute_numerics_fingerprint() == reference
 
 
-def test_key_is_none_only_for_the_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validator_fingerprint_moves_with_any_metric(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kwsc import validate
+
+    assert validate.validate_array(numerics.utterance_pcm()).accepted  # the speech path is covered too
+    reference = numerics.compute_validator_fingerprint()
+    assert reference == numerics.validator_fingerprint()
+    original = validate.validate_array
+
+    def one_metric_off(pcm: np.ndarray) -> validate.Validation:
+        verdict = original(pcm)
+        if verdict.accepted:
+            verdict.raw["snr_db_q8"] += 1
+        return verdict
+
+    monkeypatch.setattr(validate, "validate_array", one_metric_off)
+    assert numerics.compute_validator_fingerprint() != reference
+
+
+def test_keys_are_none_only_for_the_baselines(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(numerics, "numerics_fingerprint", lambda: numerics.BASELINE)
-    assert numerics.numerics_key() is None
+    monkeypatch.setattr(numerics, "validator_fingerprint", lambda: numerics.VALIDATOR_BASELINE)
+    assert numerics.numerics_key() is None and numerics.validator_key() is None
+    assert numerics.changed_numerics() == {}
     monkeypatch.setattr(numerics, "numerics_fingerprint", lambda: "0123456789abcdef" * 4)
     assert numerics.numerics_key() == "0123456789abcdef"
+    assert numerics.changed_numerics() == {"frontend_numerics": "0123456789abcdef"}
+    monkeypatch.setattr(numerics, "validator_fingerprint", lambda: "fedcba9876543210" * 4)
+    both = {"frontend_numerics": "0123456789abcdef", "validator_numerics": "fedcba9876543210"}
+    assert numerics.changed_numerics() == both

@@ -159,15 +159,14 @@ def effective_config(config: ProjectConfig) -> dict[str, Any]:
 
 def version_id(config: ProjectConfig, items: list[SourceItem]) -> str:
     """Hash of the effective config and the inputs' content keys (and of the ingest format version
-    and, once they differ from :data:`kwsc.numerics.BASELINE`, the C frontend's numerics)."""
+    and, once they differ from their baselines in :mod:`kwsc.numerics`, the C frontend's and
+    validator's numerics)."""
     payload = {
         "config": effective_config(config),
         "inputs": [(item.id, item.input_key()) for item in items],
         "ingest_version": INGEST_VERSION,
     }
-    numerics_key = numerics.numerics_key()
-    if numerics_key is not None:  # the C frontend's outputs changed since ids began: so do the ids
-        payload["frontend_numerics"] = numerics_key
+    payload.update(numerics.changed_numerics())  # C outputs changed since ids began: so do the ids
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
 
 
@@ -528,6 +527,7 @@ def _lineage(
             "numerics": numerics.numerics_fingerprint(),
         },
         "validate": {kind: config.validate_config(kind).to_dict() for kind in ("tts", "real", "noise", "enroll")},
+        "validator_numerics": numerics.validator_fingerprint(),
         "split": asdict(config.split),
         "dedup": asdict(config.dedup),
         "ingest_version": INGEST_VERSION,

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kwsc import numerics
 from kwsc.config import FrontendConfig
 from kwsc.sources import Audio, SourceItem, canonical_json, load_items
 from kwsc.validate import ValidateConfig, validate_array
@@ -118,6 +119,7 @@ def cache_key(item: SourceItem, params: IngestParams, validate: ValidateConfig, 
         "frontend": frontend.to_dict(),
         "version": INGEST_VERSION,
     }
+    parts.update(numerics.changed_numerics())  # results of other C numerics (validator, frontend) are not reused
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
 
 

@@ -1,4 +1,4 @@
-"""A fingerprint of the C frontend's numerics, so caches and dataset versions follow the code.
+"""Fingerprints of the C frontend's and validator's numerics, so caches and versions follow the code.
 
 The feature cache and the dataset version id are keyed by the frontend *config*; the integer
 code that turns a config and audio into features (csrc/) can change too, and a change that
@@ -10,9 +10,14 @@ and NumPy version; the configs reach every code path (pre-emphasis on and off, t
 without its radix-2 first pass, an odd window length, other hop, band and coefficient counts,
 int8 saturation).
 
-The numerics every dataset and cache before the fingerprint existed were made with are
-:data:`BASELINE`: for them :func:`numerics_key` is None and ids and cache paths stay as they
-were, the way ``kwsc.train`` leaves later training options out of the model id when they are off.
+The ingest cache holds the C validator's verdicts and metrics, so :func:`validator_fingerprint`
+does the same for the validator (an accepted utterance and probe slices that fail every check)
+and keys ingest results and version ids likewise.
+
+The numerics every dataset and cache before the fingerprints existed were made with are
+:data:`BASELINE` and :data:`VALIDATOR_BASELINE`: for them :func:`numerics_key` and
+:func:`validator_key` are None and ids and cache paths stay as they were, the way ``kwsc.train``
+leaves later training options out of the model id when they are off.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ PROBE_CONFIGS = (
 
 #: The fingerprint of the numerics every version id and feature cache made before the fingerprint (2026-11) has.
 BASELINE = "cd4d8a74970c5ca273869191253a1327f1ee9d6dc27ee94cd88daf360e02a212"
+#: The same for the C validator (:func:`validator_fingerprint`), whose verdicts and metrics the
+#: ingest cache holds.
+VALIDATOR_BASELINE = "537a6ea89de9409fb0e12cc49c188d794b28d7daaf2bd61122caca340bf42045"
 
 
 def _mix32(k: np.ndarray) -> np.ndarray:
@@ -88,8 +96,55 @@ def numerics_fingerprint() -> str:
     return compute_numerics_fingerprint()
 
 
+def utterance_pcm() -> np.ndarray:
+    """1.5 s of int16 audio the default validator accepts as one utterance: two bursts of probe
+    noise (-18 dBFS) plus a square wave (period 40 samples) over a -66 dBFS floor, 0.3 s in.
+    Integer arithmetic only."""
+    noise = np.tile(probe_pcm()[:4000].astype(np.int64), 6)[:24000]
+    gate = np.zeros(24000, np.int64)
+    gate[5000:9000] = 1
+    gate[12000:17000] = 1
+    square = np.where((np.arange(24000) // 20) % 2 == 0, 6000, -6000)
+    return ((noise >> 10) + gate * ((noise >> 3) + square)).astype(np.int16)
+
+
+def compute_validator_fingerprint() -> str:
+    """SHA-256 (hex) over the C validator's integer metrics and verdicts (default thresholds and
+    frontend) on an accepted utterance and on slices of the probe that fail every way it knows
+    (clipping, DC offset, no speech, too loud, too short, truncation, tonal noise)."""
+    from kwsc.validate import validate_array
+
+    probe = probe_pcm()
+    clips = [utterance_pcm(), probe] + [probe[a:b] for a, b in ((0, 4000), (4000, 8000), (12000, 15800), (0, 300))]
+    digest = hashlib.sha256()
+    for pcm in clips:
+        verdict = validate_array(pcm)
+        digest.update(repr((verdict.status, verdict.reasons, sorted(verdict.raw.items()))).encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def validator_fingerprint() -> str:
+    """:func:`compute_validator_fingerprint`, computed once per process."""
+    return compute_validator_fingerprint()
+
+
 def numerics_key() -> str | None:
-    """What keys caches and version ids: the fingerprint's first 16 hex digits, or None while the
-    numerics are :data:`BASELINE`'s."""
+    """What keys feature caches and version ids: the frontend fingerprint's first 16 hex digits,
+    or None while the numerics are :data:`BASELINE`'s."""
     fingerprint = numerics_fingerprint()
     return None if fingerprint == BASELINE else fingerprint[:16]
+
+
+def changed_numerics() -> dict[str, str]:
+    """``{"frontend_numerics": key, "validator_numerics": key}`` for the keys that are not None:
+    what version ids and ingest keys add once C numerics differ from their baselines."""
+    keys = {"frontend_numerics": numerics_key(), "validator_numerics": validator_key()}
+    return {name: key for name, key in keys.items() if key is not None}
+
+
+def validator_key() -> str | None:
+    """What keys ingest results and version ids: the validator fingerprint's first 16 hex digits,
+    or None while it is :data:`VALIDATOR_BASELINE`."""
+    fingerprint = validator_fingerprint()
+    return None if fingerprint == VALIDATOR_BASELINE else fingerprint[:16]
