@@ -129,11 +129,21 @@ def validator_fingerprint() -> str:
     return compute_validator_fingerprint()
 
 
+def _key(fingerprint: str, baseline: str) -> str | None:
+    """A fingerprint's first 16 hex digits, or None while it equals its baseline."""
+    return None if fingerprint == baseline else fingerprint[:16]
+
+
 def numerics_key() -> str | None:
     """What keys feature caches and version ids: the frontend fingerprint's first 16 hex digits,
     or None while the numerics are :data:`BASELINE`'s."""
-    fingerprint = numerics_fingerprint()
-    return None if fingerprint == BASELINE else fingerprint[:16]
+    return _key(numerics_fingerprint(), BASELINE)
+
+
+def validator_key() -> str | None:
+    """What keys ingest results and version ids: the validator fingerprint's first 16 hex digits,
+    or None while it is :data:`VALIDATOR_BASELINE`."""
+    return _key(validator_fingerprint(), VALIDATOR_BASELINE)
 
 
 def changed_numerics() -> dict[str, str]:
@@ -141,10 +151,3 @@ def changed_numerics() -> dict[str, str]:
     what version ids and ingest keys add once C numerics differ from their baselines."""
     keys = {"frontend_numerics": numerics_key(), "validator_numerics": validator_key()}
     return {name: key for name, key in keys.items() if key is not None}
-
-
-def validator_key() -> str | None:
-    """What keys ingest results and version ids: the validator fingerprint's first 16 hex digits,
-    or None while it is :data:`VALIDATOR_BASELINE`."""
-    fingerprint = validator_fingerprint()
-    return None if fingerprint == VALIDATOR_BASELINE else fingerprint[:16]
