@@ -16,9 +16,10 @@ import soundfile
 from click.testing import CliRunner
 
 from kwsc import signals
-from kwsc.build import BuildError, build
+from kwsc.build import BuildError, build, collect_items
 from kwsc.cli import main
 from kwsc.config import ConfigError, ProjectConfig, SplitConfig, load_project
+from kwsc.sources import SourceItem, canonical_json
 from kwsc.store import Store
 
 
@@ -287,10 +288,49 @@ def test_tiny_example_from_tts(tmp_path: Path) -> None:
     variants = [r for r in rows if r["status"] == "augmented"]
     assert len(variants) == sum(r["kind"] == "tts" for r in accepted) == result.counts["augmented"]
     assert all(by_group[v["group"]] == {v["split"]} for v in variants)
+    # Babble talkers come from the TTS negatives of the clip's own split, and the audit says so.
+    # Here the test split holds no voice (8 voices: 6 train, 2 validation): its babble clips have
+    # no talkers and are rejected with that reason.
+    tts_split = {canonical_json(i.recipe): by_group[i.group] for i in collect_items(config) if i.kind == "tts"}
+    babble = [i for i in collect_items(config) if i.recipe.get("loader") == "babble"]
+    row_of = {r["id"]: r for r in rows}
+    assert len(babble) == 6 and {i.recipe["talker_split"] for i in babble} == {"train", "test"}
+    for item in babble:
+        row = row_of[item.id]
+        assert item.recipe["talker_split"] == row["split"]
+        if row["split"] == "test":
+            assert row["status"] == "rejected" and "no talkers in its split (test)" in row["error"]
+        else:
+            assert row["status"] == "accepted" and item.recipe["parts"]
+            assert all(tts_split[canonical_json(part)] == {row["split"]} for part in item.recipe["parts"])
+    assert "no babble talker from another split: yes" in (result.path / "report.md").read_text()
     lineage = store.lineage(result.version_id)
     assert "espeak-ng" in lineage["tools"] and lineage["counts"] == result.counts
     assert lineage["frontend"]["hash"] == config.frontend.content_hash()
     assert build(config, store, workers=1, progress=False).reused
+
+
+def test_leakage_audit_catches_a_babble_talker_of_another_split() -> None:
+    """A babble clip mixing a talker whose recipe is another split's TTS input is a leak."""
+    from kwsc.build import _babble_leaks
+
+    def item(id_: str, kind: str, recipe: dict) -> SourceItem:
+        return SourceItem(id=id_, source="s", kind=kind, label="_negative", group=id_, origin=kind, recipe=recipe)
+
+    voice_a, voice_b = {"loader": "tts", "voice": "a"}, {"loader": "tts", "voice": "b"}
+    items = [
+        item("a", "tts", voice_a),
+        item("b", "tts", voice_b),
+        item("n0", "noise", {"loader": "babble", "parts": [voice_a]}),
+        item("n1", "noise", {"loader": "babble", "parts": [voice_a, voice_b]}),
+    ]
+    splits = {"a": "train", "b": "test", "n0": "train", "n1": "train"}
+    rows = [{"id": i.id, "split": splits[i.id], "status": "accepted"} for i in items]
+    leaks = _babble_leaks(items, rows)
+    assert [(f.kind, f.ids) for f in leaks] == [("babble", ("n1",))]
+    assert "n1 (train) mixes talkers of test" in leaks[0].detail
+    rows[3]["status"] = "rejected"  # a rejected clip is in no split's audio
+    assert _babble_leaks(items, rows) == []
 
 
 def test_holdout_groups_form_the_crossvoice_split(tmp_path: Path) -> None:

@@ -422,3 +422,32 @@ def test_babble_mixes_overlapped_speech(tmp_path: Path) -> None:
     assert drawn == noise.items(section, ctx, speech=lambda seed: {"loader": "test-speech", "seed": seed % 1000})
     assert load_item(drawn[0]).samples.std() > 0
     assert len(noise.items({**zero}, ctx, speech=pool)) == 20  # babble defaults to 20 when speech is given
+
+
+def test_babble_talkers_given_per_split_stay_in_their_split(tmp_path: Path) -> None:
+    """With talkers per split, a clip mixes only talkers of its own split and records that split;
+    a clip whose split has none gets no talkers, and its loader rejects it with the reason."""
+    ctx = context(tmp_path)
+    zero = dict.fromkeys(("silence", "dither", "white", "pink", "brown", "hum", "tone", "beep"), 0)
+    section = {**zero, "babble": 12, "duration_s": 1.0}
+    pools = {name: [{"loader": "test-speech", "seed": 10 * k + n} for n in range(5)]
+             for k, name in enumerate(("train", "validation"))}  # fmt: skip
+
+    def split_of(group: str) -> str:
+        return ("train", "validation", "test")[int(group.rsplit(":", 1)[1]) % 3]
+
+    items = noise.items(section, ctx, speech=pools, split_of=split_of)
+    for item in items:
+        split = split_of(item.group)
+        assert item.recipe["talker_split"] == split == item.meta["talker_split"]
+        if split == "test":
+            assert item.recipe["parts"] == []
+            with pytest.raises(ValueError, match=r"no talkers in its split \(test\)"):
+                load_item(item)
+        else:
+            assert len(item.recipe["parts"]) >= 3 and all(p in pools[split] for p in item.recipe["parts"])
+    assert items == noise.items(section, ctx, speech=pools, split_of=split_of)
+    with pytest.raises(ValueError, match="split_of"):
+        noise.items(section, ctx, speech=pools)
+    with pytest.raises(ValueError, match="empty"):
+        noise.items(section, ctx, speech={"train": []}, split_of=split_of)

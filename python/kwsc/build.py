@@ -55,21 +55,25 @@ class BuildResult:
 def collect_items(config: ProjectConfig) -> list[SourceItem]:
     """Every input of the project, from each [sources.*] section, in a deterministic order.
 
-    TTS sections come first: their negative-speech recipes are the talkers of babble noise.
-    A section's ``splits`` (e.g. ``["validation", "test"]``) keeps only its inputs whose group
-    falls in those splits: more evaluation audio without changing the training split. Such
-    sections lend no talkers to babble (babble of any split would carry their voices).
+    TTS sections come first: their negative-speech recipes are the talkers of babble noise, each
+    babble clip drawing only from the talkers of its own split (a voice of the test split is
+    never heard under training audio). A section's ``splits`` (e.g. ``["validation", "test"]``)
+    keeps only its inputs whose group falls in those splits: more evaluation audio without
+    changing the training split. Such sections lend no talkers to babble, so adding one changes
+    no other input.
     """
     context = SourceContext(config.phrases, config.labels, config.project_dir, config.seed)
     sections = sorted(config.sources.items(), key=lambda kv: (kv[1].get("type") != "tts", kv[0]))
     items: list[SourceItem] = []
-    talkers: list[dict[str, Any]] = []
+    talkers: dict[str, list[dict[str, Any]]] = {}  # negative TTS recipes by split
     for name, section in sections:
         section = dict(section)
         only = _section_splits(name, section.pop("splits", None), config)
         made = _source_items(name, section, config, context, talkers)
         if only is None:
-            talkers += [i.recipe for i in made if i.kind == "tts" and i.label == NEGATIVE]
+            for i in made:
+                if i.kind == "tts" and i.label == NEGATIVE:
+                    talkers.setdefault(item_split(i, config), []).append(i.recipe)
         else:
             made = [i for i in made if item_split(i, config) in only]
         items.extend(made)
@@ -97,7 +101,7 @@ def item_split(item: SourceItem, config: ProjectConfig) -> str:
 
 
 def _source_items(
-    name: str, section: dict[str, Any], config: ProjectConfig, context: SourceContext, talkers: list[dict]
+    name: str, section: dict[str, Any], config: ProjectConfig, context: SourceContext, talkers: dict[str, list[dict]]
 ) -> list[SourceItem]:
     kind = section.pop("type")
     section.pop("downmix", None)  # an ingest option, read in ingest_params
@@ -119,7 +123,10 @@ def _source_items(
     if kind == "noise":
         from kwsc.sources import noise
 
-        return noise.items({**section, "name": name}, context, speech=talkers or None)
+        return noise.items(
+            {**section, "name": name}, context, speech=talkers or None,
+            split_of=lambda group: split.split_of(group, config.split),
+        )  # fmt: skip
     if kind == "enroll":
         from kwsc.sources import enroll
 
@@ -236,6 +243,7 @@ def _compile(
     cross = _cross_split_duplicates(rows)
     leaks = split.groups_in_several_splits([r for r in rows if r["status"] == "accepted"])
     leaks += _duplicate_leaks(rows, store, config)
+    leaks += _babble_leaks(items, rows)
     report = quality.report_markdown(vid, config.name, rows, cross, leaks, lineage.code_version())
     if leaks:
         raise BuildError("leakage audit failed:\n" + "\n".join(f"- {f.kind}: {f.detail}" for f in leaks[:20])
@@ -489,6 +497,28 @@ def _duplicate_leaks(rows: list[dict], store: Store, config: ProjectConfig) -> l
             if correlation >= config.dedup.min_correlation:
                 findings.append(split.LeakageFinding("near", f"correlation {correlation:.3f} across splits",
                                                      (accepted[i]["id"], accepted[j]["id"])))  # fmt: skip
+    return findings
+
+
+def _babble_leaks(items: list[SourceItem], rows: list[dict]) -> list[split.LeakageFinding]:
+    """Accepted babble clips mixing a talker whose recipe is a TTS input of another split: that
+    split's voice heard in this one's noise."""
+    split_of = {r["id"]: r["split"] for r in rows}
+    accepted = {r["id"] for r in rows if r["status"] == "accepted"}
+    recipe_splits: dict[str, set[str]] = {}
+    for item in items:
+        if item.kind == "tts":
+            recipe_splits.setdefault(canonical_json(item.recipe), set()).add(split_of[item.id])
+    findings = []
+    for item in items:
+        if item.id not in accepted or item.recipe.get("loader") != "babble":
+            continue
+        others = set().union(*(recipe_splits.get(canonical_json(p), set()) for p in item.recipe["parts"]))
+        others.discard(split_of[item.id])
+        if others:
+            findings.append(split.LeakageFinding(
+                "babble", f"{item.id} ({split_of[item.id]}) mixes talkers of {', '.join(sorted(others))}", (item.id,)
+            ))  # fmt: skip
     return findings
 
 

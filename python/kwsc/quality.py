@@ -111,6 +111,8 @@ def report_markdown(
     lines.append("- no group in two splits: " + ("yes" if not any(f.kind == "group" for f in leaks) else "**NO**"))
     lines.append("- no exact copy across splits: " + ("yes" if not any(f.kind == "exact" for f in leaks) else "**NO**"))
     lines.append("- no near copy across splits: " + ("yes" if not any(f.kind == "near" for f in leaks) else "**NO**"))
+    lines.append("- no babble talker from another split: "
+                 + ("yes" if not any(f.kind == "babble" for f in leaks) else "**NO**"))  # fmt: skip
     for finding in leaks[:50]:
         lines.append(f"  - {finding.kind}: {finding.detail} ({', '.join(finding.ids)})")
     lines += ["", f"Result: {'PASS' if not leaks else 'FAIL'}", ""]

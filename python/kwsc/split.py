@@ -44,7 +44,8 @@ def split_of(group: str, config: SplitConfig) -> str:
 
 @dataclass(frozen=True)
 class LeakageFinding:
-    """One leak: ``kind`` "group" (a group in several splits) or "duplicate" (copies across splits)."""
+    """One leak: ``kind`` "group" (a group in several splits), "exact" / "near" (copies across
+    splits) or "babble" (a babble clip mixing a talker whose recipe is an input of another split)."""
 
     kind: str
     detail: str

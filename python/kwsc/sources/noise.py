@@ -21,7 +21,8 @@ noise has no speaker to keep together and per-type groups would leave splits wit
   trailing silence, looped to the clip's length, started at a random offset, at a random gain in
   -6..0 dB, summed. The talkers' recipes come from the caller (see :func:`items`), so this module
   knows nothing of TTS; the ``"babble"`` loader produces them with :func:`kwsc.sources.load_item`
-  and resamples them to the clip's rate with soxr.
+  and resamples them to the clip's rate with soxr. Given talkers per split, a clip draws only
+  from its own split's, so no voice of one split is heard in another's noise.
 
 Levels are RMS over the whole clip in dBFS, ``20*log10(rms)`` with full scale 1.0 (a full-scale sine
 is -3 dBFS), drawn uniformly from ``level_dbfs``; durations in seconds are drawn uniformly from
@@ -61,8 +62,11 @@ SECTION_DEFAULTS: dict[str, Any] = {
     "babble": None,  # None: 20 when the caller passes speech, else 0
 }
 
-#: Speech for babble: a list of recipes to draw talkers from, or ``speech(seed) -> recipe``.
-SpeechSource = Sequence[Mapping[str, Any]] | Callable[[int], Mapping[str, Any]]
+#: Speech for babble: a list of recipes to draw talkers from, such lists per split name, or
+#: ``speech(seed) -> recipe``.
+SpeechSource = (
+    Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]] | Callable[[int], Mapping[str, Any]]
+)
 
 _FLOOR_HZ = 20.0
 
@@ -93,6 +97,7 @@ def items(
     section: Mapping[str, Any],
     context: SourceContext,
     speech: SpeechSource | None = None,
+    split_of: Callable[[str], str] | None = None,
 ) -> list[SourceItem]:
     """Noise items for a noise section (keys and defaults: :data:`SECTION_DEFAULTS`).
 
@@ -103,8 +108,12 @@ def items(
             recipes ``{"loader": "tts", ...}``), from which each babble clip draws 3-6 distinct
             ones (with repeats only if fewer are given), or a callable ``speech(seed: int) ->
             recipe`` called once per talker with a content-derived 63-bit seed (it must be
-            deterministic). Babble defaults to 20 clips when speech is given and to 0 when it is
-            not; asking for babble without speech raises ValueError.
+            deterministic), or a mapping from split name to such a list: each babble clip then
+            draws from the list of its own split, ``split_of(group)``, and records that split as
+            ``talker_split`` in its recipe (a split without talkers gives the clip none, and the
+            loader rejects it). Babble defaults to 20 clips when speech is given and to 0 when it
+            is not; asking for babble without speech raises ValueError.
+        split_of: a clip's split from its group; needed when ``speech`` is a mapping.
     """
     unknown = sorted(set(section) - set(SECTION_DEFAULTS))
     if unknown:
@@ -126,12 +135,16 @@ def items(
         raise ConfigError(
             "noise.babble needs speech recipes: pass speech= (the build passes TTS recipes) or set babble = 0"
         )
-    if counts["babble"] and not callable(speech) and not speech:
+    per_split = isinstance(speech, Mapping)
+    if counts["babble"] and not callable(speech) and not (any(speech.values()) if per_split else speech):
         raise ConfigError("noise.babble: the speech recipe list is empty")
+    if counts["babble"] and per_split and split_of is None:
+        raise ConfigError("noise.babble: talkers given per split need split_of")
 
     out = []
     for kind in NOISE_TYPES:
         for index in range(counts[kind]):
+            group = f"noise:{kind}:{index:04d}"  # each clip its own group: balanced splits
             item_seed = seed_from("noise", kind, index, seed)
             rng = np.random.default_rng(item_seed)
             duration = round(float(rng.uniform(*durations)), 3)
@@ -157,8 +170,13 @@ def items(
                 recipe["gap_s"] = round(float(rng.uniform(0.05, 0.5)), 3)
             elif kind == "babble":
                 assert speech is not None
+                pool = speech
+                if per_split:
+                    assert split_of is not None
+                    recipe["talker_split"] = split_of(group)
+                    pool = speech.get(recipe["talker_split"], ())
                 n = int(rng.integers(talkers[0], talkers[1] + 1))
-                recipe["parts"] = _talkers(speech, n, rng, item_seed)
+                recipe["parts"] = _talkers(pool, n, rng, item_seed)
                 recipe["gains_db"] = [round(float(g), 1) for g in rng.uniform(-6.0, 0.0, n)]
                 recipe["offsets_s"] = [round(float(o), 3) for o in rng.uniform(0.0, duration, n)]
             meta = {k: v for k, v in recipe.items() if k not in ("loader", "parts", "seed")}
@@ -169,7 +187,7 @@ def items(
                     source=name,
                     kind="noise",
                     label=NOISE,
-                    group=f"noise:{kind}:{index:04d}",  # each clip its own group: balanced splits
+                    group=group,
                     origin=f"noise:{kind}",
                     recipe=recipe,
                     meta=meta,
@@ -183,6 +201,8 @@ def _talkers(speech: SpeechSource, n: int, rng: np.random.Generator, item_seed: 
     if callable(speech):
         return [dict(speech(seed_from("babble-talker", item_seed, t))) for t in range(n)]
     pool = list(speech)
+    if not pool:
+        return []
     picks = rng.choice(len(pool), size=n, replace=len(pool) < n)
     return [dict(pool[int(i)]) for i in picks]
 
@@ -298,6 +318,8 @@ def load_babble(item: SourceItem) -> Audio:
     recipe = item.recipe
     rate = int(recipe["sample_rate_hz"])
     n = round(float(recipe["duration_s"]) * rate)
+    if not recipe["parts"]:
+        raise ValueError(f"{item.id}: babble: no talkers in its split ({recipe.get('talker_split', '?')})")
     mix = np.zeros(n)
     voices = 0
     talkers = zip(recipe["parts"], recipe["gains_db"], recipe["offsets_s"], strict=True)
