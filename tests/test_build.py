@@ -130,6 +130,26 @@ def test_other_frontend_numerics_give_another_version_and_cache(
     assert store.lineage(third.version_id)["validator_numerics"] == "e" * 64
 
 
+def test_other_dedup_or_windowing_code_gives_another_version(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Code versions of the stages that decide the dataset's content are in the id and lineage:
+    raising one gives another version of the same inputs (whose ingest results are reused)."""
+    from kwsc import dedup, features
+
+    config = load_project(project)
+    store = Store(tmp_path / "store")
+    first = build(config, store, workers=1, progress=False)
+    lineage = store.lineage(first.version_id)
+    assert (lineage["dedup_version"], lineage["features_version"]) == (dedup.DEDUP_VERSION, features.FEATURES_VERSION)
+    ids = {first.version_id}
+    for module, name in ((dedup, "DEDUP_VERSION"), (features, "FEATURES_VERSION")):
+        monkeypatch.setattr(module, name, getattr(module, name) + 1)
+        again = build(config, store, workers=1, progress=False)
+        assert again.version_id not in ids and again.cache_hits == again.counts["inputs"]
+        ids.add(again.version_id)
+
+
 def test_dedup_catches_the_planted_copies(project: Path, tmp_path: Path) -> None:
     store = Store(tmp_path / "store")
     result = build(load_project(project), store, workers=1, progress=False)

@@ -165,13 +165,15 @@ def effective_config(config: ProjectConfig) -> dict[str, Any]:
 
 
 def version_id(config: ProjectConfig, items: list[SourceItem]) -> str:
-    """Hash of the effective config and the inputs' content keys (and of the ingest format version
-    and, once they differ from their baselines in :mod:`kwsc.numerics`, the C frontend's and
-    validator's numerics)."""
+    """Hash of the effective config and the inputs' content keys, of the stages' code versions
+    (ingest, dedup, features; augmentation's is in its config identity) and, once they differ
+    from their baselines in :mod:`kwsc.numerics`, of the C frontend's and validator's numerics."""
     payload = {
         "config": effective_config(config),
         "inputs": [(item.id, item.input_key()) for item in items],
         "ingest_version": INGEST_VERSION,
+        "dedup_version": dedup_stage.DEDUP_VERSION,
+        "features_version": feature_stage.FEATURES_VERSION,
     }
     payload.update(numerics.changed_numerics())  # C outputs changed since ids began: so do the ids
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
@@ -561,6 +563,8 @@ def _lineage(
         "split": asdict(config.split),
         "dedup": asdict(config.dedup),
         "ingest_version": INGEST_VERSION,
+        "dedup_version": dedup_stage.DEDUP_VERSION,
+        "features_version": feature_stage.FEATURES_VERSION,
         "code_version": lineage.code_version(),
         "kwsc_version": kwsc.__version__,
         "packages": lineage.package_versions(),

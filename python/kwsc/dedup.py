@@ -35,6 +35,10 @@ from kwsc.config import DedupConfig, FrontendConfig
 from kwsc.frontend import CEPS_Q, Frontend
 from kwsc.ingest import load_pcm
 
+#: Raise when a change to this module can change which clips are duplicates: the dataset
+#: version id includes it, so the same inputs and config under other dedup code get another id.
+DEDUP_VERSION = 1
+
 #: Coefficients compared (c1..c12).
 FIRST, LAST = 1, 13
 

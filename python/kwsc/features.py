@@ -48,6 +48,10 @@ from kwsc.frontend import CEPS_Q, QuantParams, process_batch
 from kwsc.ingest import atomic_write_bytes, load_pcm
 from kwsc.sources import canonical_json, seed_from
 
+#: Raise when a change to this module can change the windows it cuts, places or normalises: the
+#: dataset version id includes it (the per-clip cepstra cache is keyed by the C numerics instead).
+FEATURES_VERSION = 1
+
 
 @dataclass(frozen=True)
 class FeatureConfig:
