@@ -25,7 +25,7 @@ void kwsc_mel_energies(const int32_t *spectrum, uint16_t first_bin, const uint16
             uint32_t w = (uint32_t)*weight;
             KWSC_OPAQUE(power_hi); /* two UMLALs instead of UMULL, ADDS, ADC each */
             KWSC_OPAQUE(power_lo);
-            total += power;
+            total += ((uint64_t)power_hi << 32) | power_lo; /* = power; from the halves, or gcc keeps a copy */
             w_hi += (uint64_t)power_hi * w;
             w_lo += (uint64_t)power_lo * w;
         }
