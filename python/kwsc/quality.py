@@ -108,11 +108,13 @@ def report_markdown(
     lines.append("")
 
     lines += ["## Leakage audit", ""]
-    lines.append("- no group in two splits: " + ("yes" if not any(f.kind == "group" for f in leaks) else "**NO**"))
-    lines.append("- no exact copy across splits: " + ("yes" if not any(f.kind == "exact" for f in leaks) else "**NO**"))
-    lines.append("- no near copy across splits: " + ("yes" if not any(f.kind == "near" for f in leaks) else "**NO**"))
-    lines.append("- no babble talker from another split: "
-                 + ("yes" if not any(f.kind == "babble" for f in leaks) else "**NO**"))  # fmt: skip
+    for kind, check in (
+        ("group", "no group in two splits"),
+        ("exact", "no exact copy across splits"),
+        ("near", "no near copy across splits"),
+        ("babble", "no babble talker from another split"),
+    ):
+        lines.append(f"- {check}: " + ("yes" if not any(f.kind == kind for f in leaks) else "**NO**"))
     for finding in leaks[:50]:
         lines.append(f"  - {finding.kind}: {finding.detail} ({', '.join(finding.ids)})")
     lines += ["", f"Result: {'PASS' if not leaks else 'FAIL'}", ""]
