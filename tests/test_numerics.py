@@ -78,3 +78,17 @@ def test_keys_are_none_only_for_the_baselines(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(numerics, "validator_fingerprint", lambda: "fedcba9876543210" * 4)
     both = {"frontend_numerics": "0123456789abcdef", "validator_numerics": "fedcba9876543210"}
     assert numerics.changed_numerics() == both
+
+
+#: The C outputs this checkout is known to give (the fingerprints of today's csrc/). A change
+#: to csrc/ meant to keep every output bit (a faster loop) must leave them; one that moves bits
+#: changes every dataset id and feature cache, so it updates these on purpose (the baselines in
+#: kwsc.numerics stay: they mark the numerics the first ids were made with).
+EXPECTED_FRONTEND = "cd4d8a74970c5ca273869191253a1327f1ee9d6dc27ee94cd88daf360e02a212"
+EXPECTED_VALIDATOR = "537a6ea89de9409fb0e12cc49c188d794b28d7daaf2bd61122caca340bf42045"
+
+
+def test_the_c_numerics_are_the_expected_ones() -> None:
+    """A tripwire for output-preserving rewrites of csrc/: any moved bit fails here first."""
+    assert numerics.compute_numerics_fingerprint() == EXPECTED_FRONTEND
+    assert numerics.compute_validator_fingerprint() == EXPECTED_VALIDATOR
