@@ -164,6 +164,16 @@ def effective_config(config: ProjectConfig) -> dict[str, Any]:
     }
 
 
+def stage_versions() -> dict[str, int]:
+    """Code versions of the stages that decide a dataset's content (augmentation's is part of its
+    config identity): in the version id and the lineage alike."""
+    return {
+        "ingest_version": INGEST_VERSION,
+        "dedup_version": dedup_stage.DEDUP_VERSION,
+        "features_version": feature_stage.FEATURES_VERSION,
+    }
+
+
 def version_id(config: ProjectConfig, items: list[SourceItem]) -> str:
     """Hash of the effective config and the inputs' content keys, of the stages' code versions
     (ingest, dedup, features; augmentation's is in its config identity) and, once they differ
@@ -171,9 +181,7 @@ def version_id(config: ProjectConfig, items: list[SourceItem]) -> str:
     payload = {
         "config": effective_config(config),
         "inputs": [(item.id, item.input_key()) for item in items],
-        "ingest_version": INGEST_VERSION,
-        "dedup_version": dedup_stage.DEDUP_VERSION,
-        "features_version": feature_stage.FEATURES_VERSION,
+        **stage_versions(),
     }
     payload.update(numerics.changed_numerics())  # C outputs changed since ids began: so do the ids
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
@@ -562,9 +570,7 @@ def _lineage(
         "validator_numerics": numerics.validator_fingerprint(),
         "split": asdict(config.split),
         "dedup": asdict(config.dedup),
-        "ingest_version": INGEST_VERSION,
-        "dedup_version": dedup_stage.DEDUP_VERSION,
-        "features_version": feature_stage.FEATURES_VERSION,
+        **stage_versions(),
         "code_version": lineage.code_version(),
         "kwsc_version": kwsc.__version__,
         "packages": lineage.package_versions(),
