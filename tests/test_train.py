@@ -193,14 +193,14 @@ def test_model_id_leaves_out_later_options_when_off() -> None:
     from kwsc.sources import canonical_json
 
     config = TrainConfig(epochs=3)
-    later = ("label_smoothing", "weight_averaging", "mixup", "checkpoint_fa_per_hour", "lr_schedule")
+    later = ("label_smoothing", "weight_averaging", "mixup", "checkpoint_fa_per_hour", "lr_schedule", "restarts")
     before_the_options = {k: v for k, v in asdict(config).items() if k not in later}
     payload = {"dataset": "v1", "model": asdict(SMALL), "train": before_the_options, "keywords": ["alexa"]}
     assert model_id("v1", SMALL, config, ["alexa"]) == hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
     ids = {model_id("v1", SMALL, TrainConfig(epochs=3, **option), ["alexa"])
            for option in ({}, {"weight_averaging": 0.99}, {"label_smoothing": 0.1}, {"mixup": 0.3},
-                          {"checkpoint_fa_per_hour": 5.0}, {"lr_schedule": "cosine"})}  # fmt: skip
-    assert len(ids) == 6
+                          {"checkpoint_fa_per_hour": 5.0}, {"lr_schedule": "cosine"}, {"restarts": 2})}  # fmt: skip
+    assert len(ids) == 7
 
 
 def test_false_accepts_per_hour_by_hand() -> None:

@@ -778,32 +778,41 @@ def dataset_drift(
 @click.option("--epochs", type=click.IntRange(1, 1000), help="Epochs (default: [train], 20).")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), help="Windows per batch (default: [train], 100).")
 @click.option("--seed", type=int, help="Seed (default: [train], 0).")
+@click.option("--restarts", type=click.IntRange(1, 32),
+              help="Seeds trained from --seed on; the best on validation is kept (default: [train], 1).")  # fmt: skip
 @click.option("--max-model-bytes", type=click.IntRange(1),
               help="INT8 .tflite budget; over it the command fails, exit 1 (default: [train], 65536).")  # fmt: skip
 def train_command(
     target: str, store_dir: Path | None, arch: str | None, filters: int | None, blocks: int | None,
-    epochs: int | None, batch_size: int | None, seed: int | None, max_model_bytes: int | None,
+    epochs: int | None, batch_size: int | None, seed: int | None, restarts: int | None, max_model_bytes: int | None,
 ) -> None:  # fmt: skip
     """Train a model and store it as full INT8 TFLite in <store>/models/<model id>/ (model.tflite,
     its C export kwsc_model.c/.h, meta.json, lineage.json); prints its folder.
 
-    TARGET is a project file (its dataset is built first, or reused; [model] and [train] apply)
-    or a dataset version id (or unique prefix) in the store. Options override the config.
+    TARGET is a project file (its dataset is built first, or reused; [model], [train], and for
+    restarts [eval] and [detect], apply) or a dataset version id (or unique prefix) in the store.
+    Options override the config. With restarts, each seed's model is stored (or reused) under its
+    own id, streamed through the C detector on validation, and the chosen one is copied to the
+    printed folder, whose lineage.json lists the candidates.
     """
     import dataclasses
 
     from kwsc.config import ConfigError, load_project
+    from kwsc.detector import DetectConfig
+    from kwsc.evaluate import EvalConfig
     from kwsc.store import Store, StoreError
     from kwsc.train import BudgetError, ModelConfig, TrainConfig, save, train
 
     store = Store(store_dir)
     model_config, train_config = ModelConfig(), TrainConfig()
+    eval_config, detect_config = EvalConfig(), DetectConfig()
     try:
         if Path(target).is_file():
             from kwsc.build import BuildError, build
 
             project = load_project(target)
             model_config, train_config = project.model, project.train
+            eval_config, detect_config = project.eval, project.detect
             try:
                 target = build(project, store, log=lambda message: click.echo(f"  {message}", err=True)).version_id
             except BuildError as exc:
@@ -812,13 +821,31 @@ def train_command(
         path = store.resolve(target)
         keywords = list(store.lineage(path.name)["labels"]["keyword"])
         model_overrides = {"arch": arch, "filters": filters, "blocks": blocks}
-        train_overrides = {"epochs": epochs, "batch_size": batch_size, "seed": seed, "max_model_bytes": max_model_bytes}
+        train_overrides = {"epochs": epochs, "batch_size": batch_size, "seed": seed, "restarts": restarts,
+                           "max_model_bytes": max_model_bytes}  # fmt: skip
         model_config = dataclasses.replace(model_config, **{k: v for k, v in model_overrides.items() if v is not None})
         train_config = dataclasses.replace(train_config, **{k: v for k, v in train_overrides.items() if v is not None})
     except (StoreError, ConfigError) as exc:
         raise InputError(str(exc)) from exc
+    click.echo(f"training {model_config.arch} on {path.name} (keywords: {', '.join(keywords)})", err=True)
+    if train_config.restarts > 1:
+        from tqdm import tqdm
+
+        from kwsc.restarts import train_with_restarts
+
+        def progress(items, description):  # type: ignore[no-untyped-def]
+            return tqdm(items, desc=description, unit="clip", leave=False)
+
+        try:
+            folder, _, _ = train_with_restarts(store.root, path, keywords, model_config, train_config, eval_config,
+                                               detect_config, log=lambda line: click.echo(line, err=True),
+                                               progress=progress)  # fmt: skip
+        except BudgetError as exc:
+            click.echo(str(exc), err=True)
+            raise SystemExit(1) from exc
+        click.echo(str(folder))
+        return
     try:
-        click.echo(f"training {model_config.arch} on {path.name} (keywords: {', '.join(keywords)})", err=True)
         trained = train(path, keywords, model_config, train_config, log=lambda line: click.echo(line, err=True))
     except BudgetError as exc:
         click.echo(str(exc), err=True)

@@ -590,6 +590,29 @@ def user_negative_stream(
     return run_stream(detector, chunks), len(files)
 
 
+def validation_point(
+    folder: str | Path,
+    config: EvalConfig | None = None,
+    detect_config: DetectConfig | None = None,
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+) -> dict[str, float]:
+    """The model in ``folder`` on its version's validation split only, streamed through the C
+    detector as :func:`evaluate_model` does: ``threshold`` (keyword probability, Q8 / 256) chosen
+    for the target FA/h, ``frr`` and ``fa_per_hour`` at it, ``trials`` and ``negative_hours``.
+    No test or held-out audio is read, so choosing among models by it leaves those splits unseen."""
+    from kwsc.store import Store
+
+    folder = Path(folder)
+    config = config or EvalConfig()
+    store = Store(folder.parents[1])
+    rows = store.manifest(json.loads((folder / "lineage.json").read_text())["dataset_version"])
+    never_fires = DetectConfig(**{**asdict(detect_config or DetectConfig()), "threshold": 1.0})
+    result = evaluate_split(Detector.from_folder(folder, never_fires), store.root, rows, "validation", config, progress)
+    chosen = choose_threshold(result.fa_counts, result.negative_hours, config.target_fa_per_hour)
+    return {"threshold": chosen / 256, "frr": result.frr(chosen), "fa_per_hour": result.fa_per_hour(chosen),
+            "trials": result.trials, "negative_hours": result.negative_hours}  # fmt: skip
+
+
 def evaluate_model(
     folder: str | Path,
     config: EvalConfig | None = None,

@@ -7,6 +7,7 @@ verified against TFLite Micro and on the device, a streaming evaluation and a re
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ def compile_model(
     from kwsc.evaluate import evaluate_model
     from kwsc.features import load_windows
     from kwsc.report import write_report
+    from kwsc.restarts import train_with_restarts
     from kwsc.runtime import Runtime
     from kwsc.train import save, train
 
@@ -65,10 +67,16 @@ def compile_model(
     start = time.perf_counter()
     log(f"training {project.model.arch} ({project.model.filters} filters, {project.model.blocks} blocks), "
         f"{project.train.epochs} epochs")  # fmt: skip
-    trained = train(version_dir, keywords, project.model, project.train, log=log)
-    if trained.runtime_mismatches:
-        raise PipelineError(f"kwsc runtime differs from TFLite Micro on {trained.runtime_mismatches} test windows")
-    folder = save(store.root, result.version_id, trained, project.model, project.train, keywords)
+    if project.train.restarts > 1:
+        folder, _, _ = train_with_restarts(store.root, version_dir, keywords, project.model, project.train,
+                                           project.eval, project.detect, log=log, progress=progress)  # fmt: skip
+    else:
+        trained = train(version_dir, keywords, project.model, project.train, log=log)
+        folder = save(store.root, result.version_id, trained, project.model, project.train, keywords)
+    mismatches = json.loads((folder / "lineage.json").read_text())["runtime_mismatches"]
+    if mismatches:
+        raise PipelineError(f"kwsc runtime differs from TFLite Micro on {mismatches} test windows")
+    tflite = (folder / "model.tflite").read_bytes()
     timings["train"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -76,7 +84,7 @@ def compile_model(
     windows = windows[:device_windows]
     log(f"device: {len(windows)} test windows through the model on the Cortex-M4 (QEMU)")
     device = firmware.run_nn(firmware.build(model_dir=folder), windows)
-    if not np.array_equal(device.outputs, Runtime.from_tflite(trained.tflite).run(windows)):
+    if not np.array_equal(device.outputs, Runtime.from_tflite(tflite).run(windows)):
         raise PipelineError("the model's outputs on the Cortex-M4 differ from the host's")
     timings["device"] = time.perf_counter() - start
 

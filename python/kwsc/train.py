@@ -107,7 +107,9 @@ class TrainConfig:
     no fixed 0.5 probability; 0 keeps the rule above); ``lr_schedule`` is ``"constant"`` (Adam at
     ``learning_rate`` throughout) or ``"cosine"`` (epoch e of E, from 0, runs at ``learning_rate``
     times (1 + cos(pi e / E)) / 2: the last epochs take small steps, so the kept weights move less
-    from one epoch to the next)."""
+    from one epoch to the next); ``restarts`` > 1 trains that many models, from seeds ``seed``,
+    ``seed + 1``, ..., and keeps the one whose validation stream gives the lowest FRR at the
+    threshold for the evaluation's target FA/h (:mod:`kwsc.restarts`; 1: one model, no choice)."""
 
     epochs: int = 20
     batch_size: int = 100
@@ -127,6 +129,7 @@ class TrainConfig:
     mixup: float = 0.0
     checkpoint_fa_per_hour: float = 0.0
     lr_schedule: str = "constant"
+    restarts: int = 1
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.max_model_bytes < 1:
@@ -147,6 +150,8 @@ class TrainConfig:
             raise ConfigError("train.mixup (a Beta concentration) must be in [0, 10]")
         if self.checkpoint_fa_per_hour < 0:
             raise ConfigError("train.checkpoint_fa_per_hour must be >= 0")
+        if not 1 <= self.restarts <= 32:
+            raise ConfigError(f"train.restarts must be 1..32, got {self.restarts}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
 
@@ -650,14 +655,23 @@ def run_int8(tflite: bytes, features: np.ndarray) -> np.ndarray:
 #: that value they stay out of the model id, so adding an option does not rename the models
 #: trained before it existed (their training was the same).
 _LATER_OPTIONS_OFF = {"label_smoothing": 0.0, "weight_averaging": 0.0, "mixup": 0.0, "checkpoint_fa_per_hour": 0.0,
-                      "lr_schedule": "constant"}  # fmt: skip
+                      "lr_schedule": "constant", "restarts": 1}  # fmt: skip
+
+
+#: Version of what training makes of its inputs: bump it with any change to the training code
+#: that changes the models it trains, so that one model id never stands for two sets of weights
+#: (restart candidates are reused by id). At 1 it stays out of the id, as the later options do.
+TRAIN_VERSION = 1
 
 
 def model_id(dataset_version: str, model_config: ModelConfig, train_config: TrainConfig, keywords: list[str]) -> str:
-    """Hash of what determines the model: dataset version, configs (seed included), keywords."""
+    """Hash of what determines the model: dataset version, configs (seed included), keywords and
+    the training code's version."""
     train_fields = {k: v for k, v in asdict(train_config).items() if _LATER_OPTIONS_OFF.get(k, object()) != v}
-    payload = {"dataset": dataset_version, "model": asdict(model_config), "train": train_fields,
-               "keywords": list(keywords)}  # fmt: skip
+    payload: dict[str, Any] = {"dataset": dataset_version, "model": asdict(model_config), "train": train_fields,
+                               "keywords": list(keywords)}  # fmt: skip
+    if TRAIN_VERSION != 1:
+        payload["train_version"] = TRAIN_VERSION
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
 
 
@@ -691,7 +705,7 @@ def save(
               "float_test_accuracy": trained.float_test_accuracy, "int8_test_accuracy": trained.int8_test_accuracy,
               "runtime_checked_windows": trained.runtime_checked_windows,
               "runtime_mismatches": trained.runtime_mismatches, "mining": trained.mining or [],
-              "code_version": lineage.code_version(), "kwsc_version": __version__,
+              "train_version": TRAIN_VERSION, "code_version": lineage.code_version(), "kwsc_version": __version__,
               "packages": lineage.package_versions()}  # fmt: skip
     (folder / "lineage.json").write_text(json.dumps(record, indent=2, sort_keys=True))
     return folder
