@@ -16,6 +16,7 @@ from kwsc import restarts
 from kwsc.cli import main
 from kwsc.config import ConfigError
 from kwsc.evaluate import EvalConfig, validation_point
+from kwsc.report import _restart_lines as report_restart_lines
 from kwsc.restarts import Candidate, choose, train_with_restarts
 from kwsc.train import ModelConfig, TrainConfig, model_id
 
@@ -85,6 +86,8 @@ def test_restarts_keep_the_best_validation_model_and_resume(
     assert lineage["restarts"]["chosen"] == {"seed": chosen.seed, "model": chosen.model}
     assert [c["model"] for c in lineage["restarts"]["candidates"]] == [c.model for c in candidates]
     assert "threshold" not in json.loads((folder / "meta.json").read_text())
+    (line,) = report_restart_lines(lineage)  # the model report says what it was chosen from
+    assert "among 2 training restarts" in line and f"**seed {chosen.seed}: " in line
     assert any(f"kept seed {chosen.seed}" in line for line in lines)
 
     def no_training(*args: object, **kwargs: object) -> None:

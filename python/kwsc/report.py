@@ -286,7 +286,8 @@ def model_report(folder: Path, components: dict[str, fp.ComponentFootprint], che
         f"{lineage.get('runtime_mismatches', 'n/a')} of {lineage.get('runtime_checked_windows', 'n/a'):,} test "
         "windows differ.",
         f"- Epoch {lineage['epoch']} of {train['epochs']} kept (validation FA/h estimate under a recall floor); seed "
-        f"{train['seed']}.",
+        f"{lineage['restarts']['chosen']['seed'] if 'restarts' in lineage else train['seed']}.",
+        *_restart_lines(lineage),
         "",
         "## On the device (Cortex-M4, QEMU)",
         "",
@@ -349,6 +350,21 @@ def to_html(markdown_text: str, title: str) -> str:
     body = MarkdownIt("commonmark").enable("table").render(markdown_text)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{HTML_STYLE}</style></head><body>\n{body}</body></html>\n")  # fmt: skip
+
+
+def _restart_lines(lineage: dict[str, Any]) -> list[str]:
+    """The training restarts the model was chosen from, if any (lineage ``restarts``)."""
+    record = lineage.get("restarts")
+    if not record:
+        return []
+    chosen = record["chosen"]["seed"]
+    runs = "; ".join(
+        f"{'**' if c['seed'] == chosen else ''}seed {c['seed']}: {c['validation_frr']:.1%} at "
+        f"{c['validation_fa_per_hour']:.2f} FA/h{'**' if c['seed'] == chosen else ''}"
+        for c in record["candidates"]
+    )
+    return [f"- Chosen among {len(record['candidates'])} training restarts by validation FRR at each one's "
+            f"threshold for the target FA/h (test and held-out audio unseen): {runs}."]  # fmt: skip
 
 
 def write_report(
