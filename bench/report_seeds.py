@@ -27,11 +27,17 @@ between 38 and 87 % in the mean over three draws (README): for such a change, gi
 baseline models from more than one ``[augment] seed`` so its range holds that spread too.
 Lower is better in every column but none of them is a test: the exit status is 0 whatever the
 verdicts.
+
+``--restarts K`` adds what ``[train] restarts = K`` would have given each recipe: over every set
+of K of its models, the one kwsc.restarts keeps (lowest validation FRR at the chosen threshold,
+from eval.json; ties: lower validation FA/h, then lower seed), and each column's mean over those
+sets, next to the mean of one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -40,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from kwsc.report import REAL_SPEAKERS_FILE, operating_points, real_speakers_stale
+from kwsc.restarts import Candidate, choose
 from kwsc.store import Store
 
 #: Cross-voice FA/h budgets at which the lowest FRR on the DET curve is read.
@@ -121,6 +128,24 @@ def compare(recipes: dict[str, list[Path]], baseline: str) -> dict[str, Any]:
     return out
 
 
+def as_candidate(folder: Path) -> Candidate:
+    """A model as kwsc.restarts sees it: its seed and its validation operating point (eval.json)."""
+    validation = json.loads((folder / "eval.json").read_text())["validation"]
+    seed = json.loads((folder / "lineage.json").read_text())["train"]["seed"]
+    return Candidate(seed, folder.name, True, validation["threshold"], validation["frr"], validation["fa_per_hour"],
+                     validation["trials"], validation["negative_hours"])  # fmt: skip
+
+
+def restarts_expectation(folders: list[Path], restarts: int) -> dict[str, Any]:
+    """Over every set of ``restarts`` of ``folders``: how often each model is kept, and each
+    column's mean over the kept models (what ``[train] restarts`` gives in expectation)."""
+    candidates = {c.model: c for c in map(as_candidate, folders)}
+    rows = {f.name: model_numbers(f) for f in folders}
+    kept = [choose([candidates[f.name] for f in subset]).model for subset in itertools.combinations(folders, restarts)]
+    return {"restarts": restarts, "sets": len(kept), "kept": {m: kept.count(m) for m in sorted(set(kept))},
+            "summary": {c: s and s["mean"] for c, s in summarize([rows[m] for m in kept]).items()}}  # fmt: skip
+
+
 def _cell(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
@@ -146,6 +171,19 @@ def markdown(record: dict[str, Any]) -> str:
         lines.append(f"| {name} | {len(entry['models'])} | " + " | ".join(cells) + " |")
     lines += ["", f"Baseline: {record['baseline']}. FRR in %; lower is better. A verdict appears where a recipe's "
               "mean lies outside the baseline seeds' range."]  # fmt: skip
+    with_restarts = {name: e["restarts"] for name, e in recipes.items() if "restarts" in e}
+    if with_restarts:
+        k = next(iter(with_restarts.values()))["restarts"]
+        lines += ["", f"| recipe | one run (mean) or {k} restarts (mean over sets) | " + " | ".join(columns) + " |",
+                  "|---|---|" + "---:|" * len(columns)]  # fmt: skip
+        for name, expectation in with_restarts.items():
+            single = recipes[name]["summary"]
+            means = {"one run": {c: single[c] and single[c]["mean"] for c in columns}}
+            kept = ", ".join(f"{m[:8]} x{n}" for m, n in expectation["kept"].items())
+            means[f"{k} restarts, {expectation['sets']} sets (kept: {kept})"] = expectation["summary"]
+            for label, values in means.items():
+                lines.append(f"| {name} | {label} | " + " | ".join(_cell(values[c], 2 if c == "test FA/h" else 1)
+                                                                  for c in columns) + " |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -156,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--store", type=Path, default=None)
     parser.add_argument("--baseline", help="the recipe the others are judged against (default: the first)")
     parser.add_argument("--json", type=Path, help="also write the record here")
+    parser.add_argument("--restarts", type=int, help="also: each recipe's expected numbers with this many restarts")
     args = parser.parse_args(argv)
     store = Store(args.store)
     recipes: dict[str, list[Path]] = {}
@@ -172,6 +211,12 @@ def main(argv: list[str] | None = None) -> None:
     if baseline not in recipes:
         parser.error(f"--baseline {baseline}: not one of the recipes ({', '.join(recipes)})")
     record = compare(recipes, baseline)
+    if args.restarts is not None:
+        if args.restarts < 1:
+            parser.error("--restarts must be >= 1")
+        for name, folders in recipes.items():
+            if len(folders) >= args.restarts:
+                record["recipes"][name]["restarts"] = restarts_expectation(folders, args.restarts)
     print(markdown(record))
     if args.json:
         args.json.write_text(json.dumps(record, indent=2) + "\n")

@@ -151,3 +151,28 @@ def test_seed_comparison_reads_the_records(folder: Path, recordings: Path, tmp_p
         seeds.main(["--recipe", "a", str(folder), "--baseline", "zzz"])
     (folder / REAL_SPEAKERS_FILE).unlink()
     assert seeds.model_numbers(folder)["real FRR @0.5"] is None
+
+
+def test_seed_comparison_with_restarts_keeps_what_kwsc_would(tmp_path: Path) -> None:
+    """bench/report_seeds.py --restarts: over every set of K models, the one kwsc.restarts keeps."""
+    spec = importlib.util.spec_from_file_location("report_seeds", BENCH.with_name("report_seeds.py"))
+    seeds = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(seeds)
+    folders = []
+    for seed, (val_frr, test_frr) in enumerate([(0.30, 0.40), (0.10, 0.20), (0.20, 0.10)]):
+        folder = tmp_path / f"model{seed}"
+        folder.mkdir()
+        split = {"threshold": 0.9, "frr": val_frr, "fa_per_hour": 0.4, "trials": 100, "negative_hours": 8.0}
+        evaluation = {"validation": split, "test": {**split, "frr": test_frr}}
+        (folder / "eval.json").write_text(json.dumps(evaluation))
+        (folder / "det.json").write_text(json.dumps({"thresholds_q8": list(range(257))}))
+        (folder / "lineage.json").write_text(json.dumps({"train": {"seed": seed}}))
+        folders.append(folder)
+    two = seeds.restarts_expectation(folders, 2)
+    # sets {0,1} and {1,2} keep model1 (validation 10 %), {0,2} keeps model2 (20 %)
+    assert two["sets"] == 3 and two["kept"] == {"model1": 2, "model2": 1}
+    assert two["summary"]["test FRR"] == pytest.approx((20.0 + 20.0 + 10.0) / 3)
+    assert seeds.restarts_expectation(folders, 1)["summary"]["test FRR"] == pytest.approx(70.0 / 3)  # one run
+    record = seeds.compare({"r": folders}, "r")
+    record["recipes"]["r"]["restarts"] = two
+    assert "| r | 2 restarts, 3 sets (kept: model1 x2, model2 x1) | 0.40 | 16.7 |" in seeds.markdown(record)
