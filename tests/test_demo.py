@@ -27,7 +27,12 @@ def test_small_demo_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert counts["inputs"] == counts["accepted"] + counts["rejected"] + counts["duplicate"]
     rows = store.manifest(version)
     assert len([r for r in rows if r["status"] != "augmented"]) == counts["inputs"]
-    (folder,) = [p for p in store.models.iterdir() if (p / "model.tflite").is_file()]
+    models = [p for p in store.models.iterdir() if (p / "model.tflite").is_file()]
+    (folder,) = [p for p in models if (p / "report.md").is_file()]  # the kept one of 2 restarts (small.toml)
+    restarts = json.loads((folder / "lineage.json").read_text())["restarts"]
+    assert sorted(c["seed"] for c in restarts["candidates"]) == [0, 1] and len(models) == 3
+    kept = store.models / restarts["chosen"]["model"]
+    assert (kept / "model.tflite").read_bytes() == (folder / "model.tflite").read_bytes()
     for name in ("model.tflite", "kwsc_model.c", "kwsc_model.h", "meta.json", "lineage.json", "eval.json",
                  "det.json", "det.png", "report.md", "report.html"):  # fmt: skip
         assert (folder / name).is_file(), name
