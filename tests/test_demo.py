@@ -57,3 +57,5 @@ def test_small_demo_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         and "| crossvoice |" in report  # which held-out voices the misses come from
     )
     assert f"report     {folder / 'report.md'}" in result.output
+    assert "restarts   seeds 0-1, validation FRR " in result.output
+    assert f"seed {restarts['chosen']['seed']} kept (model {kept.name[:8]})" in result.output

@@ -132,6 +132,8 @@ def demo(
 
 def _demo_pipeline(config_path: Path, store_dir: Path | None) -> None:
     """Compile ``config_path`` from nothing to a verified, evaluated model and say where it went."""
+    import json
+
     from tqdm import tqdm
 
     from kwsc import firmware
@@ -167,6 +169,12 @@ def _demo_pipeline(config_path: Path, store_dir: Path | None) -> None:
                f"{features['windows']} int8 windows{reused}")  # fmt: skip
     click.echo(f"  model      {folder.name}: INT8 {(folder / 'model.tflite').stat().st_size:,} B, kwsc runtime "
                f"== TFLite Micro on every test window, == Cortex-M4 (QEMU) on {result.device_windows}")  # fmt: skip
+    restarts = json.loads((folder / "lineage.json").read_text()).get("restarts")
+    if restarts is not None:
+        kept, runs = restarts["chosen"], restarts["candidates"]
+        scores = ", ".join(f"{100 * r['validation_frr']:.1f}" for r in runs)
+        click.echo(f"  restarts   seeds {runs[0]['seed']}-{runs[-1]['seed']}, validation FRR {scores} %: seed "
+                   f"{kept['seed']} kept (model {kept['model'][:8]})")  # fmt: skip
     click.echo(f"  threshold  {result.evaluation['threshold']:.4f} for "
                f"{result.evaluation['config']['target_fa_per_hour']} FA/h on validation")  # fmt: skip
     click.echo(f"  test       {test['fa_per_hour']:.2f} FA/h ({test['false_accepts']} in "
