@@ -124,3 +124,28 @@ def test_cli_train_restarts(version: tuple[Path, Path]) -> None:
     assert "restart 2 of 2: seed 4" in result.output
     bad = CliRunner().invoke(main, [*args[:-1], "0"])
     assert bad.exit_code == 2
+
+
+def test_an_evaluated_candidate_is_not_streamed_again(
+    version: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kwsc.detector import DetectConfig
+    from kwsc.evaluate import evaluate_model
+
+    root, version_dir = version
+    config = dataclasses.replace(QUICK, seed=3, restarts=2)
+    _, candidates, _ = train_with_restarts(root, version_dir, ["alexa"], SMALL, config, EVAL)
+    folder = root / "models" / candidates[0].model
+    evaluated = evaluate_model(folder, EVAL)["validation"]
+
+    def no_streaming(*args: object, **kwargs: object) -> None:
+        raise AssertionError("streamed again")
+
+    monkeypatch.setattr(restarts, "validation_point", no_streaming)
+    point = restarts.scored_validation(folder, EVAL, DetectConfig())
+    assert point == {k: evaluated[k] for k in ("threshold", "frr", "fa_per_hour", "trials", "negative_hours")}
+    assert (point["frr"], point["threshold"]) == (candidates[0].validation_frr, candidates[0].threshold)
+    for other_eval, other_detect in ((dataclasses.replace(EVAL, target_fa_per_hour=10.0), DetectConfig()),
+                                     (EVAL, DetectConfig(smooth_inferences=1))):  # fmt: skip
+        with pytest.raises(AssertionError, match="streamed again"):  # another config: eval.json does not say
+            restarts.scored_validation(folder, other_eval, other_detect)

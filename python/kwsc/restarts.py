@@ -81,6 +81,29 @@ def train_or_reuse(
     return save(store_root, version_dir.name, trained, model_config, train_config, keywords), False
 
 
+def scored_validation(
+    folder: Path,
+    eval_config: EvalConfig,
+    detect_config: DetectConfig,
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+) -> dict[str, float]:
+    """:func:`kwsc.evaluate.validation_point` of the model in ``folder``, or the same numbers from
+    its eval.json when `kwsc eval` already streamed the same dataset version with the same
+    evaluation and detector configs (the validation split's part of it is computed alike)."""
+    path = folder / "eval.json"
+    if path.is_file():
+        record = json.loads(path.read_text())
+        version = json.loads((folder / "lineage.json").read_text())["dataset_version"]
+        derived = ("threshold", "refractory_frames")  # what the evaluation chose or computed
+        detector = {k: v for k, v in record.get("detector", {}).items() if k not in derived}
+        wanted = {k: v for k, v in dataclasses.asdict(detect_config).items() if k not in derived}
+        if (record.get("dataset_version") == version and record.get("config") == dataclasses.asdict(eval_config)
+                and detector == wanted):  # fmt: skip
+            validation = record["validation"]
+            return {key: validation[key] for key in ("threshold", "frr", "fa_per_hour", "trials", "negative_hours")}
+    return validation_point(folder, eval_config, detect_config, progress)
+
+
 def choose(candidates: list[Candidate]) -> Candidate:
     """The candidate :data:`SELECTION_RULE` keeps."""
     if not candidates:
@@ -118,7 +141,7 @@ def train_with_restarts(
         single = dataclasses.replace(train_config, seed=seed, restarts=1)
         say(f"restart {k + 1} of {train_config.restarts}: seed {seed}")
         folder, reused = train_or_reuse(store_root, version_dir, keywords, model_config, single, log)
-        point = validation_point(folder, eval_config, detect_config, progress)
+        point = scored_validation(folder, eval_config or EvalConfig(), detect_config or DetectConfig(), progress)
         candidate = Candidate(seed, folder.name, reused, point["threshold"], point["frr"], point["fa_per_hour"],
                               int(point["trials"]), point["negative_hours"])  # fmt: skip
         say(f"restart {k + 1} of {train_config.restarts}: seed {seed}, model {folder.name[:8]}"
