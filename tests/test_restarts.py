@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import kwsc.train
 from conftest import words_version
 from kwsc import restarts
 from kwsc.cli import main
@@ -52,8 +53,6 @@ def test_restarts_are_checked_and_stay_out_of_the_model_id_at_one() -> None:
 
 
 def test_a_new_training_version_renames_every_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    import kwsc.train
-
     before = model_id("v", SMALL, QUICK, ["alexa"])
     monkeypatch.setattr(kwsc.train, "TRAIN_VERSION", 2)  # reuse by id never meets weights of older code
     assert model_id("v", SMALL, QUICK, ["alexa"]) != before
@@ -93,7 +92,7 @@ def test_restarts_keep_the_best_validation_model_and_resume(
     def no_training(*args: object, **kwargs: object) -> None:
         raise AssertionError("trained again")
 
-    monkeypatch.setattr(restarts, "train", no_training)
+    monkeypatch.setattr(kwsc.train, "train", no_training)
     again = train_with_restarts(root, version_dir, ["alexa"], SMALL, config, EVAL)
     assert again[0] == folder and again[2].model == chosen.model
     # One more restart reuses both seeds and trains only the third.
@@ -110,6 +109,27 @@ def test_restarts_keep_the_best_validation_model_and_resume(
     more = dataclasses.replace(config, restarts=3)
     _, three, _ = train_with_restarts(root, version_dir, ["alexa"], SMALL, more, EVAL)
     assert trained == [5] and [c.reused for c in three] == [True, True, False]
+
+
+def test_a_stored_single_training_is_reused(version: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    root, version_dir = version
+    args = ["train", version_dir.name[:8], "--store", str(root), "--filters", "8", "--blocks", "1", "--epochs", "1",
+            "--batch-size", "16", "--seed", "7"]  # fmt: skip
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    folder = Path(first.output.strip().splitlines()[-1])
+    assert "already trained" not in first.output and "1 of 1 chosen" in first.output
+    with pytest.raises(ValueError, match="restarts must be 1"):
+        kwsc.train.train_or_reuse(root, version_dir, ["alexa"], SMALL, dataclasses.replace(QUICK, restarts=2))
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(kwsc.train, "train", no_training)
+    second = CliRunner().invoke(main, args)
+    assert second.exit_code == 0, second.output
+    assert f"model {folder.name} already trained: reused" in second.output
+    assert Path(second.output.strip().splitlines()[-1]) == folder and "1 of 1 chosen" in second.output
 
 
 def test_cli_train_restarts(version: tuple[Path, Path]) -> None:

@@ -809,7 +809,7 @@ def train_command(
     from kwsc.detector import DetectConfig
     from kwsc.evaluate import EvalConfig
     from kwsc.store import Store, StoreError
-    from kwsc.train import BudgetError, ModelConfig, TrainConfig, save, train
+    from kwsc.train import BudgetError, ModelConfig, TrainConfig, summary_line, train_or_reuse
 
     store = Store(store_dir)
     model_config, train_config = ModelConfig(), TrainConfig()
@@ -851,23 +851,18 @@ def train_command(
         except BudgetError as exc:
             click.echo(str(exc), err=True)
             raise SystemExit(1) from exc
+        click.echo(summary_line(folder), err=True)
         click.echo(str(folder))
         return
     try:
-        trained = train(path, keywords, model_config, train_config, log=lambda line: click.echo(line, err=True))
+        folder, reused = train_or_reuse(store.root, path, keywords, model_config, train_config,
+                                        log=lambda line: click.echo(line, err=True))  # fmt: skip
     except BudgetError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from exc
-    folder = save(store.root, path.name, trained, model_config, train_config, keywords)
-    chosen = trained.history[trained.epoch - 1]
-    click.echo(f"{model_config.arch} ({model_config.filters} filters, {model_config.blocks} blocks): "
-               f"{len(trained.tflite):,} B INT8 (budget {train_config.max_model_bytes:,} B); epoch {trained.epoch} "
-               f"of {train_config.epochs} chosen: validation {chosen['val_fa_per_hour']:.1f} FA/h, recall "
-               f"{chosen['val_recall']:.3f}; test accuracy float {trained.float_test_accuracy:.3f}, int8 "
-               f"{trained.int8_test_accuracy:.3f}; arena {trained.arena_bytes:,} B, "
-               f"{trained.macs_per_inference:,} MACs per inference; kwsc_nn == TFLite Micro on "
-               f"{trained.runtime_checked_windows - trained.runtime_mismatches:,} of "
-               f"{trained.runtime_checked_windows:,} test windows", err=True)  # fmt: skip
+    if reused:
+        click.echo(f"model {folder.name} already trained: reused (delete its folder to train it again)", err=True)
+    click.echo(summary_line(folder), err=True)
     click.echo(str(folder))
 
 

@@ -55,7 +55,7 @@ def compile_model(
     from kwsc.report import write_report
     from kwsc.restarts import train_with_restarts
     from kwsc.runtime import Runtime
-    from kwsc.train import save, train
+    from kwsc.train import train_or_reuse
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -71,8 +71,9 @@ def compile_model(
         folder, _, _ = train_with_restarts(store.root, version_dir, keywords, project.model, project.train,
                                            project.eval, project.detect, log=log, progress=progress)  # fmt: skip
     else:
-        trained = train(version_dir, keywords, project.model, project.train, log=log)
-        folder = save(store.root, result.version_id, trained, project.model, project.train, keywords)
+        folder, reused = train_or_reuse(store.root, version_dir, keywords, project.model, project.train, log=log)
+        if reused:
+            log(f"model {folder.name} already trained: reused")
     mismatches = json.loads((folder / "lineage.json").read_text())["runtime_mismatches"]
     if mismatches:
         raise PipelineError(f"kwsc runtime differs from TFLite Micro on {mismatches} test windows")

@@ -27,16 +27,13 @@ from typing import Any
 
 from kwsc.detector import DetectConfig
 from kwsc.evaluate import EvalConfig, validation_point
-from kwsc.train import ModelConfig, TrainConfig, model_id, save, train
+from kwsc.train import ModelConfig, TrainConfig, is_complete, model_id, train_or_reuse
 
 #: The rule, as recorded in the chosen model's lineage.
 SELECTION_RULE = (
     "lowest validation FRR at the threshold chosen for the target FA/h on validation (streamed through "
     "the C detector); ties: lower validation FA/h, then lower seed"
 )
-
-#: Files of a model folder that make the model (eval results and reports are not copied).
-MODEL_FILES = ("model.tflite", "kwsc_model.c", "kwsc_model.h", "meta.json", "lineage.json")
 
 
 @dataclass(frozen=True)
@@ -55,30 +52,6 @@ class Candidate:
     def sort_key(self) -> tuple[float, float, int]:
         """Lower is better: FRR, then FA/h, then seed."""
         return (self.validation_frr, self.validation_fa_per_hour, self.seed)
-
-
-def _complete(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in MODEL_FILES)
-
-
-def train_or_reuse(
-    store_root: Path,
-    version_dir: Path,
-    keywords: list[str],
-    model_config: ModelConfig,
-    train_config: TrainConfig,
-    log: Callable[[str], None] | None = None,
-) -> tuple[Path, bool]:
-    """The model folder for one training (``train_config.restarts`` must be 1): reused when the
-    store holds it complete (the id covers dataset, configs, seed, keywords and training code
-    version), else trained and saved. Returns (folder, reused)."""
-    if train_config.restarts != 1:
-        raise ValueError("train_or_reuse trains one model: restarts must be 1")
-    folder = store_root / "models" / model_id(version_dir.name, model_config, train_config, keywords)
-    if _complete(folder):
-        return folder, True
-    trained = train(version_dir, keywords, model_config, train_config, log=log)
-    return save(store_root, version_dir.name, trained, model_config, train_config, keywords), False
 
 
 def scored_validation(
@@ -129,7 +102,7 @@ def train_with_restarts(
     store_root, version_dir = Path(store_root), Path(version_dir)
     say = log or (lambda _: None)
     folder = store_root / "models" / model_id(version_dir.name, model_config, train_config, keywords)
-    if _complete(folder):  # chosen before: the same candidates, the same choice
+    if is_complete(folder):  # chosen before: the same candidates, the same choice
         record = json.loads((folder / "lineage.json").read_text())["restarts"]
         candidates = [Candidate(**c, reused=True) for c in record["candidates"]]
         chosen = next(c for c in candidates if c.model == record["chosen"]["model"])
@@ -179,7 +152,7 @@ def store_chosen(
     record["train"] = dataclasses.asdict(train_config)
     record["restarts"] = {"rule": SELECTION_RULE, "chosen": {"seed": chosen.seed, "model": chosen.model},
                           "candidates": [_recorded(c) for c in candidates]}  # fmt: skip
-    # Written last: a folder with lineage.json is complete (see _complete).
+    # Written last: a folder with lineage.json is complete (see kwsc.train.is_complete).
     (folder / "lineage.json").write_text(json.dumps(record, indent=2, sort_keys=True))
     return folder
 

@@ -660,7 +660,7 @@ _LATER_OPTIONS_OFF = {"label_smoothing": 0.0, "weight_averaging": 0.0, "mixup": 
 
 #: Version of what training makes of its inputs: bump it with any change to the training code
 #: that changes the models it trains, so that one model id never stands for two sets of weights
-#: (restart candidates are reused by id). At 1 it stays out of the id, as the later options do.
+#: (stored models are reused by id). At 1 it stays out of the id, as the later options do.
 TRAIN_VERSION = 1
 
 
@@ -709,3 +709,49 @@ def save(
               "packages": lineage.package_versions()}  # fmt: skip
     (folder / "lineage.json").write_text(json.dumps(record, indent=2, sort_keys=True))
     return folder
+
+
+#: Files that make a stored model; save writes lineage.json last, so with it the folder is complete.
+MODEL_FILES = ("model.tflite", "kwsc_model.c", "kwsc_model.h", "meta.json", "lineage.json")
+
+
+def is_complete(folder: Path) -> bool:
+    """Whether ``folder`` holds a whole saved model (an interrupted save leaves no lineage.json)."""
+    return all((folder / name).is_file() for name in MODEL_FILES)
+
+
+def train_or_reuse(
+    store_root: str | Path,
+    version_dir: str | Path,
+    keywords: list[str],
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    log: Callable[[str], None] | None = None,
+) -> tuple[Path, bool]:
+    """The stored model of one training (``train_config.restarts`` must be 1): reused when the
+    store already holds it complete (its id covers the dataset version, both configs, the seed,
+    the keywords and :data:`TRAIN_VERSION`; delete the folder to train it again), else trained
+    and saved. Returns (model folder, reused)."""
+    if train_config.restarts != 1:
+        raise ValueError("train_or_reuse trains one model: restarts must be 1 (see kwsc.restarts)")
+    version_dir = Path(version_dir)
+    folder = Path(store_root) / "models" / model_id(version_dir.name, model_config, train_config, keywords)
+    if is_complete(folder):
+        return folder, True
+    trained = train(version_dir, keywords, model_config, train_config, log=log)
+    return save(store_root, version_dir.name, trained, model_config, train_config, keywords), False
+
+
+def summary_line(folder: Path) -> str:
+    """One line on a stored model: size against budget, the kept epoch's validation numbers, test
+    accuracy, arena and MACs, and the runtime check against TFLite Micro."""
+    record = json.loads((folder / "lineage.json").read_text())
+    meta = json.loads((folder / "meta.json").read_text())
+    model, config, kept = record["model"], record["train"], record["history"][record["epoch"] - 1]
+    checked, mismatches = record["runtime_checked_windows"], record["runtime_mismatches"]
+    return (f"{model['arch']} ({model['filters']} filters, {model['blocks']} blocks): {record['model_bytes']:,} B "
+            f"INT8 (budget {config['max_model_bytes']:,} B); epoch {record['epoch']} of {config['epochs']} chosen: "
+            f"validation {kept['val_fa_per_hour']:.1f} FA/h, recall {kept['val_recall']:.3f}; test accuracy float "
+            f"{record['float_test_accuracy']:.3f}, int8 {record['int8_test_accuracy']:.3f}; arena "
+            f"{meta['arena_bytes']:,} B, {meta['macs_per_inference']:,} MACs per inference; kwsc_nn == TFLite "
+            f"Micro on {checked - mismatches:,} of {checked:,} test windows")  # fmt: skip
