@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import kwsc.lineage
 import kwsc.train
 from conftest import words_version
 from kwsc import restarts
@@ -83,6 +84,7 @@ def test_restarts_keep_the_best_validation_model_and_resume(
     lineage = json.loads((folder / "lineage.json").read_text())
     assert lineage["train"]["restarts"] == 2 and lineage["train"]["seed"] == 3
     assert lineage["restarts"]["chosen"] == {"seed": chosen.seed, "model": chosen.model}
+    assert lineage["restarts"]["code_version"] == kwsc.lineage.code_version()
     assert [c["model"] for c in lineage["restarts"]["candidates"]] == [c.model for c in candidates]
     assert "threshold" not in json.loads((folder / "meta.json").read_text())
     (line,) = report_restart_lines(lineage)  # the model report says what it was chosen from

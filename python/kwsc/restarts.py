@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kwsc import lineage
 from kwsc.detector import DetectConfig
 from kwsc.evaluate import EvalConfig, validation_point
 from kwsc.train import ModelConfig, TrainConfig, is_complete, model_id, train_or_reuse
@@ -150,8 +151,10 @@ def store_chosen(
     (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     record = json.loads((source / "lineage.json").read_text())
     record["train"] = dataclasses.asdict(train_config)
+    # code_version here is the choice's; the record's own is that of the training that made the weights.
     record["restarts"] = {"rule": SELECTION_RULE, "chosen": {"seed": chosen.seed, "model": chosen.model},
-                          "candidates": [_recorded(c) for c in candidates]}  # fmt: skip
+                          "candidates": [_recorded(c) for c in candidates],
+                          "code_version": lineage.code_version()}  # fmt: skip
     # Written last: a folder with lineage.json is complete (see kwsc.train.is_complete).
     (folder / "lineage.json").write_text(json.dumps(record, indent=2, sort_keys=True))
     return folder
