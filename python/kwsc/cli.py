@@ -809,7 +809,7 @@ def train_command(
     from kwsc.detector import DetectConfig
     from kwsc.evaluate import EvalConfig
     from kwsc.store import Store, StoreError
-    from kwsc.train import BudgetError, ModelConfig, TrainConfig, summary_line, train_or_reuse
+    from kwsc.train import BudgetError, ModelConfig, TrainConfig, summary_line
 
     store = Store(store_dir)
     model_config, train_config = ModelConfig(), TrainConfig()
@@ -836,32 +836,19 @@ def train_command(
     except (StoreError, ConfigError) as exc:
         raise InputError(str(exc)) from exc
     click.echo(f"training {model_config.arch} on {path.name} (keywords: {', '.join(keywords)})", err=True)
-    if train_config.restarts > 1:
-        from tqdm import tqdm
+    from tqdm import tqdm
 
-        from kwsc.restarts import train_with_restarts
+    from kwsc.restarts import trained_model
 
-        def progress(items, description):  # type: ignore[no-untyped-def]
-            return tqdm(items, desc=description, unit="clip", leave=False)
+    def progress(items, description):  # type: ignore[no-untyped-def]
+        return tqdm(items, desc=description, unit="clip", leave=False)
 
-        try:
-            folder, _, _ = train_with_restarts(store.root, path, keywords, model_config, train_config, eval_config,
-                                               detect_config, log=lambda line: click.echo(line, err=True),
-                                               progress=progress)  # fmt: skip
-        except BudgetError as exc:
-            click.echo(str(exc), err=True)
-            raise SystemExit(1) from exc
-        click.echo(summary_line(folder), err=True)
-        click.echo(str(folder))
-        return
     try:
-        folder, reused = train_or_reuse(store.root, path, keywords, model_config, train_config,
-                                        log=lambda line: click.echo(line, err=True))  # fmt: skip
+        folder = trained_model(store.root, path, keywords, model_config, train_config, eval_config, detect_config,
+                               log=lambda line: click.echo(line, err=True), progress=progress)  # fmt: skip
     except BudgetError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from exc
-    if reused:
-        click.echo(f"model {folder.name} already trained: reused (delete its folder to train it again)", err=True)
     click.echo(summary_line(folder), err=True)
     click.echo(str(folder))
 

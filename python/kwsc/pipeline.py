@@ -53,9 +53,8 @@ def compile_model(
     from kwsc.evaluate import evaluate_model
     from kwsc.features import load_windows
     from kwsc.report import write_report
-    from kwsc.restarts import train_with_restarts
+    from kwsc.restarts import trained_model
     from kwsc.runtime import Runtime
-    from kwsc.train import train_or_reuse
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -67,13 +66,8 @@ def compile_model(
     start = time.perf_counter()
     log(f"training {project.model.arch} ({project.model.filters} filters, {project.model.blocks} blocks), "
         f"{project.train.epochs} epochs")  # fmt: skip
-    if project.train.restarts > 1:
-        folder, _, _ = train_with_restarts(store.root, version_dir, keywords, project.model, project.train,
-                                           project.eval, project.detect, log=log, progress=progress)  # fmt: skip
-    else:
-        folder, reused = train_or_reuse(store.root, version_dir, keywords, project.model, project.train, log=log)
-        if reused:
-            log(f"model {folder.name} already trained: reused")
+    folder = trained_model(store.root, version_dir, keywords, project.model, project.train, project.eval,
+                           project.detect, log=log, progress=progress)  # fmt: skip
     mismatches = json.loads((folder / "lineage.json").read_text())["runtime_mismatches"]
     if mismatches:
         raise PipelineError(f"kwsc runtime differs from TFLite Micro on {mismatches} test windows")

@@ -85,6 +85,28 @@ def choose(candidates: list[Candidate]) -> Candidate:
     return min(candidates, key=Candidate.sort_key)
 
 
+def trained_model(
+    store_root: str | Path,
+    version_dir: str | Path,
+    keywords: list[str],
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    eval_config: EvalConfig | None = None,
+    detect_config: DetectConfig | None = None,
+    log: Callable[[str], None] | None = None,
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+) -> Path:
+    """The train stage's model folder: one training (:func:`kwsc.train.train_or_reuse`) or, with
+    ``train_config.restarts`` > 1, the one :func:`train_with_restarts` keeps."""
+    if train_config.restarts > 1:
+        return train_with_restarts(store_root, version_dir, keywords, model_config, train_config, eval_config,
+                                   detect_config, log, progress)[0]  # fmt: skip
+    folder, reused = train_or_reuse(store_root, version_dir, keywords, model_config, train_config, log)
+    if reused and log is not None:
+        log(f"model {folder.name} already trained: reused (delete its folder to train it again)")
+    return folder
+
+
 def train_with_restarts(
     store_root: str | Path,
     version_dir: str | Path,
