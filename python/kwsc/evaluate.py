@@ -590,6 +590,12 @@ def user_negative_stream(
     return run_stream(detector, chunks), len(files)
 
 
+def sweep_detector(folder: Path, detect_config: DetectConfig | None = None) -> Detector:
+    """The model's detector with ``detect_config``'s rule at threshold 1.0: it never fires, and
+    every threshold is swept from its records afterwards."""
+    return Detector.from_folder(folder, DetectConfig(**{**asdict(detect_config or DetectConfig()), "threshold": 1.0}))
+
+
 def validation_point(
     folder: str | Path,
     config: EvalConfig | None = None,
@@ -606,8 +612,7 @@ def validation_point(
     config = config or EvalConfig()
     store = Store(folder.parents[1])
     rows = store.manifest(json.loads((folder / "lineage.json").read_text())["dataset_version"])
-    never_fires = DetectConfig(**{**asdict(detect_config or DetectConfig()), "threshold": 1.0})
-    result = evaluate_split(Detector.from_folder(folder, never_fires), store.root, rows, "validation", config, progress)
+    result = evaluate_split(sweep_detector(folder, detect_config), store.root, rows, "validation", config, progress)
     chosen = choose_threshold(result.fa_counts, result.negative_hours, config.target_fa_per_hour)
     return {"threshold": chosen / 256, "frr": result.frr(chosen), "fa_per_hour": result.fa_per_hour(chosen),
             "trials": result.trials, "negative_hours": result.negative_hours}  # fmt: skip
@@ -648,8 +653,7 @@ def evaluate_model(
         check_not_trained_on(rows, other)
         version, rows = other_version, other
     base = detect_config or DetectConfig()
-    never_fires = DetectConfig(**{**asdict(base), "threshold": 1.0})  # every threshold is swept afterwards
-    detector = Detector.from_folder(folder, never_fires)
+    detector = sweep_detector(folder, base)
     splits = ["validation", "test"]
     if any(r["split"] == HOLDOUT_SPLIT and r["label"] in detector.labels for r in usable_rows(rows, HOLDOUT_SPLIT)):
         splits.append(HOLDOUT_SPLIT)
@@ -659,7 +663,7 @@ def evaluate_model(
             + (f" ({threads} threads)" if threads > 1 else ""))  # fmt: skip
 
     def one_split(split: str) -> SplitResult:
-        own = Detector.from_folder(folder, never_fires)
+        own = sweep_detector(folder, base)
         return evaluate_split(own, store.root, rows, split, config, progress)
 
     if threads == 1:
