@@ -18,6 +18,8 @@ from kwsc.train import (
     ModelConfig,
     TrainConfig,
     WeightAverage,
+    adversarial_model,
+    build_model,
     epoch_learning_rate,
     false_accepts_per_hour,
     input_quantization,
@@ -31,6 +33,7 @@ from kwsc.train import (
     save,
     spec_augment_config,
     train,
+    window_domains,
 )
 
 SMALL = ModelConfig(arch="dscnn", filters=8, blocks=1)
@@ -193,14 +196,16 @@ def test_model_id_leaves_out_later_options_when_off() -> None:
     from kwsc.sources import canonical_json
 
     config = TrainConfig(epochs=3)
-    later = ("label_smoothing", "weight_averaging", "mixup", "checkpoint_fa_per_hour", "lr_schedule", "restarts")
+    later = ("label_smoothing", "weight_averaging", "mixup", "checkpoint_fa_per_hour", "lr_schedule", "restarts",
+             "adversary", "adversary_weight")  # fmt: skip
     before_the_options = {k: v for k, v in asdict(config).items() if k not in later}
     payload = {"dataset": "v1", "model": asdict(SMALL), "train": before_the_options, "keywords": ["alexa"]}
     assert model_id("v1", SMALL, config, ["alexa"]) == hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
     ids = {model_id("v1", SMALL, TrainConfig(epochs=3, **option), ["alexa"])
            for option in ({}, {"weight_averaging": 0.99}, {"label_smoothing": 0.1}, {"mixup": 0.3},
-                          {"checkpoint_fa_per_hour": 5.0}, {"lr_schedule": "cosine"}, {"restarts": 2})}  # fmt: skip
-    assert len(ids) == 7
+                          {"checkpoint_fa_per_hour": 5.0}, {"lr_schedule": "cosine"}, {"restarts": 2},
+                          {"adversary": "voice"}, {"adversary": "voice", "adversary_weight": 1.0})}  # fmt: skip
+    assert len(ids) == 9
 
 
 def test_false_accepts_per_hour_by_hand() -> None:
@@ -323,3 +328,62 @@ def test_cli_train_from_a_project_file(tmp_path: Path) -> None:
     project.write_text(project.read_text().replace("filters = 4", 'filters = "four"'))
     bad = CliRunner().invoke(main, ["train", str(project), "--store", str(tmp_path / "store")])
     assert bad.exit_code == 2 and "model.filters must be int" in bad.output
+
+
+def test_window_domains_follow_the_manifest(version: tuple[Path, str]) -> None:
+    from kwsc.features import load_windows, window_ids
+    from kwsc.store import Store
+
+    x, labels = load_windows(version[0], "train")
+    ids = window_ids(version[0], "train")
+    domains, names = window_domains(version[0], "train", "voice")
+    assert len(ids) == len(domains) == len(x)
+    rows = {r["id"]: r for r in Store(version[0].parents[1]).manifest(version[1])}
+    for window, label, domain in zip(ids, labels, domains, strict=True):
+        row = rows[window.rsplit("#", 1)[0]]
+        assert row["label"] == label  # the same order as the windows
+        assert (domain == -1) == (row["kind"] == "noise")
+        if domain >= 0:
+            assert names[domain] == row["group"]
+    speech = [rows[w.rsplit("#", 1)[0]] for w in ids]
+    assert names == sorted({r["group"] for r in speech if r["kind"] != "noise"}) and len(names) >= 2
+    engines, engine_names = window_domains(version[0], "train", "engine")
+    assert len(engine_names) == 1 and ((engines == -1) == (domains == -1)).all()  # one corpus: one source
+
+
+def test_adversarial_branch_reverses_its_gradient() -> None:
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(1)
+    model = build_model(SMALL, (49, 13), 2)
+    fitted = adversarial_model(model, 3, 0.25)
+    branch = [fitted.get_layer("adversary_hidden"), fitted.get_layer("adversary")]
+    plain = tf.keras.Model(model.input, branch[1](branch[0](model.layers[-3].output)))  # the same layers, no reversal
+    x = tf.constant(np.random.default_rng(0).normal(size=(4, 49, 13)), tf.float32)
+    first = model.layers[2]  # the strided convolution: shared by both heads
+    gradients = []
+    for net in (lambda v: fitted(v, training=False)[1], lambda v: plain(v, training=False)):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(net(x) * tf.constant([1.0, -2.0, 0.5]))
+        gradients.append(tape.gradient(loss, first.kernel).numpy())
+        assert np.abs(gradients[-1]).max() > 0
+    np.testing.assert_allclose(gradients[0], -0.25 * gradients[1], rtol=1e-4, atol=1e-7)
+    np.testing.assert_array_equal(fitted(x, training=False)[0], model(x, training=False))  # the class head unchanged
+
+
+def test_adversary_trains_a_model_of_the_same_shape(version: tuple[Path, str]) -> None:
+    base = TrainConfig(epochs=2, batch_size=16, hard_negative_rounds=1, hard_negatives_per_round=50,
+                       hard_negative_min_prob=0.0)  # fmt: skip
+    plain = train(version[0], ["alexa"], SMALL, base)
+    adversarial = train(version[0], ["alexa"], SMALL, TrainConfig(**{**vars(base), "adversary": "voice"}))
+    assert all(h["adversary_loss"] > 0 for h in adversarial.history)
+    assert [h["loss"] for h in adversarial.history] != [h["loss"] for h in plain.history]
+    assert adversarial.mining and adversarial.mining[0]["mined"] > 0  # mined windows joined without a domain
+    assert len(adversarial.tflite) == len(plain.tflite)  # the branch is not exported
+    assert adversarial.labels == plain.labels and adversarial.runtime_mismatches == 0
+    with pytest.raises(ValueError, match="two or more domains"):
+        train(version[0], ["alexa"], SMALL, TrainConfig(**{**vars(base), "adversary": "engine"}))
+    for bad in ({"adversary": "speaker"}, {"adversary_weight": -1.0}, {"adversary": "voice", "mixup": 0.2},
+                {"adversary": "voice", "class_weights": True}):  # fmt: skip
+        with pytest.raises(ConfigError, match="adversary"):
+            TrainConfig(**bad)

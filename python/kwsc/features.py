@@ -335,6 +335,17 @@ def load_windows(version_dir: str | Path, split: str | None = None) -> tuple[np.
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
+def window_ids(version_dir: str | Path, split: str) -> list[str]:
+    """The ids (``<clip id>#w<k>``) of a split's windows, in :func:`load_windows` order."""
+    import pyarrow.parquet as pq
+
+    ids: list[str] = []
+    for shard in sorted((Path(version_dir) / "features").glob("part-*.parquet")):
+        table = pq.read_table(shard, columns=["id", "split"]).to_pydict()
+        ids.extend(i for i, s in zip(table["id"], table["split"], strict=True) if s == split)
+    return ids
+
+
 def tf_dataset(
     version_dir: str | Path,
     split: str,

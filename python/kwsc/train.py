@@ -52,7 +52,7 @@ import numpy as np
 from kwsc.augment import AugmentConfig, spec_augment
 from kwsc.config import ARCHITECTURES, ConfigError, check_keys
 from kwsc.export import export
-from kwsc.features import load_windows
+from kwsc.features import load_windows, window_ids
 from kwsc.runtime import Runtime
 from kwsc.sources import NEGATIVE, canonical_json
 
@@ -87,6 +87,11 @@ class ModelConfig:
 #: ``[train] lr_schedule`` values.
 LR_SCHEDULES = ("constant", "cosine")
 
+#: ``[train] adversary`` values: what the gradient-reversal branch is trained to tell apart from
+#: the model's pooled features ("": no branch; "engine": the TTS engine or source of the speech;
+#: "voice": its voice group, the unit of the split).
+ADVERSARIES = ("", "engine", "voice")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -109,7 +114,12 @@ class TrainConfig:
     times (1 + cos(pi e / E)) / 2: the last epochs take small steps, so the kept weights move less
     from one epoch to the next); ``restarts`` > 1 trains that many models, from seeds ``seed``,
     ``seed + 1``, ..., and keeps the one whose validation stream gives the lowest FRR at the
-    threshold for the evaluation's target FA/h (:mod:`kwsc.restarts`; 1: one model, no choice)."""
+    threshold for the evaluation's target FA/h (:mod:`kwsc.restarts`; 1: one model, no choice);
+    ``adversary`` (``"engine"`` or ``"voice"``; ``""`` off) adds a domain-adversarial branch during
+    training (Ganin & Lempitsky 2015): a small classifier learns the engine or voice of each speech
+    window from the model's pooled features, and the features get its gradient reversed and scaled by
+    ``adversary_weight``, so they are pushed to carry what says the word and not what says the voice.
+    The branch is dropped before export: the device model is the same shape either way."""
 
     epochs: int = 20
     batch_size: int = 100
@@ -130,6 +140,8 @@ class TrainConfig:
     checkpoint_fa_per_hour: float = 0.0
     lr_schedule: str = "constant"
     restarts: int = 1
+    adversary: str = ""
+    adversary_weight: float = 0.3
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.max_model_bytes < 1:
@@ -152,6 +164,12 @@ class TrainConfig:
             raise ConfigError("train.checkpoint_fa_per_hour must be >= 0")
         if not 1 <= self.restarts <= 32:
             raise ConfigError(f"train.restarts must be 1..32, got {self.restarts}")
+        if self.adversary not in ADVERSARIES:
+            raise ConfigError(f"train.adversary must be one of {ADVERSARIES}, got {self.adversary!r}")
+        if not 0.0 <= self.adversary_weight <= 10.0:
+            raise ConfigError("train.adversary_weight must be in [0, 10]")
+        if self.adversary and (self.mixup or self.class_weights):
+            raise ConfigError("train.adversary cannot be combined with mixup or class_weights")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
 
@@ -256,6 +274,61 @@ def build_model(config: ModelConfig, input_shape: tuple[int, int], num_classes: 
     x = layers.Dropout(config.dropout)(x)
     outputs = layers.Dense(num_classes, activation="softmax")(x)
     return tf.keras.Model(inputs, outputs, name=f"kwsc_{config.arch}")
+
+
+def window_domains(version_dir: str | Path, split: str, adversary: str) -> tuple[np.ndarray, list[str]]:
+    """Per window of ``split`` (in :func:`kwsc.features.load_windows` order) the index of its
+    domain for ``[train] adversary``: what made its speech (``"engine"``: the TTS engine, the first
+    field of a TTS clip's origin such as ``espeak-ng``; for recorded speech its source section) or its
+    voice group (``"voice"``), and -1 for noise windows, which have no voice; and the domain names in
+    index order (sorted)."""
+    from kwsc.store import Store
+
+    version_dir = Path(version_dir)
+    rows = {row["id"]: row for row in Store(version_dir.parents[1]).manifest(version_dir.name)}
+    keys: list[str | None] = []
+    for window in window_ids(version_dir, split):
+        row = rows[window.rsplit("#", 1)[0]]
+        if row["kind"] == "noise":
+            keys.append(None)
+        else:
+            engine = str(row["origin"]).split(":", 1)[0] if row["kind"] == "tts" else str(row["source"])
+            keys.append(engine if adversary == "engine" else str(row["group"]))
+    names = sorted({k for k in keys if k is not None})
+    index = {name: k for k, name in enumerate(names)}
+    return np.array([-1 if k is None else index[k] for k in keys], np.int32), names
+
+
+def adversarial_model(model: Any, domains: int, weight: float) -> Any:
+    """The model to fit for ``[train] adversary``: ``model``'s input to [its class probabilities,
+    the domain probabilities of a two-layer branch on its pooled features (the flattened average
+    pool, before dropout)]. Between the features and the branch a gradient reversal: identity
+    forward, ``-weight`` times the gradient backward. ``model``'s layers are shared, so fitting this
+    trains ``model``; the branch is never exported."""
+    import tensorflow as tf
+
+    layers = tf.keras.layers
+
+    @tf.custom_gradient
+    def reverse(x: Any) -> Any:
+        return tf.identity(x), lambda dy: -weight * dy
+
+    pooled = model.layers[-3].output  # Flatten, then Dropout and the Dense head (build_model)
+    x = layers.Lambda(reverse, name="gradient_reversal")(pooled)
+    x = layers.Dense(64, activation="relu", name="adversary_hidden")(x)
+    outputs = layers.Dense(domains, activation="softmax", name="adversary")(x)
+    return tf.keras.Model(model.input, [model.output, outputs], name=f"{model.name}_adversarial")
+
+
+def masked_domain_loss(y_true: Any, y_pred: Any) -> Any:
+    """Sparse cross-entropy per window over the domains, 0 for windows of domain -1 (noise, mined
+    stream windows): they still count in the batch mean, so the branch weighs speech windows by
+    their share of the batch."""
+    import tensorflow as tf
+
+    y = tf.reshape(tf.cast(y_true, tf.int32), [-1])
+    loss = tf.keras.losses.sparse_categorical_crossentropy(tf.maximum(y, 0), y_pred)
+    return tf.where(y >= 0, loss, tf.zeros_like(loss))
 
 
 def _class_indices(names: np.ndarray, labels: list[str], split: str) -> np.ndarray:
@@ -383,8 +456,22 @@ def train(
         if one_hot
         else "sparse_categorical_crossentropy"
     )
-    model.compile(optimizer=tf.keras.optimizers.Adam(train_config.learning_rate), loss=loss,
-                  metrics=["categorical_accuracy" if one_hot else "accuracy"])  # fmt: skip
+    fitted = model  # what model.fit trains: the model itself, or it with the adversarial branch
+    domains = np.zeros(0, np.int32)
+    if train_config.adversary:
+        domains, domain_names = window_domains(version_dir, "train", train_config.adversary)
+        if len(domain_names) < 2:
+            raise ValueError(f"train.adversary = {train_config.adversary!r} needs two or more domains in the "
+                             f"training split, found {domain_names}")  # fmt: skip
+        fitted = adversarial_model(model, len(domain_names), train_config.adversary_weight)
+        if log:
+            log(f"adversary: {len(domain_names)} {train_config.adversary} domains over "
+                f"{int((domains >= 0).sum()):,} speech windows, weight {train_config.adversary_weight:g}")  # fmt: skip
+        fitted.compile(optimizer=tf.keras.optimizers.Adam(train_config.learning_rate),
+                       loss=[loss, masked_domain_loss], metrics=[["accuracy"], []])  # fmt: skip
+    else:
+        model.compile(optimizer=tf.keras.optimizers.Adam(train_config.learning_rate), loss=loss,
+                      metrics=["categorical_accuracy" if one_hot else "accuracy"])  # fmt: skip
     weights = None
     if train_config.class_weights:
         counts = np.bincount(y_train, minlength=len(labels))
@@ -408,14 +495,15 @@ def train(
     averager = WeightAverage(model, train_config.weight_averaging) if train_config.weight_averaging else None
     callbacks = [tf.keras.callbacks.LambdaCallback(on_train_batch_end=averager.update)] if averager else []
     for epoch in range(train_config.epochs):
-        model.optimizer.learning_rate.assign(epoch_learning_rate(train_config, epoch))
+        fitted.optimizer.learning_rate.assign(epoch_learning_rate(train_config, epoch))
         x = spec_augment(x_train, rng, masks) if train_config.spec_augment else x_train
         x = x.astype(np.float32) * INPUT_SCALE
         targets = np.eye(len(labels), dtype=np.float32)[y_train] if one_hot else y_train
         if train_config.mixup:
             x, targets = mixup(x, targets, mixup_rng, train_config.mixup)
-        fit = model.fit(x, targets, batch_size=train_config.batch_size, epochs=1,
-                        shuffle=True, class_weight=weights, verbose=verbose, callbacks=callbacks)  # fmt: skip
+        fit = fitted.fit(x, [targets, domains] if train_config.adversary else targets,
+                         batch_size=train_config.batch_size, epochs=1, shuffle=True, class_weight=weights,
+                         verbose=verbose, callbacks=callbacks)  # fmt: skip
         # With averaging, the average is what gets validated and kept; training goes on from the raw weights.
         with averager.applied() if averager else contextlib.nullcontext():
             probs = model.predict(x_val.astype(np.float32) * INPUT_SCALE, verbose=0) if len(x_val) else np.zeros((0, 1))
@@ -423,14 +511,19 @@ def train(
         fa_h, recall = false_accepts_per_hour(probs, y_val, len(keywords), stride_s) if len(x_val) else (0.0, 0.0)
         history.append({"epoch": epoch + 1, "loss": float(fit.history["loss"][0]), "val_fa_per_hour": fa_h,
                         "val_recall": recall})  # fmt: skip
+        adversary_note = ""
+        if train_config.adversary:  # "loss" is the sum of both heads': keep the classifier's apart
+            history[-1]["adversary_loss"] = float(fit.history["adversary_loss"][0])
+            history[-1]["loss"] -= history[-1]["adversary_loss"]
+            adversary_note = f", adversary loss {history[-1]['adversary_loss']:.3f}"
         target = train_config.checkpoint_fa_per_hour
         at_target = ""
         if target:
             history[-1]["val_recall_at_target"] = recall_at_false_accepts(probs, y_val, len(keywords), stride_s, target)
             at_target = f", recall at {target:g} FA/h {history[-1]['val_recall_at_target']:.3f}"
         if log:
-            log(f"epoch {epoch + 1}/{train_config.epochs}: loss {history[-1]['loss']:.4f}, validation "
-                f"{fa_h:.1f} FA/h, recall {recall:.3f}{at_target}")  # fmt: skip
+            log(f"epoch {epoch + 1}/{train_config.epochs}: loss {history[-1]['loss']:.4f}{adversary_note}, "
+                f"validation {fa_h:.1f} FA/h, recall {recall:.3f}{at_target}")  # fmt: skip
         if epoch + 1 in mine_after and len(stream_windows):
             chosen, firing = mine_hard_negatives(
                 lambda x: model.predict(x, batch_size=1024, verbose=0), stream_windows, len(keywords),
@@ -440,6 +533,8 @@ def train(
             y_train = np.concatenate(
                 [y_train, _class_indices(stream.frame_labels[stream_ends[chosen]], labels, "mined")]
             )
+            if train_config.adversary:  # a stream window may span two clips and voices: no domain
+                domains = np.concatenate([domains, np.full(len(chosen), -1, np.int32)])
             mining.append({"epoch": epoch + 1, "windows": len(stream_windows), "firing": firing, "mined": len(chosen)})
             if log:
                 log(f"mined {len(chosen):,} hard negatives after epoch {epoch + 1} ({firing:,} of "
@@ -655,7 +750,8 @@ def run_int8(tflite: bytes, features: np.ndarray) -> np.ndarray:
 #: that value they stay out of the model id, so adding an option does not rename the models
 #: trained before it existed (their training was the same).
 _LATER_OPTIONS_OFF = {"label_smoothing": 0.0, "weight_averaging": 0.0, "mixup": 0.0, "checkpoint_fa_per_hour": 0.0,
-                      "lr_schedule": "constant", "restarts": 1}  # fmt: skip
+                      "lr_schedule": "constant", "restarts": 1, "adversary": "",
+                      "adversary_weight": TrainConfig.adversary_weight}  # fmt: skip
 
 
 #: Version of what training makes of its inputs: bump it with any change to the training code
