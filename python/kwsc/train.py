@@ -30,6 +30,11 @@ negative stream: its non-keyword clips joined end to end exactly as the evaluati
 ``hard_negative_min_prob``) join the training windows, labelled by the clip their last frame
 falls in. Only the training split is mined, so validation and test stay unseen.
 
+Adversarial training (``[train] adversary``): the TTS voices are few, and a model can learn them
+instead of the word. A second head on the pooled features learns each speech window's voice group
+(or engine) behind a gradient reversal, so the shared layers are trained to make it fail; the
+head is dropped before conversion, so the device model is the same either way.
+
 Determinism: the seed fixes Keras' initialisers, dropout and the shuffle; TensorFlow's op
 determinism is on. On one machine and TensorFlow version a rerun gives the same weights and the
 same .tflite bytes (tested); across CPUs (oneDNN kernels) float results may differ in the last bit.
