@@ -20,6 +20,8 @@ from kwsc.train import (
     WeightAverage,
     adversarial_model,
     build_model,
+    domain_targets,
+    domain_weights,
     epoch_learning_rate,
     false_accepts_per_hour,
     input_quantization,
@@ -28,11 +30,13 @@ from kwsc.train import (
     mixup,
     model_id,
     negative_stream_features,
+    prior_domain_loss,
     recall_at_false_accepts,
     run_int8,
     save,
     spec_augment_config,
     train,
+    weighted_domain_loss,
     window_domains,
 )
 
@@ -197,15 +201,16 @@ def test_model_id_leaves_out_later_options_when_off() -> None:
 
     config = TrainConfig(epochs=3)
     later = ("label_smoothing", "weight_averaging", "mixup", "checkpoint_fa_per_hour", "lr_schedule", "restarts",
-             "adversary", "adversary_weight")  # fmt: skip
+             "adversary", "adversary_weight", "adversary_balance")  # fmt: skip
     before_the_options = {k: v for k, v in asdict(config).items() if k not in later}
     payload = {"dataset": "v1", "model": asdict(SMALL), "train": before_the_options, "keywords": ["alexa"]}
     assert model_id("v1", SMALL, config, ["alexa"]) == hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
     ids = {model_id("v1", SMALL, TrainConfig(epochs=3, **option), ["alexa"])
            for option in ({}, {"weight_averaging": 0.99}, {"label_smoothing": 0.1}, {"mixup": 0.3},
                           {"checkpoint_fa_per_hour": 5.0}, {"lr_schedule": "cosine"}, {"restarts": 2},
-                          {"adversary": "voice"}, {"adversary": "voice", "adversary_weight": 1.0})}  # fmt: skip
-    assert len(ids) == 9
+                          {"adversary": "voice"}, {"adversary": "voice", "adversary_weight": 1.0},
+                          {"adversary": "voice", "adversary_balance": 0.5})}  # fmt: skip
+    assert len(ids) == 10
 
 
 def test_false_accepts_per_hour_by_hand() -> None:
@@ -351,6 +356,29 @@ def test_window_domains_follow_the_manifest(version: tuple[Path, str]) -> None:
     assert len(engine_names) == 1 and ((engines == -1) == (domains == -1)).all()  # one corpus: one source
 
 
+def test_domain_weights_even_out_the_voices_by_hand() -> None:
+    domains = np.array([-1, 0, 0, 0, 1, -1, 2], np.int32)  # counts 3, 1, 1 over five speech windows
+    np.testing.assert_array_equal(domain_weights(domains, 0.0), [0, 1, 1, 1, 1, 0, 1])
+    np.testing.assert_allclose(domain_weights(domains, 1.0), [0, 5 / 9, 5 / 9, 5 / 9, 5 / 3, 0, 5 / 3], rtol=1e-6)
+    half = domain_weights(domains, 0.5)  # n^-0.5: 3^-0.5 three times, 1 twice, averaging 1 over speech
+    scale = 5 / (3 * 3**-0.5 + 2)
+    np.testing.assert_allclose(half[[1, 4]], [3**-0.5 * scale, scale], rtol=1e-6)
+    assert domain_weights(np.full(3, -1, np.int32), 1.0).tolist() == [0, 0, 0]  # no speech: no NaN
+    # Chance level: the entropy of the weighted domain frequencies (3/5, 1/5, 1/5 unbalanced; even at 1).
+    assert prior_domain_loss(domains, domain_weights(domains, 0.0)) == pytest.approx(
+        -(0.6 * np.log(0.6) + 0.4 * np.log(0.2))
+    )
+    assert prior_domain_loss(domains, domain_weights(domains, 1.0)) == pytest.approx(np.log(3))
+
+
+def test_weighted_domain_loss_by_hand() -> None:
+    probs = np.array([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]], np.float32)
+    targets = domain_targets(np.array([0, 1, -1], np.int32), np.array([2.0, 0.5, 0.0], np.float32))
+    assert targets.dtype == np.float32 and targets.shape == (3, 2)
+    loss = np.asarray(weighted_domain_loss(targets, probs))
+    np.testing.assert_allclose(loss, [-2 * np.log(0.5), -0.5 * np.log(0.8), 0.0], rtol=1e-5)
+
+
 def test_adversarial_branch_reverses_its_gradient() -> None:
     import tensorflow as tf
 
@@ -377,13 +405,20 @@ def test_adversary_trains_a_model_of_the_same_shape(version: tuple[Path, str]) -
     plain = train(version[0], ["alexa"], SMALL, base)
     adversarial = train(version[0], ["alexa"], SMALL, TrainConfig(**{**vars(base), "adversary": "voice"}))
     assert all(h["adversary_loss"] > 0 for h in adversarial.history)
+    # Per speech window and against chance: the mined windows (no voice) do not dilute it.
+    domains, names = window_domains(version[0], "train", "voice")
+    chance = prior_domain_loss(domains, domain_weights(domains, 0.0))
+    assert all(h["adversary_prior_loss"] == pytest.approx(chance) for h in adversarial.history)
+    assert chance <= np.log(len(names)) + 1e-9
+    assert 0.5 * chance < adversarial.history[-1]["adversary_loss"] < 2 * chance
     assert [h["loss"] for h in adversarial.history] != [h["loss"] for h in plain.history]
     assert adversarial.mining and adversarial.mining[0]["mined"] > 0  # mined windows joined without a domain
     assert len(adversarial.tflite) == len(plain.tflite)  # the branch is not exported
     assert adversarial.labels == plain.labels and adversarial.runtime_mismatches == 0
     with pytest.raises(ValueError, match="two or more domains"):
         train(version[0], ["alexa"], SMALL, TrainConfig(**{**vars(base), "adversary": "engine"}))
-    for bad in ({"adversary": "speaker"}, {"adversary_weight": -1.0}, {"adversary": "voice", "mixup": 0.2},
+    for bad in ({"adversary": "speaker"}, {"adversary_weight": -1.0}, {"adversary_balance": 1.5},
+                {"adversary": "voice", "mixup": 0.2},
                 {"adversary": "voice", "class_weights": True}):  # fmt: skip
         with pytest.raises(ConfigError, match="adversary"):
             TrainConfig(**bad)

@@ -124,7 +124,10 @@ class TrainConfig:
     training (Ganin & Lempitsky 2015): a small classifier learns the engine or voice of each speech
     window from the model's pooled features, and the features get its gradient reversed and scaled by
     ``adversary_weight``, so they are pushed to carry what says the word and not what says the voice.
-    The branch is dropped before export: the device model is the same shape either way."""
+    ``adversary_balance`` in [0, 1] evens out the domains in the branch's loss: a speech window of a
+    domain with n training windows weighs n^-balance (scaled so speech windows average 1), so 0 lets
+    the largest voices dominate it and 1 gives every domain the same total weight. The branch is
+    dropped before export: the device model is the same shape either way."""
 
     epochs: int = 20
     batch_size: int = 100
@@ -147,6 +150,7 @@ class TrainConfig:
     restarts: int = 1
     adversary: str = ""
     adversary_weight: float = 0.3
+    adversary_balance: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.max_model_bytes < 1:
@@ -173,6 +177,8 @@ class TrainConfig:
             raise ConfigError(f"train.adversary must be one of {ADVERSARIES}, got {self.adversary!r}")
         if not 0.0 <= self.adversary_weight <= 10.0:
             raise ConfigError("train.adversary_weight must be in [0, 10]")
+        if not 0.0 <= self.adversary_balance <= 1.0:
+            raise ConfigError("train.adversary_balance must be in [0, 1]")
         if self.adversary and (self.mixup or self.class_weights):
             raise ConfigError("train.adversary cannot be combined with mixup or class_weights")
         if self.lr_schedule not in LR_SCHEDULES:
@@ -325,15 +331,43 @@ def adversarial_model(model: Any, domains: int, weight: float) -> Any:
     return tf.keras.Model(model.input, [model.output, outputs], name=f"{model.name}_adversarial")
 
 
-def masked_domain_loss(y_true: Any, y_pred: Any) -> Any:
-    """Sparse cross-entropy per window over the domains, 0 for windows of domain -1 (noise, mined
-    stream windows): they still count in the batch mean, so the branch weighs speech windows by
-    their share of the batch."""
+def domain_weights(domains: np.ndarray, balance: float) -> np.ndarray:
+    """Per window, the weight of its domain loss for ``[train] adversary_balance``: 0 for windows
+    of domain -1 (noise, mined stream windows), n^-balance for a speech window of a domain with n
+    windows, scaled so the speech windows' weights average 1 (balance 0: every speech window 1)."""
+    speech = domains >= 0
+    weights = np.zeros(len(domains), np.float32)
+    if speech.any():
+        counts = np.bincount(domains[speech])
+        raw = counts[domains[speech]].astype(np.float64) ** -balance
+        weights[speech] = raw * (speech.sum() / raw.sum())
+    return weights
+
+
+def domain_targets(domains: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The adversary branch's targets: per window its domain index and loss weight, (N, 2) float32."""
+    return np.stack([domains.astype(np.float32), weights.astype(np.float32)], axis=1)
+
+
+def prior_domain_loss(domains: np.ndarray, weights: np.ndarray) -> float:
+    """Cross-entropy (nats) per weighted speech window of a branch that only knows how often each
+    domain occurs: the entropy of the weighted domain frequencies. A branch loss near it means the
+    pooled features tell the voices apart no better than chance."""
+    speech = domains >= 0
+    mass = np.bincount(domains[speech], weights=weights[speech]).astype(np.float64)
+    p = mass[mass > 0] / mass.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def weighted_domain_loss(y_true: Any, y_pred: Any) -> Any:
+    """Sparse cross-entropy per window over the domains times the window's weight (the second
+    column of :func:`domain_targets`; 0 for noise and mined windows, which still count in the batch
+    mean, so the branch weighs speech windows by their share of the batch)."""
     import tensorflow as tf
 
-    y = tf.reshape(tf.cast(y_true, tf.int32), [-1])
+    y = tf.cast(y_true[:, 0], tf.int32)
     loss = tf.keras.losses.sparse_categorical_crossentropy(tf.maximum(y, 0), y_pred)
-    return tf.where(y >= 0, loss, tf.zeros_like(loss))
+    return tf.where(y >= 0, loss * y_true[:, 1], tf.zeros_like(loss))
 
 
 def _class_indices(names: np.ndarray, labels: list[str], split: str) -> np.ndarray:
@@ -463,17 +497,22 @@ def train(
     )
     fitted = model  # what model.fit trains: the model itself, or it with the adversarial branch
     domains = np.zeros(0, np.int32)
+    domain_weight = np.zeros(0, np.float32)
+    prior_loss = 0.0
     if train_config.adversary:
         domains, domain_names = window_domains(version_dir, "train", train_config.adversary)
         if len(domain_names) < 2:
             raise ValueError(f"train.adversary = {train_config.adversary!r} needs two or more domains in the "
                              f"training split, found {domain_names}")  # fmt: skip
+        domain_weight = domain_weights(domains, train_config.adversary_balance)
+        prior_loss = prior_domain_loss(domains, domain_weight)
         fitted = adversarial_model(model, len(domain_names), train_config.adversary_weight)
         if log:
             log(f"adversary: {len(domain_names)} {train_config.adversary} domains over "
-                f"{int((domains >= 0).sum()):,} speech windows, weight {train_config.adversary_weight:g}")  # fmt: skip
+                f"{int((domains >= 0).sum()):,} speech windows, weight {train_config.adversary_weight:g}, "
+                f"balance {train_config.adversary_balance:g}; a branch at chance loses {prior_loss:.3f}")  # fmt: skip
         fitted.compile(optimizer=tf.keras.optimizers.Adam(train_config.learning_rate),
-                       loss=[loss, masked_domain_loss], metrics=[["accuracy"], []])  # fmt: skip
+                       loss=[loss, weighted_domain_loss], metrics=[["accuracy"], []])  # fmt: skip
     else:
         model.compile(optimizer=tf.keras.optimizers.Adam(train_config.learning_rate), loss=loss,
                       metrics=["categorical_accuracy" if one_hot else "accuracy"])  # fmt: skip
@@ -506,7 +545,8 @@ def train(
         targets = np.eye(len(labels), dtype=np.float32)[y_train] if one_hot else y_train
         if train_config.mixup:
             x, targets = mixup(x, targets, mixup_rng, train_config.mixup)
-        fit = fitted.fit(x, [targets, domains] if train_config.adversary else targets,
+        y = [targets, domain_targets(domains, domain_weight)] if train_config.adversary else targets
+        fit = fitted.fit(x, y,
                          batch_size=train_config.batch_size, epochs=1, shuffle=True, class_weight=weights,
                          verbose=verbose, callbacks=callbacks)  # fmt: skip
         # With averaging, the average is what gets validated and kept; training goes on from the raw weights.
@@ -518,9 +558,12 @@ def train(
                         "val_recall": recall})  # fmt: skip
         adversary_note = ""
         if train_config.adversary:  # "loss" is the sum of both heads': keep the classifier's apart
-            history[-1]["adversary_loss"] = float(fit.history["adversary_loss"][0])
-            history[-1]["loss"] -= history[-1]["adversary_loss"]
-            adversary_note = f", adversary loss {history[-1]['adversary_loss']:.3f}"
+            branch_loss = float(fit.history["adversary_loss"][0])  # a mean over every window, noise too
+            history[-1]["loss"] -= branch_loss
+            # Per weighted speech window, so it compares across epochs and runs whatever mining adds.
+            history[-1]["adversary_loss"] = branch_loss * len(domains) / float(domain_weight.sum())
+            history[-1]["adversary_prior_loss"] = prior_loss
+            adversary_note = f", adversary loss {history[-1]['adversary_loss']:.3f} (chance {prior_loss:.3f})"
         target = train_config.checkpoint_fa_per_hour
         at_target = ""
         if target:
@@ -540,6 +583,7 @@ def train(
             )
             if train_config.adversary:  # a stream window may span two clips and voices: no domain
                 domains = np.concatenate([domains, np.full(len(chosen), -1, np.int32)])
+                domain_weight = np.concatenate([domain_weight, np.zeros(len(chosen), np.float32)])
             mining.append({"epoch": epoch + 1, "windows": len(stream_windows), "firing": firing, "mined": len(chosen)})
             if log:
                 log(f"mined {len(chosen):,} hard negatives after epoch {epoch + 1} ({firing:,} of "
@@ -756,7 +800,7 @@ def run_int8(tflite: bytes, features: np.ndarray) -> np.ndarray:
 #: trained before it existed (their training was the same).
 _LATER_OPTIONS_OFF = {"label_smoothing": 0.0, "weight_averaging": 0.0, "mixup": 0.0, "checkpoint_fa_per_hour": 0.0,
                       "lr_schedule": "constant", "restarts": 1, "adversary": "",
-                      "adversary_weight": TrainConfig.adversary_weight}  # fmt: skip
+                      "adversary_weight": TrainConfig.adversary_weight, "adversary_balance": 0.0}  # fmt: skip
 
 
 #: Version of what training makes of its inputs: bump it with any change to the training code
