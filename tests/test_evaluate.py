@@ -67,6 +67,7 @@ def test_eval_cli_writes_report_det_and_threshold(folder: Path) -> None:
     result = CliRunner().invoke(main, ["eval", str(folder), "--quiet"])
     assert result.exit_code == 0, result.output
     assert "identical" in result.output
+    assert "quieter talkers (the trials scaled): FRR" in result.output and " at -30 dB" in result.output
     report = json.loads((folder / "eval.json").read_text())
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["threshold"] == report["threshold"] == report["threshold_q8"] / 256
@@ -96,6 +97,42 @@ def test_eval_cli_writes_report_det_and_threshold(folder: Path) -> None:
     check = report["device_check"]
     assert check["identical"] and check["inferences"] > 100 and check["seconds"] >= 15
     assert Detector.from_folder(folder).threshold == report["threshold"]  # the model now carries it
+
+
+def test_at_gain_rounds_and_saturates() -> None:
+    pcm = np.array([0, 1, -1, 3, 1000, -1000, 32767, -32768], np.int16)
+    np.testing.assert_array_equal(evaluate.at_gain(pcm, -20.0), [0, 0, 0, 0, 100, -100, 3277, -3277])
+    np.testing.assert_array_equal(evaluate.at_gain(pcm, 6.0)[-2:], [32767, -32768])  # saturated, not wrapped
+    assert evaluate.at_gain(pcm, 0.0).tolist() == pcm.tolist()
+    with pytest.raises(ConfigError, match="level_gains_db"):
+        evaluate.EvalConfig(level_gains_db=(-70.0,))
+
+
+def test_quieter_talkers_are_the_same_trials_scaled(folder: Path) -> None:
+    """``frr_by_gain_db``: at 0 dB the trials' own FRR; at -30 dB what the scaled trials of the
+    split give at the chosen threshold, recomputed here from the trial audio."""
+    from kwsc.report import headline_table
+    from kwsc.store import Store
+
+    config = evaluate.EvalConfig(device_seconds=0, level_gains_db=(0.0, -30.0))
+    report = evaluate.evaluate_model(folder, config)
+    for split in ("validation", "test"):
+        assert set(report[split]["frr_by_gain_db"]) == {"0", "-30"}
+        assert report[split]["frr_by_gain_db"]["0"] == report[split]["frr"]
+    detector = Detector.from_folder(folder)
+    store = Store(folder.parents[1])
+    rows = evaluate.usable_rows(store.manifest(report["dataset_version"]), "test")
+    positives = [r for r in rows if r["label"] in detector.labels]
+    backgrounds = [r for r in rows if r["label"] == "_noise"]
+    misses = 0
+    for row in positives:
+        pcm, start_s, end_s = evaluate.trial_audio(store.root, row, backgrounds, config, 16000)
+        run = evaluate.run_stream(detector, [evaluate.at_gain(pcm, -30.0)])
+        trial = evaluate.Trial(row["id"], detector.labels.index(row["label"]), start_s, end_s, run)
+        misses += not evaluate.trial_outcomes([trial], report["threshold_q8"], detector.refractory_frames,
+                                              config.max_latency_s)[0][0]  # fmt: skip
+    assert report["test"]["frr_by_gain_db"]["-30"] == misses / len(positives)
+    assert any("every trial -30 dB (a quieter talker)" in row for row in headline_table(report))
 
 
 def test_splits_streamed_side_by_side_give_the_same_evaluation(folder: Path) -> None:

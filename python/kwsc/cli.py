@@ -1069,6 +1069,9 @@ def eval_command(
         )
         click.echo(f"{split}: {r['fa_per_hour']:.2f} FA/h ({r['false_accepts']} in {r['negative_hours']:.2f} h), "
                    f"FRR {r['frr']:.3f} ({r['misses']} of {r['trials']}){latency}")  # fmt: skip
+        quieter = ", ".join(f"{frr:.3f} at {gain} dB" for gain, frr in r.get("frr_by_gain_db", {}).items())
+        if quieter:
+            click.echo(f"  quieter talkers (the trials scaled): FRR {quieter}")
     user = report.get("user_negatives")
     if user is not None:
         click.echo(f"your recordings: {user['fa_per_hour']:.2f} FA/h ({user['false_accepts']} in "

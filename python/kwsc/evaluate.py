@@ -13,6 +13,10 @@ runs, on audio from the model's dataset version:
   detected when a detection of its keyword falls in [speech start, speech end + ``max_latency_s``]
   (times are window ends); FRR = trials without one. Latency = the first such detection's time
   minus the end of the speech span.
+* **Quieter talkers**: the positive trials again with each whole trial (speech and background
+  alike) scaled by each of ``level_gains_db`` (a talker further away, a microphone with less
+  gain), reported as FRR at the chosen threshold (``frr_by_gain_db``). A model that takes loudness
+  for a cue misses quiet talkers; the negative streams are not rescaled, so this is FRR only.
 * **Detection rule**: the detector's (see csrc/kwsc_detect.h): an inference detects when its
   smoothed keyword probability reaches the threshold and at least the refractory period has
   passed since the previous detection. Smoothed probabilities do not depend on the threshold, so
@@ -72,6 +76,7 @@ class EvalConfig:
     latency_target_s: float = 0.2
     seed: int = 0
     device_seconds: float = 20.0  # audio run on the Cortex-M4 under QEMU as well (0: skip)
+    level_gains_db: tuple[float, ...] = (-10.0, -20.0, -30.0)  # positive trials rerun this much quieter (dB)
 
     def __post_init__(self) -> None:
         if self.target_fa_per_hour <= 0 or self.max_latency_s <= 0 or self.latency_target_s <= 0:
@@ -82,6 +87,9 @@ class EvalConfig:
             raise ConfigError("eval: device_seconds must be >= 0")
         if self.negative_hours is not None and self.negative_hours <= 0:
             raise ConfigError("eval: negative_hours must be > 0 (or absent: all of it)")
+        object.__setattr__(self, "level_gains_db", tuple(float(g) for g in self.level_gains_db))
+        if any(not -60.0 <= g <= 20.0 for g in self.level_gains_db):
+            raise ConfigError("eval: level_gains_db must be in [-60, 20] dB")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvalConfig:
@@ -294,6 +302,12 @@ def place_in_context(
     return pcm, config.lead_s + start_s, config.lead_s + end_s
 
 
+def at_gain(pcm: np.ndarray, gain_db: float) -> np.ndarray:
+    """int16 ``pcm`` scaled by ``gain_db`` (dB), rounded to nearest and saturated."""
+    scaled = np.rint(pcm.astype(np.float64) * 10.0 ** (gain_db / 20.0))
+    return np.clip(scaled, -32768, 32767).astype(np.int16)
+
+
 def positive_trials(
     detector: Detector,
     store: Path,
@@ -301,17 +315,22 @@ def positive_trials(
     backgrounds: list[dict[str, Any]],
     config: EvalConfig,
     progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
-) -> list[Trial]:
-    """Each keyword clip in ``rows`` placed in background context (see the module doc) and run."""
+    gains_db: tuple[float, ...] = (),
+) -> tuple[list[Trial], dict[float, list[Trial]]]:
+    """Each keyword clip in ``rows`` placed in background context (see the module doc) and run;
+    and the same trials run again scaled by each of ``gains_db`` (dB), by gain."""
     rate = detector.frontend_config.sample_rate_hz
     keyword_index = {label: i for i, label in enumerate(detector.labels)}
     noise_cache: dict[str, np.ndarray] = {}
     trials = []
+    quieter: dict[float, list[Trial]] = {gain: [] for gain in gains_db}
     for row in progress(rows, "positive trials") if progress else rows:
         pcm, start_s, end_s = trial_audio(store, row, backgrounds, config, rate, noise_cache)
-        run = run_stream(detector, [pcm])
-        trials.append(Trial(row["id"], keyword_index[row["label"]], start_s, end_s, run, row.get("group", "")))
-    return trials
+        label, group = keyword_index[row["label"]], row.get("group", "")
+        trials.append(Trial(row["id"], label, start_s, end_s, run_stream(detector, [pcm]), group))
+        for gain, runs in quieter.items():
+            runs.append(Trial(row["id"], label, start_s, end_s, run_stream(detector, [at_gain(pcm, gain)]), group))
+    return trials, quieter
 
 
 def trial_outcomes(
@@ -379,6 +398,7 @@ class SplitResult:
     latency_at: Callable[[int], np.ndarray] = field(repr=False)
     trial_groups: tuple[str, ...] = ()  # each trial's speaker/voice group, in trial order
     fa_sources: Callable[[int], dict[str, int]] | None = field(default=None, repr=False)
+    misses_by_gain: dict[float, np.ndarray] = field(default_factory=dict)  # gain (dB) -> (257,), quieter trials
 
     def fa_per_hour(self, threshold: int) -> float:
         return float(self.fa_counts[threshold] / self.negative_hours) if self.negative_hours else math.nan
@@ -407,9 +427,13 @@ def evaluate_split(
     clips: list[tuple[float, dict[str, Any]]] = []
     stream = negative_stream(detector, store, negatives, config.negative_hours, progress, clips)
     fa_counts = false_accept_counts(stream, refractory)
-    trials = positive_trials(detector, store, positives, backgrounds, config, progress)
-    misses = np.array([len(trials) - int(trial_outcomes(trials, t, refractory, config.max_latency_s)[0].sum())
-                       for t in range(257)])  # fmt: skip
+    trials, quieter = positive_trials(detector, store, positives, backgrounds, config, progress, config.level_gains_db)
+
+    def misses_of(runs: list[Trial]) -> np.ndarray:
+        return np.array([len(runs) - int(trial_outcomes(runs, t, refractory, config.max_latency_s)[0].sum())
+                         for t in range(257)])  # fmt: skip
+
+    misses = misses_of(trials)
 
     def latency_at(threshold: int) -> np.ndarray:
         return trial_outcomes(trials, threshold, refractory, config.max_latency_s)[1]
@@ -418,7 +442,8 @@ def evaluate_split(
         return false_accept_sources(stream, clips, threshold, refractory)
 
     groups = tuple(t.group for t in trials)
-    return SplitResult(split, stream.seconds / 3600.0, fa_counts, len(trials), misses, latency_at, groups, fa_sources)
+    return SplitResult(split, stream.seconds / 3600.0, fa_counts, len(trials), misses, latency_at, groups, fa_sources,
+                       {gain: misses_of(runs) for gain, runs in quieter.items()})  # fmt: skip
 
 
 def det_points(result: SplitResult) -> list[dict[str, float]]:
@@ -462,6 +487,11 @@ def summary_at(result: SplitResult, threshold: int, config: EvalConfig) -> dict[
         "misses_by_group": dict(sorted(by_group.items(), key=lambda kv: (-kv[1][0] / kv[1][1], kv[0]))),
         # What the false accepts were heard on: negative clip text -> count (eval.json sorts the keys).
         "false_accepts_by_text": result.fa_sources(threshold) if result.fa_sources else {},
+        # The same trials this many dB quieter: FRR at this threshold (str keys: JSON).
+        "frr_by_gain_db": {
+            f"{gain:g}": float(m[threshold] / result.trials) if result.trials else math.nan
+            for gain, m in result.misses_by_gain.items()
+        },
     }
 
 

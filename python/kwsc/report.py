@@ -90,6 +90,9 @@ def headline_table(report: dict[str, Any]) -> list[str]:
     rows.append("| false accepts per hour (95 % CI) | " + " | ".join(cells["fa"]) + " |")
     rows.append("| false reject rate (95 % CI) | " + " | ".join(cells["frr"]) + " |")
     rows.append(f"| detection latency, median / p95 (target p95 {target}) | " + " | ".join(cells["latency"]) + " |")
+    for gain in report["test"].get("frr_by_gain_db", {}):  # evaluations before the level sweep have none
+        frr = [_pct(report[n]["frr_by_gain_db"][gain]) if "frr_by_gain_db" in report[n] else "n/a" for n in names]
+        rows.append(f"| false reject rate, every trial {gain} dB (a quieter talker) | " + " | ".join(frr) + " |")
     return rows
 
 
