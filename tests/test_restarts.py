@@ -167,6 +167,8 @@ def test_an_evaluated_candidate_is_not_streamed_again(
     point = restarts.scored_validation(folder, EVAL, DetectConfig())
     assert point == {k: evaluated[k] for k in ("threshold", "frr", "fa_per_hour", "trials", "negative_hours")}
     assert (point["frr"], point["threshold"]) == (candidates[0].validation_frr, candidates[0].threshold)
+    quieter = dataclasses.replace(EVAL, level_gains_db=(-6.0,))  # only the quieter reruns differ: still served
+    assert restarts.scored_validation(folder, quieter, DetectConfig()) == point
     for other_eval, other_detect in ((dataclasses.replace(EVAL, target_fa_per_hour=10.0), DetectConfig()),
                                      (EVAL, DetectConfig(smooth_inferences=1))):  # fmt: skip
         with pytest.raises(AssertionError, match="streamed again"):  # another config: eval.json does not say

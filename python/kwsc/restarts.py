@@ -55,6 +55,10 @@ class Candidate:
         return (self.validation_frr, self.validation_fa_per_hour, self.seed)
 
 
+#: Evaluation settings the validation point does not depend on: eval.json's point serves whatever they are.
+UNSCORED = ("level_gains_db",)
+
+
 def scored_validation(
     folder: Path,
     eval_config: EvalConfig,
@@ -71,8 +75,10 @@ def scored_validation(
         derived = ("threshold", "refractory_frames")  # what the evaluation chose or computed
         detector = {k: v for k, v in record.get("detector", {}).items() if k not in derived}
         wanted = {k: v for k, v in dataclasses.asdict(detect_config).items() if k not in derived}
-        if (record.get("dataset_version") == version and record.get("config") == dataclasses.asdict(eval_config)
-                and detector == wanted):  # fmt: skip
+        # As JSON holds it (tuples come back as lists), leaving out what the validation point does not use.
+        same = json.loads(json.dumps({k: v for k, v in dataclasses.asdict(eval_config).items() if k not in UNSCORED}))
+        stored = {k: v for k, v in record.get("config", {}).items() if k not in UNSCORED}
+        if record.get("dataset_version") == version and stored == same and detector == wanted:
             validation = record["validation"]
             return {key: validation[key] for key in ("threshold", "frr", "fa_per_hour", "trials", "negative_hours")}
     return validation_point(folder, eval_config, detect_config, progress)
