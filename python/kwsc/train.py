@@ -497,15 +497,13 @@ def train(
     )
     fitted = model  # what model.fit trains: the model itself, or it with the adversarial branch
     domains = np.zeros(0, np.int32)
-    domain_weight = np.zeros(0, np.float32)
     prior_loss = 0.0
     if train_config.adversary:
         domains, domain_names = window_domains(version_dir, "train", train_config.adversary)
         if len(domain_names) < 2:
             raise ValueError(f"train.adversary = {train_config.adversary!r} needs two or more domains in the "
                              f"training split, found {domain_names}")  # fmt: skip
-        domain_weight = domain_weights(domains, train_config.adversary_balance)
-        prior_loss = prior_domain_loss(domains, domain_weight)
+        prior_loss = prior_domain_loss(domains, domain_weights(domains, train_config.adversary_balance))
         fitted = adversarial_model(model, len(domain_names), train_config.adversary_weight)
         if log:
             log(f"adversary: {len(domain_names)} {train_config.adversary} domains over "
@@ -545,7 +543,10 @@ def train(
         targets = np.eye(len(labels), dtype=np.float32)[y_train] if one_hot else y_train
         if train_config.mixup:
             x, targets = mixup(x, targets, mixup_rng, train_config.mixup)
-        y = [targets, domain_targets(domains, domain_weight)] if train_config.adversary else targets
+        y = targets
+        if train_config.adversary:  # mined windows join as domain -1: weight 0, the speech windows' unchanged
+            voice_weights = domain_weights(domains, train_config.adversary_balance)
+            y = [targets, domain_targets(domains, voice_weights)]
         fit = fitted.fit(x, y,
                          batch_size=train_config.batch_size, epochs=1, shuffle=True, class_weight=weights,
                          verbose=verbose, callbacks=callbacks)  # fmt: skip
@@ -561,7 +562,7 @@ def train(
             branch_loss = float(fit.history["adversary_loss"][0])  # a mean over every window, noise too
             history[-1]["loss"] -= branch_loss
             # Per weighted speech window, so it compares across epochs and runs whatever mining adds.
-            history[-1]["adversary_loss"] = branch_loss * len(domains) / float(domain_weight.sum())
+            history[-1]["adversary_loss"] = branch_loss * len(domains) / float(voice_weights.sum())
             history[-1]["adversary_prior_loss"] = prior_loss
             adversary_note = f", adversary loss {history[-1]['adversary_loss']:.3f} (chance {prior_loss:.3f})"
         target = train_config.checkpoint_fa_per_hour
@@ -583,7 +584,6 @@ def train(
             )
             if train_config.adversary:  # a stream window may span two clips and voices: no domain
                 domains = np.concatenate([domains, np.full(len(chosen), -1, np.int32)])
-                domain_weight = np.concatenate([domain_weight, np.zeros(len(chosen), np.float32)])
             mining.append({"epoch": epoch + 1, "windows": len(stream_windows), "firing": firing, "mined": len(chosen)})
             if log:
                 log(f"mined {len(chosen):,} hard negatives after epoch {epoch + 1} ({firing:,} of "
