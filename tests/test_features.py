@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 import soundfile
 
-from kwsc import FrontendConfig, signals
+from kwsc import Frontend, FrontendConfig, signals
 from kwsc.build import build
 from kwsc.config import ConfigError, load_project
 from kwsc.executor import Executor
@@ -262,6 +262,66 @@ def test_learn_normalisation_maps_four_sigma_onto_int8() -> None:
     norm = learn_normalization(ceps)
     assert norm.mean_log2[0] == pytest.approx(10, abs=0.05) and norm.std_log2[0] == pytest.approx(2, abs=0.05)
     assert norm.quant.scale_q16[0] == round(2**10 / (4 * norm.std_log2[0] / 128))
+
+
+def test_dropped_coefficients_quantise_to_zero_and_keep_their_statistics() -> None:
+    rng = np.random.default_rng(1)
+    ceps = [np.rint(rng.normal(10, 2, size=(20, 49, 13)) * 64).astype(np.int16)]
+    kept = learn_normalization(ceps)
+    dropped = learn_normalization(ceps, (0, 5))
+    assert dropped.mean_log2 == kept.mean_log2 and dropped.std_log2 == kept.std_log2
+    assert dropped.quant.scale_q16[[0, 5]].tolist() == [0, 0] and dropped.quant.offset_q6[[0, 5]].tolist() == [0, 0]
+    others = [k for k in range(13) if k not in (0, 5)]
+    assert np.array_equal(dropped.quant.scale_q16[others], kept.quant.scale_q16[others])
+    frontend = Frontend()
+    q_kept, q_dropped = frontend.quantize(ceps[0][0], kept.quant), frontend.quantize(ceps[0][0], dropped.quant)
+    assert np.all(q_dropped[:, [0, 5]] == 0) and np.any(q_kept[:, 0] != 0)
+    assert np.array_equal(q_dropped[:, others], q_kept[:, others])
+    with pytest.raises(ConfigError, match="13 coefficients"):
+        learn_normalization(ceps, (13,))
+
+
+def test_without_c0_the_int8_features_barely_move_with_input_level() -> None:
+    """A 20 dB quieter take shifts c0 and leaves c1.. unchanged (up to fixed-point rounding), so
+    with c0 dropped the model's input hardly changes."""
+    word = signals.take(signals.word_like(0.6, -20, seed=3), 0.2, 0.2, -60, seed=3)
+    loud = np.rint(word * 32767).astype(np.int16)
+    quiet = np.rint(word * 32767 / 10).astype(np.int16)
+    frontend = Frontend()
+    ceps_loud, ceps_quiet = frontend.process(loud), frontend.process(quiet)
+    norm = learn_normalization([ceps_loud[None]], (0,))
+    q_loud, q_quiet = frontend.quantize(ceps_loud, norm.quant), frontend.quantize(ceps_quiet, norm.quant)
+    # 20 dB less is log2(100) = 6.64 log2 units less energy in every mel band: c0 (orthonormal DCT
+    # row 0, weight 1/sqrt(40)) moves by sqrt(40) * 6.64, the other rows sum to zero.
+    shift = (ceps_quiet.astype(np.int32) - ceps_loud) / 64
+    assert shift[:, 0].mean() == pytest.approx(-np.sqrt(40) * np.log2(100), abs=0.05)
+    assert np.abs(shift[:, 1:]).mean() < 0.01
+    with_c0 = learn_normalization([ceps_loud[None]])
+    moved_with_c0 = np.abs(frontend.quantize(ceps_quiet, with_c0.quant).astype(int)
+                           - frontend.quantize(ceps_loud, with_c0.quant)).mean()  # fmt: skip
+    moved_without = np.abs(q_quiet.astype(int) - q_loud).mean()
+    assert moved_without < 0.1 * moved_with_c0
+
+
+def test_drop_coeffs_config_and_version_id(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="distinct"):
+        FeatureConfig.from_dict({"drop_coeffs": [0, 0]})
+    with pytest.raises(ConfigError, match="integers"):
+        FeatureConfig.from_dict({"drop_coeffs": 0})
+    assert FeatureConfig.from_dict({"drop_coeffs": [3, 0]}).drop_coeffs == (0, 3)
+    assert "drop_coeffs" not in FeatureConfig().identity_dict()  # older configs keep their version ids
+    _corpus(tmp_path, SPEAKERS[:6])
+    store = Store(tmp_path / "store")
+    plain = build(load_project(_project(tmp_path)), store, workers=1, progress=False)
+    dropped = build(load_project(_project(tmp_path, "[features]\ndrop_coeffs = [0]\n")), store, workers=1,
+                    progress=False)  # fmt: skip
+    assert dropped.version_id != plain.version_id
+    features, _ = load_windows(store.resolve(dropped.version_id))
+    before, _ = load_windows(store.resolve(plain.version_id))
+    assert np.all(features[:, :, 0] == 0) and np.any(before[:, :, 0] != 0)
+    assert np.array_equal(features[:, :, 1:], before[:, :, 1:])
+    quant = store.lineage(dropped.version_id)["features"]["normalization"]["quant"]
+    assert quant["scale_q16"][0] == 0 and quant["offset_q6"][0] == 0
 
 
 def test_cli_drift_between_splits_and_against_recordings(tmp_path: Path) -> None:

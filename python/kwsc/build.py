@@ -159,7 +159,7 @@ def effective_config(config: ProjectConfig) -> dict[str, Any]:
         "frontend": config.frontend.to_dict(),
         "split": asdict(config.split),
         "dedup": asdict(config.dedup),
-        "features": asdict(config.features),
+        "features": config.features.identity_dict(),
         "augment": config.augment.identity_dict() if config.augment else None,
     }
 
@@ -377,7 +377,7 @@ def _features(
     train = [c for row, c in zip(accepted, cepstra, strict=True) if row["split"] == "train" and c.shape[0]]
     if not train:
         raise BuildError("no training windows: the normalisation is learned on the train split, which is empty")
-    normalization = feature_stage.learn_normalization(train)
+    normalization = feature_stage.learn_normalization(train, config.features.drop_coeffs)
     frontend = Frontend(config.frontend)
     windows = []
     for row, ceps in zip(accepted, cepstra, strict=True):

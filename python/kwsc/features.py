@@ -66,7 +66,13 @@ class FeatureConfig:
     clip's ends (the old behaviour). Short keyword clips padded with exact zeros teach a model that
     "digital silence, then a word" is the keyword; a stream never holds digital silence, so it
     then misses real speech (measured: 85 % FSDD FRR with zeros, 1 % on the same model when the
-    test context is digital silence too)."""
+    test context is digital silence too).
+
+    ``drop_coeffs``: cepstral coefficients the model never sees: their int8 quantisation gets
+    scale 0 and offset 0, so the device's features hold 0 there as the training windows do
+    (default none). ``[0]`` drops c0, the only coefficient a change of input level moves (a gain
+    adds the same constant to every log mel energy, and rows 1.. of the DCT sum to zero), so the
+    features no longer say how loud the talker was."""
 
     window_s: float = 1.0
     jitter_s: float = 0.1
@@ -77,6 +83,7 @@ class FeatureConfig:
     end_margin_s: float = 0.1
     context: str = "background"
     context_snr_db: tuple[float, float] = (10.0, 40.0)
+    drop_coeffs: tuple[int, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
@@ -85,6 +92,13 @@ class FeatureConfig:
         values = dict(data)
         if "context_snr_db" in values:
             values["context_snr_db"] = tuple(float(v) for v in values["context_snr_db"])
+        if "drop_coeffs" in values:
+            drop = values["drop_coeffs"]
+            if not isinstance(drop, list) or not all(isinstance(k, int) and not isinstance(k, bool) for k in drop):
+                raise ConfigError("features.drop_coeffs must be a list of coefficient indexes (integers)")
+            if len(set(drop)) != len(drop) or any(k < 0 for k in drop):
+                raise ConfigError("features.drop_coeffs: indexes must be distinct and >= 0")
+            values["drop_coeffs"] = tuple(sorted(drop))
         config = cls(**values)
         if config.context not in ("background", "zeros"):
             raise ConfigError(f'features.context must be "background" or "zeros", got {config.context!r}')
@@ -98,6 +112,14 @@ class FeatureConfig:
         if not 0.0 <= config.end_margin_s < config.window_s:
             raise ConfigError("features.end_margin_s must be in [0, window_s)")
         return config
+
+    def identity_dict(self) -> dict[str, Any]:
+        """The config as dataset version ids see it: without ``drop_coeffs`` while it is empty, so
+        configs that predate it keep their ids."""
+        values = asdict(self)
+        if not self.drop_coeffs:
+            values.pop("drop_coeffs")
+        return values
 
     def window_samples(self, frontend: FrontendConfig) -> int:
         """Samples per model window."""
@@ -270,15 +292,23 @@ class Normalization:
                 "quant": self.quant.to_dict()}  # fmt: skip
 
 
-def learn_normalization(train_cepstra: list[np.ndarray]) -> Normalization:
+def learn_normalization(train_cepstra: list[np.ndarray], drop_coeffs: tuple[int, ...] = ()) -> Normalization:
     """Mean/std per coefficient over all frames of the training windows -> QuantParams mapping
-    +-4 standard deviations onto int8 (zero point 0)."""
+    +-4 standard deviations onto int8 (zero point 0); the coefficients in ``drop_coeffs`` get
+    scale 0 and offset 0 (int8 value 0 whatever the input). Their statistics are still recorded."""
     frames = np.concatenate([c.reshape(-1, c.shape[-1]) for c in train_cepstra if c.size]) / 2**CEPS_Q
+    if any(k >= frames.shape[1] for k in drop_coeffs):
+        count = frames.shape[1]
+        raise ConfigError(f"features.drop_coeffs {list(drop_coeffs)}: the frontend gives {count} coefficients")
     mean = frames.mean(axis=0)
     std = np.maximum(frames.std(axis=0), 1e-3)
     mean_r = [round(float(m), 6) for m in mean]
     std_r = [round(float(s), 6) for s in std]
     quant = QuantParams.from_affine(mean_r, [4.0 * s / 128.0 for s in std_r], zero_point=0)
+    if drop_coeffs:
+        keep = np.ones(frames.shape[1], bool)
+        keep[list(drop_coeffs)] = False
+        quant = QuantParams(np.where(keep, quant.offset_q6, 0), np.where(keep, quant.scale_q16, 0), quant.zero_point)
     return Normalization(mean_r, std_r, int(sum(c.shape[0] for c in train_cepstra)), quant)
 
 
