@@ -67,6 +67,20 @@ def test_device_equals_host_for_other_configs_and_quantisation(
     assert len(np.unique(int8)) > 20
 
 
+def test_device_holds_dropped_coefficients_at_zero_as_the_host_does(build: firmware.FirmwareBuild) -> None:
+    """``[features] drop_coeffs`` ships scale 0 for a coefficient: the device must give int8 0 there
+    (and the host's values elsewhere) whatever the level."""
+    trained = QuantParams.from_affine(np.linspace(140, -5, 13), np.linspace(3, 0.3, 13))
+    quant = QuantParams(np.where(np.arange(13) == 0, 0, trained.offset_q6),
+                        np.where(np.arange(13) == 0, 0, trained.scale_q16))  # fmt: skip
+    for level in (-20, -50):
+        pcm = signals.speech_like(1.0, level, seed=27)
+        device = firmware.run_frontend(build, pcm, FrontendConfig(), quant, chunk_samples=320)
+        ceps, int8 = _host(pcm, FrontendConfig(), quant)
+        assert np.array_equal(device.int8, int8) and np.array_equal(device.ceps, ceps)
+        assert np.all(device.int8[:, 0] == 0) and len(np.unique(device.int8[:, 1:])) > 20
+
+
 def test_float_abi_does_not_matter(build: firmware.FirmwareBuild) -> None:
     """The numerics use no floating point: a hard-float build gives identical features, and no
     numeric object holds FPU arithmetic or a call to a soft-float helper."""
