@@ -17,6 +17,7 @@ void kwsc_detect_config_default(kwsc_detect_config *config)
     config->threshold_q8 = 128u;
     config->refractory_frames = 50u;
     config->num_keywords = 1u;
+    config->relative_c0 = 0u;
 }
 
 int kwsc_detect_config_check(const kwsc_detect_config *c)
@@ -27,7 +28,7 @@ int kwsc_detect_config_check(const kwsc_detect_config *c)
     if (c->stride_frames < 1u || c->stride_frames > 1024u ||
         c->smooth_inferences < 1u || c->smooth_inferences > KWSC_DETECT_MAX_SMOOTH ||
         c->threshold_q8 > KWSC_DETECT_THRESHOLD_NEVER ||
-        c->num_keywords < 1u || c->num_keywords > KWSC_DETECT_MAX_KEYWORDS) {
+        c->num_keywords < 1u || c->num_keywords > KWSC_DETECT_MAX_KEYWORDS || c->relative_c0 > 1u) {
         return KWSC_ERR_CONFIG;
     }
     return KWSC_OK;
@@ -117,6 +118,8 @@ int kwsc_detect_init(kwsc_detect **out, void *memory, size_t memory_bytes,
     p += KWSC_ALIGN8(sizeof(kwsc_detect));
     det->ring = (int8_t *)(void *)p;
     p += KWSC_ALIGN8((size_t)w * frontend_config->num_ceps);
+    det->c0_ring = (int16_t *)(void *)p;
+    p += KWSC_ALIGN8(2u * (size_t)w);
     det->history = (uint8_t *)(void *)p;
     p += KWSC_ALIGN8((size_t)config->smooth_inferences * config->num_keywords);
     det->ceps = (int16_t *)(void *)p;
@@ -145,6 +148,7 @@ void kwsc_detect_reset(kwsc_detect *det)
     }
     kwsc_frontend_reset(det->frontend);
     memset(det->ring, 0, (size_t)det->window_frames * det->num_ceps);
+    memset(det->c0_ring, 0, 2u * (size_t)det->window_frames);
     memset(det->history, 0, (size_t)det->config.smooth_inferences * det->config.num_keywords);
     det->frames = 0u;
     det->inferences = 0u;
@@ -158,6 +162,31 @@ void kwsc_detect_reset(kwsc_detect *det)
 uint32_t kwsc_detect_frames(const kwsc_detect *det)
 {
     return det == NULL ? 0u : det->frames;
+}
+
+void kwsc_detect_relative_c0(const int16_t *c0, uint16_t frames, uint16_t oldest,
+                             const kwsc_quant_params *quant, int8_t *window, uint16_t num_ceps)
+{
+    kwsc_quant_params c0_quant; /* coefficient 0's parameters: the frontend's one quantiser */
+    int64_t sum = 0;
+    int32_t mean;
+    uint16_t t;
+    uint16_t r = oldest;
+    c0_quant.num_ceps = 1u;
+    c0_quant.offset_q6 = quant->offset_q6;
+    c0_quant.scale_q16 = quant->scale_q16;
+    c0_quant.zero_point = quant->zero_point;
+    for (t = 0; t < frames; t++) {
+        sum += c0[t];
+    }
+    mean = (int32_t)(sum >= 0 ? (2 * sum + frames) / (2 * (int64_t)frames)
+                              : -((-2 * sum + frames) / (2 * (int64_t)frames)));
+    for (t = 0; t < frames; t++) {
+        int32_t d = (int32_t)c0[r] - mean;
+        int16_t v = (int16_t)(d > 32767 ? 32767 : (d < -32768 ? -32768 : d));
+        (void)kwsc_quantize_int8(&v, 1u, &c0_quant, &window[(size_t)t * num_ceps]);
+        r = (uint16_t)(r + 1u == frames ? 0u : r + 1u);
+    }
 }
 
 /* Run the model on the ring (oldest row first) and fill one record for frame `frame`. */
@@ -175,6 +204,10 @@ static void infer(kwsc_detect *det, uint32_t frame, kwsc_detect_record *rec)
 
     memcpy(input, &det->ring[(size_t)det->ring_next * row], older * row);
     memcpy(&input[older * row], det->ring, (size_t)det->ring_next * row);
+    if (c->relative_c0) {
+        kwsc_detect_relative_c0(det->c0_ring, det->window_frames, det->ring_next, &det->quant, input,
+                                det->num_ceps);
+    }
     /* The model passed kwsc_nn_check and the arena is its size: invoke cannot fail. */
     (void)kwsc_nn_invoke(det->model, det->arena, det->model->arena_bytes);
     output = kwsc_nn_output(det->model, det->arena);
@@ -238,6 +271,7 @@ size_t kwsc_detect_push(kwsc_detect *det, const int16_t *pcm, size_t num_samples
         }
         (void)kwsc_quantize_int8(det->ceps, 1u, &det->quant,
                                  &det->ring[(size_t)det->ring_next * det->num_ceps]);
+        det->c0_ring[det->ring_next] = det->ceps[0];
         det->ring_next = (uint16_t)((det->ring_next + 1u) % det->window_frames);
         det->until_inference--;
         if (det->until_inference == 0u) {

@@ -12,7 +12,8 @@
  *
  * The exact rules (kwsc.detect documents the same ones):
  *   Inference: after frame f when f + 1 >= W and (f + 1 - W) % N == 0; the model input is
- *     frames f - W + 1 .. f, oldest first (W x num_ceps int8, row-major).
+ *     frames f - W + 1 .. f, oldest first (W x num_ceps int8, row-major). With relative_c0 its
+ *     column 0 is then rewritten by kwsc_detect_relative_c0 from those frames' int16 c0.
  *   Smoothing: for keyword k (class k of the model output, 0 <= k < num_keywords), with
  *     m = min(S, inferences so far including this one) and sum = the sum of (q_k + 128) over
  *     the last m inferences, prob_q8[k] = floor((2 sum + m) / (2 m)): the mean rounded half up.
@@ -24,9 +25,9 @@
  *
  * Memory: the caller provides one 8-byte aligned block of kwsc_detect_memory_bytes() bytes
  * holding, in this order, each part rounded up to 8 bytes: the kwsc_detect state, the feature
- * ring (W x num_ceps int8), the smoothing history (S x num_keywords uint8), one frame of
- * cepstra (num_ceps int16), the frontend's memory (kwsc_frontend_memory_bytes) and the model's
- * arena (model->arena_bytes). Nothing is allocated; nothing global is written. The frontend
+ * ring (W x num_ceps int8), the c0 ring (W int16), the smoothing history (S x num_keywords
+ * uint8), one frame of cepstra (num_ceps int16), the frontend's memory
+ * (kwsc_frontend_memory_bytes) and the model's arena (model->arena_bytes). Nothing is allocated; nothing global is written. The frontend
  * tables, the quantisation arrays and the model must outlive the detector.
  *
  * Streaming: any chunking of the same PCM gives identical records (the frontend is chunking
@@ -58,6 +59,8 @@ typedef struct {
     uint16_t threshold_q8;      /* 128 (0.5); probability x 256, 0..256 (256: never detect) */
     uint16_t refractory_frames; /* 50 (1 s at a 20 ms hop); min frames between detections */
     uint16_t num_keywords;      /* K: 1; model classes 0..K-1, 1..KWSC_DETECT_MAX_KEYWORDS */
+    uint16_t relative_c0;       /* 0 (default) or 1: the model sees c0 minus its window mean
+                                   (kwsc_detect_relative_c0), so not the input level */
 } kwsc_detect_config;
 
 /*
@@ -79,6 +82,7 @@ typedef struct {
     const kwsc_nn_model *model;
     kwsc_frontend *frontend;        /* inside the memory block */
     int8_t *ring;                   /* window_frames x num_ceps; row ring_next is the oldest */
+    int16_t *c0_ring;               /* window_frames: c0 (Q6) of the ring's rows, same order */
     uint8_t *history;               /* smooth_inferences x num_keywords values q + 128 */
     int16_t *ceps;                  /* num_ceps: the frame just computed */
     void *arena;                    /* model->arena_bytes */
@@ -102,6 +106,7 @@ typedef struct {
                                  smooth_inferences, num_keywords, arena_bytes)                   \
     (KWSC_ALIGN8(sizeof(kwsc_detect)) +                                                          \
      KWSC_ALIGN8((size_t)(window_frames) * (size_t)(num_ceps)) +                                 \
+     KWSC_ALIGN8(2u * (size_t)(window_frames)) +                                                 \
      KWSC_ALIGN8((size_t)(smooth_inferences) * (size_t)(num_keywords)) +                         \
      KWSC_ALIGN8(2u * (size_t)(num_ceps)) +                                                      \
      KWSC_FRONTEND_MEMORY_BYTES(window_samples, fft_size, num_mel) + KWSC_ALIGN8(arena_bytes))
@@ -147,6 +152,18 @@ void kwsc_detect_reset(kwsc_detect *det);
  */
 size_t kwsc_detect_push(kwsc_detect *det, const int16_t *pcm, size_t num_samples,
                         size_t *consumed, kwsc_detect_record *out, size_t max_out);
+
+/*
+ * c0 relative to its window (Q6 in, int8 out): with mean = the mean of c0[0..frames-1] rounded
+ * half away from zero, window[t * num_ceps] = kwsc_quantize_int8 of c0[(oldest + t) % frames] -
+ * mean (saturated to int16) with coefficient 0's parameters, for t = 0..frames-1; the other
+ * columns are left as they are.
+ * A gain on the input adds the same constant to every c0 of a window (and moves no other
+ * coefficient), so the window's features then do not depend on the input level. The training
+ * windows (kwsc.features, ``relative_c0``) call this same function. frames >= 1.
+ */
+void kwsc_detect_relative_c0(const int16_t *c0, uint16_t frames, uint16_t oldest,
+                             const kwsc_quant_params *quant, int8_t *window, uint16_t num_ceps);
 
 /* Frames seen since init/reset (the next frame's index), modulo 2^32. */
 uint32_t kwsc_detect_frames(const kwsc_detect *det);

@@ -3,9 +3,9 @@
  * model (kwsc_model.c from `kwsc export`, built with MODEL_DIR=...) and the detector's
  * smoothing, threshold and refractory rules, exactly as a device runs them.
  *
- * "detect" job (little-endian, 4-byte fields): u32 magic "KWT1", u32 chunk_samples,
- *   kwsc_detect_config as five u32 (stride_frames, smooth_inferences, threshold_q8,
- *   refractory_frames, num_keywords), u32 num_ceps, i32 zero_point, i32 offset_q6[num_ceps],
+ * "detect" job (little-endian, 4-byte fields): u32 magic "KWT2", u32 chunk_samples,
+ *   kwsc_detect_config as six u32 (stride_frames, smooth_inferences, threshold_q8,
+ *   refractory_frames, num_keywords, relative_c0), u32 num_ceps, i32 zero_point, i32 offset_q6[num_ceps],
  *   i32 scale_q16[num_ceps], u32 num_samples, i16 pcm[num_samples] (padded to 4 bytes).
  * "detect" output: u32 num_records, kwsc_detect_record[num_records] (16 bytes each), u32 frames
  *   seen, u32 SysTick ticks summed over the kwsc_detect_push calls (40 instructions each),
@@ -22,7 +22,7 @@
 #include "kwsc_model.h"
 #include "semihost.h"
 
-#define FW_MAGIC_DETECT 0x3154574Bu /* "KWT1" */
+#define FW_MAGIC_DETECT 0x3254574Bu /* "KWT2" */
 #define FW_DETECT_NUM_CEPS 13u
 #define FW_DETECT_MAX_RECORDS 4096u
 
@@ -59,6 +59,7 @@ int fw_detect_run(fw_reader *r, fw_writer *out)
     config.threshold_q8 = (uint16_t)fw_read_u32(r);
     config.refractory_frames = (uint16_t)fw_read_u32(r);
     config.num_keywords = (uint16_t)fw_read_u32(r);
+    config.relative_c0 = (uint16_t)fw_read_u32(r);
     quant.num_ceps = (uint16_t)fw_read_u32(r);
     quant.zero_point = fw_read_i32(r);
     quant.offset_q6 = fw_read_bytes(r, 4u * quant.num_ceps);

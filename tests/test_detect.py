@@ -39,13 +39,39 @@ RATE = 16000
 # The reference
 
 
+def quantize_reference(c_q6: np.ndarray, offset: int, scale: int, zero_point: int) -> np.ndarray:
+    """kwsc_quant.h's rule in NumPy integers: round half away from zero, saturate to int8."""
+    v = (c_q6.astype(np.int64) - offset) * scale
+    r = np.where(v >= 0, (v + 32768) >> 16, -((-v + 32768) >> 16))
+    return np.clip(r + zero_point, -128, 127).astype(np.int8)
+
+
+def relative_c0_reference(window: np.ndarray, ceps: np.ndarray, quant: QuantParams) -> np.ndarray:
+    """An int8 window with column 0 replaced by c0 minus its window mean (rounded half away from
+    zero; the difference saturated to int16), quantised with coefficient 0's parameters: the
+    header's rule, in NumPy."""
+    total = int(ceps[:, 0].astype(np.int64).sum())
+    frames = ceps.shape[0]
+    mean = (2 * total + frames) // (2 * frames) if total >= 0 else -((-2 * total + frames) // (2 * frames))
+    out = window.copy()
+    out[:, 0] = quantize_reference(np.clip(ceps[:, 0].astype(np.int64) - mean, -32768, 32767), int(quant.offset_q6[0]),
+                                   int(quant.scale_q16[0]), quant.zero_point)  # fmt: skip
+    return out
+
+
 def reference_raw(pcm: np.ndarray, detector: Detector, stride: int) -> tuple[np.ndarray, np.ndarray]:
     """(last frame of each inference window, raw int8 outputs (n, classes)) computed without the
-    C detector: whole-clip features, windows cut in NumPy, the runtime run window by window."""
-    features = Frontend(detector.frontend_config).process_int8(pcm, detector.quant)
+    C detector: whole-clip features, windows cut in NumPy (c0 made relative in NumPy when the
+    detector does it), the runtime run window by window."""
+    frontend = Frontend(detector.frontend_config)
+    ceps = frontend.process(pcm)
+    features = frontend.quantize(ceps, detector.quant)
     w = detector.window_frames
     last = np.arange(w - 1, features.shape[0], stride)
-    windows = np.stack([features[f - w + 1 : f + 1] for f in last]) if last.size else np.zeros((0, w, 13), np.int8)
+    cut = [features[f - w + 1 : f + 1] for f in last]
+    if detector.relative_c0:
+        cut = [relative_c0_reference(cut[k], ceps[f - w + 1 : f + 1], detector.quant) for k, f in enumerate(last)]
+    windows = np.stack(cut) if last.size else np.zeros((0, w, 13), np.int8)
     return last, detector.runtime.run(windows)
 
 
@@ -182,6 +208,24 @@ def test_trained_model_matches_reference(
     assert detections >= 2  # the comparison has teeth: events happen ...
     if refractory_s > 0:
         assert qualifying > detections  # ... and the refractory period suppresses some
+
+
+@pytest.mark.parametrize(("stride", "smooth"), [(4, 3), (1, 1), (7, 5)])
+def test_relative_c0_matches_reference(trained_folder: Path, tmp_path: Path, stride: int, smooth: int) -> None:
+    """A model whose training windows had c0 relative to their window (``normalization.relative_c0``
+    in meta.json) gets the same from the detector's c0 ring, at every ring position."""
+    meta = json.loads((trained_folder / "meta.json").read_text())
+    folder = with_meta(
+        trained_folder, tmp_path / "relative", normalization={**meta["normalization"], "relative_c0": True}
+    )
+    pcm = long_signal()
+    probe = Detector.from_folder(folder, DetectConfig(stride, smooth, None, 0.5))
+    assert probe.relative_c0 and probe.c_config_fields()[-1] == 1
+    detector = Detector.from_folder(folder, DetectConfig(stride, smooth, threshold_at_quantile(probe, pcm, 0.5), 0.5))
+    detections, _ = assert_matches_reference(detector, pcm)
+    assert detections >= 2
+    plain = Detector.from_folder(trained_folder, DetectConfig(stride, smooth, None, 0.5))
+    assert not np.array_equal(plain.run(pcm).probs_q8, detector.run(pcm).probs_q8)  # the option does something
 
 
 def test_trained_model_extreme_thresholds(trained_folder: Path) -> None:
@@ -549,3 +593,13 @@ def test_firmware_detector_equals_host(two_keyword_folder: Path, tmp_path: Path)
     np.testing.assert_array_equal(device.records["keyword"], host.keywords)
     assert device.frames == pcm.size // 320 - 1 and device.memory_bytes < detector.memory_bytes  # 32-bit pointers
     assert device.instructions_per_second > 0 and 0 < device.stack_bytes < 2048
+    # The same model with c0 relative to its window (``[features] relative_c0``): the device's c0 ring.
+    meta = json.loads((two_keyword_folder / "meta.json").read_text())
+    folder = with_meta(two_keyword_folder, tmp_path / "relative",
+                       normalization={**meta["normalization"], "relative_c0": True})  # fmt: skip
+    relative = Detector.from_folder(folder, DetectConfig(threshold=threshold, refractory_s=0.3))
+    host = relative.run(pcm)
+    device = firmware.run_detect(build, pcm, relative, chunk_samples=777)
+    np.testing.assert_array_equal(device.records["prob_q8"][:, : relative.num_keywords], host.probs_q8)
+    np.testing.assert_array_equal(device.records["keyword"], host.keywords)
+    assert not np.array_equal(host.probs_q8, detector.run(pcm).probs_q8)

@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 import soundfile
 
-from kwsc import Frontend, FrontendConfig, signals
+from kwsc import Frontend, FrontendConfig, QuantParams, signals
+from kwsc._kwsc_c import ffi, lib
 from kwsc.build import build
 from kwsc.config import ConfigError, load_project
 from kwsc.executor import Executor
@@ -24,6 +25,8 @@ from kwsc.features import (
     learn_normalization,
     load_windows,
     on_bed,
+    quantize_window,
+    relative_c0_cepstra,
     window_cepstra,
     window_starts,
 )
@@ -322,6 +325,57 @@ def test_drop_coeffs_config_and_version_id(tmp_path: Path) -> None:
     assert np.array_equal(features[:, :, 1:], before[:, :, 1:])
     quant = store.lineage(dropped.version_id)["features"]["normalization"]["quant"]
     assert quant["scale_q16"][0] == 0 and quant["offset_q6"][0] == 0
+
+
+def test_relative_c0_window_matches_the_rule_and_ignores_level() -> None:
+    """quantize_window's relative c0 (the detector's C function) equals the rule written in NumPy
+    for any window, including rings read from the middle; a 20 dB quieter take gives (nearly) the
+    same int8 window, and the other columns are the frontend's quantisation."""
+    from test_detect import relative_c0_reference
+
+    rng = np.random.default_rng(4)
+    frontend = Frontend()
+    quant = QuantParams.from_affine(rng.normal(0, 20, 13), rng.uniform(0.05, 2.0, 13), zero_point=-3)
+    for frames in (1, 2, 49, 50):
+        ceps = rng.integers(-32768, 32768, size=(frames, 13)).astype(np.int16)
+        window = quantize_window(frontend, ceps, quant, True)
+        assert np.array_equal(window, relative_c0_reference(frontend.quantize(ceps, quant), ceps, quant))
+        oldest = frames // 3
+        ring = np.roll(ceps[:, 0], oldest)  # row 0 of the window sits at ring index ``oldest``
+        out = frontend.quantize(ceps, quant)
+        lib.kwsc_detect_relative_c0(ffi.from_buffer("int16_t[]", ring), frames, oldest, quant._struct(),
+                                    ffi.from_buffer("int8_t[]", out), 13)  # fmt: skip
+        assert np.array_equal(out, window)
+    word = signals.take(signals.word_like(0.6, -20, seed=5), 0.2, 0.2, -60, seed=5)
+    loud = frontend.process(np.rint(word * 32767).astype(np.int16))
+    quiet = frontend.process(np.rint(word * 32767 / 10).astype(np.int16))
+    norm = learn_normalization([loud[None]], relative_c0=True)
+    assert norm.relative_c0 and norm.to_dict()["relative_c0"] is True
+    assert abs(norm.mean_log2[0]) < 0.05  # c0 relative to its window averages ~0
+    q_loud, q_quiet = norm.quantize(frontend, loud), norm.quantize(frontend, quiet)
+    assert np.abs(q_loud.astype(int) - q_quiet).max() <= 1 and np.unique(q_loud[:, 0]).size > 10
+    plain = learn_normalization([loud[None]])
+    assert "relative_c0" not in plain.to_dict()
+    moved = plain.quantize(frontend, loud)[:, 0].astype(int) - plain.quantize(frontend, quiet)[:, 0]
+    assert moved.mean() > 50  # with absolute c0 the quiet take sits far lower (mostly saturated at -128)
+    assert np.array_equal(relative_c0_cepstra(loud[None])[0, :, 1:], loud[:, 1:])
+
+
+def test_relative_c0_build(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="true or false"):
+        FeatureConfig.from_dict({"relative_c0": 1})
+    assert "relative_c0" not in FeatureConfig().identity_dict()
+    _corpus(tmp_path, SPEAKERS[:6])
+    store = Store(tmp_path / "store")
+    plain = build(load_project(_project(tmp_path)), store, workers=1, progress=False)
+    relative = build(load_project(_project(tmp_path, "[features]\nrelative_c0 = true\n")), store, workers=1,
+                     progress=False)  # fmt: skip
+    assert relative.version_id != plain.version_id
+    features, _ = load_windows(store.resolve(relative.version_id))
+    before, _ = load_windows(store.resolve(plain.version_id))
+    assert np.array_equal(features[:, :, 1:], before[:, :, 1:]) and not np.array_equal(features, before)
+    normalization = store.lineage(relative.version_id)["features"]["normalization"]
+    assert normalization["relative_c0"] is True
 
 
 def test_cli_drift_between_splits_and_against_recordings(tmp_path: Path) -> None:

@@ -208,6 +208,7 @@ typedef struct {
     uint16_t threshold_q8;
     uint16_t refractory_frames;
     uint16_t num_keywords;
+    uint16_t relative_c0;
 } kwsc_detect_config;
 
 typedef struct {
@@ -233,6 +234,8 @@ void kwsc_detect_reset(kwsc_detect *det);
 size_t kwsc_detect_push(kwsc_detect *det, const int16_t *pcm, size_t num_samples,
                         size_t *consumed, kwsc_detect_record *out, size_t max_out);
 uint32_t kwsc_detect_frames(const kwsc_detect *det);
+void kwsc_detect_relative_c0(const int16_t *c0, uint16_t frames, uint16_t oldest,
+                             const kwsc_quant_params *quant, int8_t *window, uint16_t num_ceps);
 """
 
 SOURCE = """

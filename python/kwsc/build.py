@@ -377,12 +377,12 @@ def _features(
     train = [c for row, c in zip(accepted, cepstra, strict=True) if row["split"] == "train" and c.shape[0]]
     if not train:
         raise BuildError("no training windows: the normalisation is learned on the train split, which is empty")
-    normalization = feature_stage.learn_normalization(train, config.features.drop_coeffs)
+    normalization = feature_stage.learn_normalization(train, config.features.drop_coeffs, config.features.relative_c0)
     frontend = Frontend(config.frontend)
     windows = []
     for row, ceps in zip(accepted, cepstra, strict=True):
         for k, window in enumerate(ceps):
-            q = frontend.quantize(window, normalization.quant)
+            q = normalization.quantize(frontend, window)
             windows.append({"id": f"{row['id']}#w{k}", "clip_id": row["id"], "label": row["label"],
                             "split": row["split"], "group": row["group"], "features": q.tobytes(),
                             "frames": q.shape[0], "coeffs": q.shape[1]})  # fmt: skip

@@ -755,9 +755,13 @@ def dataset_drift(
         base_windows, base_label, lineage = _windows_of(store, base)
         if Path(current).exists():
             frontend_config = FrontendConfig.from_dict(lineage["frontend"]["config"])
-            quant = QuantParams.from_dict(lineage["features"]["normalization"]["quant"])
+            normalization = lineage["features"]["normalization"]
+            quant = QuantParams.from_dict(normalization["quant"])
             try:
-                current_windows = drift.features_of_recordings([current], frontend_config, quant, resample=resample)
+                current_windows = drift.features_of_recordings(
+                    [current], frontend_config, quant, resample=resample,
+                    relative_c0=bool(normalization.get("relative_c0", False)),
+                )  # fmt: skip
             except ValueError as exc:
                 raise InputError(str(exc)) from exc
             current_label = current

@@ -207,6 +207,7 @@ class Detector:
         keywords: Sequence[str],
         config: DetectConfig | None = None,
         model_threshold: float | None = None,
+        relative_c0: bool = False,
     ) -> None:
         self.config = config or DetectConfig()
         self.labels = tuple(str(k) for k in keywords)
@@ -232,6 +233,7 @@ class Detector:
         self.runtime = runtime
         self.frontend_config = frontend_config
         self.quant = quant
+        self.relative_c0 = bool(relative_c0)
         self.window_frames = int(shape[0])
         self.threshold_q8 = threshold_q8(threshold)
         self.refractory_frames = self.config.refractory_frames(frontend_config)
@@ -246,6 +248,7 @@ class Detector:
                 "threshold_q8": self.threshold_q8,
                 "refractory_frames": self.refractory_frames,
                 "num_keywords": len(self.labels),
+                "relative_c0": int(self.relative_c0),
             },
         )
         _check(lib.kwsc_detect_config_check(self._c_config), "detector config")
@@ -273,8 +276,9 @@ class Detector:
     def from_folder(cls, folder: str | os.PathLike[str], config: DetectConfig | None = None) -> Detector:
         """A detector for the model in ``folder`` (model.tflite + meta.json, as ``kwsc train`` writes).
 
-        meta.json supplies the frontend config, the int8 quantisation (``normalization.quant``),
-        the keyword labels and, if present, the model's chosen ``threshold``. A model whose
+        meta.json supplies the frontend config, the int8 quantisation (``normalization.quant``,
+        and ``normalization.relative_c0`` when the training windows had c0 relative to their
+        window), the keyword labels and, if present, the model's chosen ``threshold``. A model whose
         features came from other frontend numerics (``frontend.numerics``, see
         :mod:`kwsc.numerics`) is refused: on this code it would see other features than in training.
         """
@@ -286,6 +290,7 @@ class Detector:
         try:
             frontend_config = FrontendConfig.from_dict(meta["frontend"]["config"])
             quant = QuantParams.from_dict(meta["normalization"]["quant"])
+            relative_c0 = bool(meta["normalization"].get("relative_c0", False))
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectError(f"{folder}/meta.json: bad frontend or normalization entry ({exc})") from exc
         trained_on = meta["frontend"].get("numerics")
@@ -303,7 +308,7 @@ class Detector:
             runtime = Runtime.from_tflite(tflite)
         except Exception as exc:  # the planner raises several types for unsupported models
             raise DetectError(f"{tflite}: cannot load the model ({exc})") from exc
-        return cls(runtime, frontend_config, quant, keywords, config, meta.get("threshold"))
+        return cls(runtime, frontend_config, quant, keywords, config, meta.get("threshold"), relative_c0)
 
     @property
     def threshold(self) -> float:
@@ -314,11 +319,12 @@ class Detector:
     def num_keywords(self) -> int:
         return len(self.labels)
 
-    def c_config_fields(self) -> tuple[int, int, int, int, int]:
+    def c_config_fields(self) -> tuple[int, int, int, int, int, int]:
         """The C ``kwsc_detect_config`` in struct order: stride_frames, smooth_inferences,
-        threshold_q8, refractory_frames, num_keywords (what the firmware's job carries)."""
+        threshold_q8, refractory_frames, num_keywords, relative_c0 (what the firmware's job carries)."""
         c = self._c_config
-        return (c.stride_frames, c.smooth_inferences, c.threshold_q8, c.refractory_frames, c.num_keywords)
+        return (c.stride_frames, c.smooth_inferences, c.threshold_q8, c.refractory_frames, c.num_keywords,
+                c.relative_c0)  # fmt: skip
 
     def time_s(self, frames: np.ndarray) -> np.ndarray:
         """End time in seconds (float64) of windows whose last frame indices are ``frames``."""

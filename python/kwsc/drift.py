@@ -84,6 +84,7 @@ from typing import Any
 import numpy as np
 
 from kwsc.config import FrontendConfig
+from kwsc.features import quantize_window
 from kwsc.frontend import Frontend, QuantParams
 from kwsc.validate import expand_paths, load_audio
 
@@ -545,6 +546,7 @@ def features_of_recordings(
     *,
     resample: bool = False,
     downmix: bool = False,
+    relative_c0: bool = False,
 ) -> np.ndarray:
     """int8 model windows ``(windows, window_frames, coeffs)`` of audio files, like a dataset's.
 
@@ -557,7 +559,7 @@ def features_of_recordings(
     zero-filled window, as dataset windows are zero-filled. Every window goes through
     :class:`kwsc.Frontend` from a fresh state (as on the device) and is quantised with
     ``quant_params`` (default ``QuantParams.default()``; pass the dataset's learned parameters
-    to compare with a dataset version).
+    to compare with a dataset version, and its ``relative_c0``).
     """
     config = frontend_config or FrontendConfig()
     params = quant_params or QuantParams.default(config.num_ceps)
@@ -580,7 +582,7 @@ def features_of_recordings(
             window = np.zeros(width, np.int16)
             lo, hi = max(start, 0), min(start + width, pcm.size)
             window[lo - start : hi - start] = pcm[lo:hi]
-            windows.append(frontend.quantize(frontend.process(window), params))
+            windows.append(quantize_window(frontend, frontend.process(window), params, relative_c0))
     if not windows:
         return np.zeros((0, window_frames, config.num_ceps), np.int8)
     return np.stack(windows)

@@ -43,8 +43,9 @@ from typing import Any
 import numpy as np
 
 from kwsc import numerics
+from kwsc._kwsc_c import ffi, lib
 from kwsc.config import ConfigError, FrontendConfig, check_keys
-from kwsc.frontend import CEPS_Q, QuantParams, process_batch
+from kwsc.frontend import CEPS_Q, Frontend, QuantParams, process_batch
 from kwsc.ingest import atomic_write_bytes, load_pcm
 from kwsc.sources import canonical_json, seed_from
 
@@ -72,7 +73,13 @@ class FeatureConfig:
     scale 0 and offset 0, so the device's features hold 0 there as the training windows do
     (default none). ``[0]`` drops c0, the only coefficient a change of input level moves (a gain
     adds the same constant to every log mel energy, and rows 1.. of the DCT sum to zero), so the
-    features no longer say how loud the talker was."""
+    features no longer say how loud the talker was (measured: the model then also loses the
+    word's loudness contour).
+
+    ``relative_c0``: c0 enters the model minus its mean over the window (rounded half away from
+    zero, Q6; :func:`relative_c0_cepstra`), which drops the input level and keeps the contour.
+    The normalisation is learned on those values, and the detector computes them the same way
+    from its own ring (``kwsc_detect_relative_c0``, the C function both call)."""
 
     window_s: float = 1.0
     jitter_s: float = 0.1
@@ -84,6 +91,7 @@ class FeatureConfig:
     context: str = "background"
     context_snr_db: tuple[float, float] = (10.0, 40.0)
     drop_coeffs: tuple[int, ...] = ()
+    relative_c0: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
@@ -99,6 +107,8 @@ class FeatureConfig:
             if len(set(drop)) != len(drop) or any(k < 0 for k in drop):
                 raise ConfigError("features.drop_coeffs: indexes must be distinct and >= 0")
             values["drop_coeffs"] = tuple(sorted(drop))
+        if not isinstance(values.get("relative_c0", False), bool):
+            raise ConfigError("features.relative_c0 must be true or false")
         config = cls(**values)
         if config.context not in ("background", "zeros"):
             raise ConfigError(f'features.context must be "background" or "zeros", got {config.context!r}')
@@ -114,11 +124,12 @@ class FeatureConfig:
         return config
 
     def identity_dict(self) -> dict[str, Any]:
-        """The config as dataset version ids see it: without ``drop_coeffs`` while it is empty, so
-        configs that predate it keep their ids."""
+        """The config as dataset version ids see it: without ``drop_coeffs`` and ``relative_c0``
+        while they are off, so configs that predate them keep their ids."""
         values = asdict(self)
-        if not self.drop_coeffs:
-            values.pop("drop_coeffs")
+        for name in ("drop_coeffs", "relative_c0"):
+            if not values[name]:
+                values.pop(name)
         return values
 
     def window_samples(self, frontend: FrontendConfig) -> int:
@@ -279,24 +290,62 @@ def window_cepstra(job: WindowJob) -> np.ndarray:
 @dataclass(frozen=True)
 class Normalization:
     """Per-coefficient statistics of the training windows (log2 units) and the int8 quantisation
-    derived from them."""
+    derived from them; ``relative_c0``: c0 is taken relative to its window first."""
 
     mean_log2: list[float]
     std_log2: list[float]
     windows: int
     quant: QuantParams
+    relative_c0: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form for lineage.json and model metadata."""
-        return {"mean_log2": self.mean_log2, "std_log2": self.std_log2, "windows": self.windows,
-                "quant": self.quant.to_dict()}  # fmt: skip
+        """JSON form for lineage.json and model metadata (``relative_c0`` only when set)."""
+        out = {"mean_log2": self.mean_log2, "std_log2": self.std_log2, "windows": self.windows,
+               "quant": self.quant.to_dict()}  # fmt: skip
+        if self.relative_c0:
+            out["relative_c0"] = True
+        return out
+
+    def quantize(self, frontend: Frontend, window_q6: np.ndarray) -> np.ndarray:
+        """int8 model window (frames, coeffs) of one window's int16 Q6 cepstra (:func:`quantize_window`)."""
+        return quantize_window(frontend, window_q6, self.quant, self.relative_c0)
 
 
-def learn_normalization(train_cepstra: list[np.ndarray], drop_coeffs: tuple[int, ...] = ()) -> Normalization:
-    """Mean/std per coefficient over all frames of the training windows -> QuantParams mapping
-    +-4 standard deviations onto int8 (zero point 0); the coefficients in ``drop_coeffs`` get
-    scale 0 and offset 0 (int8 value 0 whatever the input). Their statistics are still recorded."""
-    frames = np.concatenate([c.reshape(-1, c.shape[-1]) for c in train_cepstra if c.size]) / 2**CEPS_Q
+def quantize_window(frontend: Frontend, window_q6: np.ndarray, quant: QuantParams, relative_c0: bool) -> np.ndarray:
+    """int8 model window (frames, coeffs) of one window's int16 Q6 cepstra, as the detector feeds
+    its model: the frontend's quantisation, then with ``relative_c0`` column 0 rewritten by the
+    detector's C function from the window's c0."""
+    q = frontend.quantize(window_q6, quant)
+    if relative_c0:
+        c0 = np.ascontiguousarray(window_q6[:, 0], np.int16)
+        frames, coeffs = q.shape
+        lib.kwsc_detect_relative_c0(ffi.from_buffer("int16_t[]", c0), frames, 0, quant._struct(),
+                                    ffi.from_buffer("int8_t[]", q), coeffs)  # fmt: skip
+    return q
+
+
+def relative_c0_cepstra(windows_q6: np.ndarray) -> np.ndarray:
+    """int32 copy of int16 Q6 cepstra windows (..., frames, coeffs) with c0 minus its window mean
+    (the mean rounded half away from zero, the difference saturated to int16): what
+    ``kwsc_detect_relative_c0`` quantises."""
+    out = windows_q6.astype(np.int32)
+    frames = out.shape[-2]
+    total = out[..., 0].sum(axis=-1, dtype=np.int64)
+    mean = np.sign(total) * ((2 * np.abs(total) + frames) // (2 * frames))
+    out[..., 0] = np.clip(out[..., 0] - mean[..., None], -32768, 32767)
+    return out
+
+
+def learn_normalization(
+    train_cepstra: list[np.ndarray], drop_coeffs: tuple[int, ...] = (), relative_c0: bool = False
+) -> Normalization:
+    """Mean/std per coefficient over all frames of the training windows (int16 Q6, each
+    (windows, frames, coeffs)) -> QuantParams mapping +-4 standard deviations onto int8 (zero
+    point 0); the coefficients in ``drop_coeffs`` get scale 0 and offset 0 (int8 value 0 whatever
+    the input), their statistics still recorded; with ``relative_c0`` c0's statistics are those of
+    c0 minus its window mean (:func:`relative_c0_cepstra`)."""
+    prepared = [relative_c0_cepstra(c) if relative_c0 else c for c in train_cepstra if c.size]
+    frames = np.concatenate([c.reshape(-1, c.shape[-1]) for c in prepared]) / 2**CEPS_Q
     if any(k >= frames.shape[1] for k in drop_coeffs):
         count = frames.shape[1]
         raise ConfigError(f"features.drop_coeffs {list(drop_coeffs)}: the frontend gives {count} coefficients")
@@ -309,7 +358,7 @@ def learn_normalization(train_cepstra: list[np.ndarray], drop_coeffs: tuple[int,
         keep = np.ones(frames.shape[1], bool)
         keep[list(drop_coeffs)] = False
         quant = QuantParams(np.where(keep, quant.offset_q6, 0), np.where(keep, quant.scale_q16, 0), quant.zero_point)
-    return Normalization(mean_r, std_r, int(sum(c.shape[0] for c in train_cepstra)), quant)
+    return Normalization(mean_r, std_r, int(sum(c.shape[0] for c in train_cepstra)), quant, relative_c0)
 
 
 def shard_tables(rows: list[dict[str, Any]], shard_rows: int) -> list[bytes]:

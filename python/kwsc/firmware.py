@@ -442,7 +442,7 @@ def run_nn(firmware: FirmwareBuild, windows: np.ndarray, timeout_s: float = 600.
     return DeviceInference(rows.copy(), per_inference, stack_bytes, arena_bytes)
 
 
-DETECT_MAGIC = b"KWT1"
+DETECT_MAGIC = b"KWT2"
 #: Records the "detect" component holds (fw_detect.c): 4,096 inferences, 5.5 min at 80 ms.
 DETECT_MAX_RECORDS = 4096
 
@@ -460,7 +460,7 @@ def detect_job(pcm: np.ndarray, detector: Detector, chunk_samples: int = 320) ->
     return b"".join(
         [
             DETECT_MAGIC,
-            struct.pack("<I5I", chunk_samples, *fields),
+            struct.pack("<I6I", chunk_samples, *fields),
             struct.pack("<Ii", quant.offset_q6.size, quant.zero_point),
             quant.offset_q6.astype("<i4").tobytes(),
             quant.scale_q16.astype("<i4").tobytes(),
