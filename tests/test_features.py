@@ -376,6 +376,14 @@ def test_relative_c0_build(tmp_path: Path) -> None:
     assert np.array_equal(features[:, :, 1:], before[:, :, 1:]) and not np.array_equal(features, before)
     normalization = store.lineage(relative.version_id)["features"]["normalization"]
     assert normalization["relative_c0"] is True
+    # A model trained on it carries the flag to the detector (meta.json's normalisation).
+    from kwsc.detector import Detector
+    from kwsc.train import ModelConfig, TrainConfig, save, train
+
+    model_config, train_config = ModelConfig(filters=8, blocks=1), TrainConfig(epochs=1, batch_size=16)
+    trained = train(store.resolve(relative.version_id), ["alexa"], model_config, train_config)
+    folder = save(store.root, relative.version_id, trained, model_config, train_config, ["alexa"])
+    assert Detector.from_folder(folder).relative_c0
 
 
 def test_cli_drift_between_splits_and_against_recordings(tmp_path: Path) -> None:
