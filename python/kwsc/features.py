@@ -22,7 +22,8 @@ Normalisation. Per-coefficient mean and standard deviation are learned on the tr
 windows only and turned into the frontend's int8 quantisation (:class:`kwsc.QuantParams`):
 ``q = round((c - mean) / step)``, ``step = 4 std / 128`` (+-4 standard deviations span int8), the
 parameters the device applies to its own frontend output. Validation and test never influence
-them.
+them. ``drop_coeffs`` holds chosen coefficients at 0; ``relative_c0`` takes c0 relative to its
+window first (both travel in the normalisation, so the detector does the same).
 
 Shards. ``<version>/features/part-NNNNN.parquet`` with one row per window: ``id``, ``clip_id``,
 ``label``, ``split``, ``group``, ``features`` (fixed-size binary, frames x coefficients int8,
