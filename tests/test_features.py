@@ -306,6 +306,19 @@ def test_without_c0_the_int8_features_barely_move_with_input_level() -> None:
     assert moved_without < 0.1 * moved_with_c0
 
 
+def _build_with_and_without(root: Path, features_line: str) -> tuple[Store, str, np.ndarray, np.ndarray]:
+    """Build the small corpus with and without one ``[features]`` line: (store, the version with
+    it, its int8 windows, the plain version's windows); the two version ids differ."""
+    _corpus(root, SPEAKERS[:6])
+    store = Store(root / "store")
+    plain = build(load_project(_project(root)), store, workers=1, progress=False)
+    changed = build(load_project(_project(root, f"[features]\n{features_line}\n")), store, workers=1, progress=False)
+    assert changed.version_id != plain.version_id
+    features, _ = load_windows(store.resolve(changed.version_id))
+    before, _ = load_windows(store.resolve(plain.version_id))
+    return store, changed.version_id, features, before
+
+
 def test_drop_coeffs_config_and_version_id(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="distinct"):
         FeatureConfig.from_dict({"drop_coeffs": [0, 0]})
@@ -313,17 +326,10 @@ def test_drop_coeffs_config_and_version_id(tmp_path: Path) -> None:
         FeatureConfig.from_dict({"drop_coeffs": 0})
     assert FeatureConfig.from_dict({"drop_coeffs": [3, 0]}).drop_coeffs == (0, 3)
     assert "drop_coeffs" not in FeatureConfig().identity_dict()  # older configs keep their version ids
-    _corpus(tmp_path, SPEAKERS[:6])
-    store = Store(tmp_path / "store")
-    plain = build(load_project(_project(tmp_path)), store, workers=1, progress=False)
-    dropped = build(load_project(_project(tmp_path, "[features]\ndrop_coeffs = [0]\n")), store, workers=1,
-                    progress=False)  # fmt: skip
-    assert dropped.version_id != plain.version_id
-    features, _ = load_windows(store.resolve(dropped.version_id))
-    before, _ = load_windows(store.resolve(plain.version_id))
+    store, version, features, before = _build_with_and_without(tmp_path, "drop_coeffs = [0]")
     assert np.all(features[:, :, 0] == 0) and np.any(before[:, :, 0] != 0)
     assert np.array_equal(features[:, :, 1:], before[:, :, 1:])
-    quant = store.lineage(dropped.version_id)["features"]["normalization"]["quant"]
+    quant = store.lineage(version)["features"]["normalization"]["quant"]
     assert quant["scale_q16"][0] == 0 and quant["offset_q6"][0] == 0
 
 
@@ -365,24 +371,17 @@ def test_relative_c0_build(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="true or false"):
         FeatureConfig.from_dict({"relative_c0": 1})
     assert "relative_c0" not in FeatureConfig().identity_dict()
-    _corpus(tmp_path, SPEAKERS[:6])
-    store = Store(tmp_path / "store")
-    plain = build(load_project(_project(tmp_path)), store, workers=1, progress=False)
-    relative = build(load_project(_project(tmp_path, "[features]\nrelative_c0 = true\n")), store, workers=1,
-                     progress=False)  # fmt: skip
-    assert relative.version_id != plain.version_id
-    features, _ = load_windows(store.resolve(relative.version_id))
-    before, _ = load_windows(store.resolve(plain.version_id))
+    store, version, features, before = _build_with_and_without(tmp_path, "relative_c0 = true")
     assert np.array_equal(features[:, :, 1:], before[:, :, 1:]) and not np.array_equal(features, before)
-    normalization = store.lineage(relative.version_id)["features"]["normalization"]
+    normalization = store.lineage(version)["features"]["normalization"]
     assert normalization["relative_c0"] is True
     # A model trained on it carries the flag to the detector (meta.json's normalisation).
     from kwsc.detector import Detector
     from kwsc.train import ModelConfig, TrainConfig, save, train
 
     model_config, train_config = ModelConfig(filters=8, blocks=1), TrainConfig(epochs=1, batch_size=16)
-    trained = train(store.resolve(relative.version_id), ["alexa"], model_config, train_config)
-    folder = save(store.root, relative.version_id, trained, model_config, train_config, ["alexa"])
+    trained = train(store.resolve(version), ["alexa"], model_config, train_config)
+    folder = save(store.root, version, trained, model_config, train_config, ["alexa"])
     assert Detector.from_folder(folder).relative_c0
 
 
