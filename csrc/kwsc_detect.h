@@ -27,8 +27,9 @@
  * holding, in this order, each part rounded up to 8 bytes: the kwsc_detect state, the feature
  * ring (W x num_ceps int8), the c0 ring (W int16), the smoothing history (S x num_keywords
  * uint8), one frame of cepstra (num_ceps int16), the frontend's memory
- * (kwsc_frontend_memory_bytes) and the model's arena (model->arena_bytes). Nothing is allocated; nothing global is written. The frontend
- * tables, the quantisation arrays and the model must outlive the detector.
+ * (kwsc_frontend_memory_bytes) and the model's arena (model->arena_bytes). Nothing is
+ * allocated; nothing global is written. The frontend tables, the quantisation arrays and the
+ * model must outlive the detector.
  *
  * Streaming: any chunking of the same PCM gives identical records (the frontend is chunking
  * invariant and everything after it runs per frame).

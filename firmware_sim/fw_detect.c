@@ -5,8 +5,9 @@
  *
  * "detect" job (little-endian, 4-byte fields): u32 magic "KWT2", u32 chunk_samples,
  *   kwsc_detect_config as six u32 (stride_frames, smooth_inferences, threshold_q8,
- *   refractory_frames, num_keywords, relative_c0), u32 num_ceps, i32 zero_point, i32 offset_q6[num_ceps],
- *   i32 scale_q16[num_ceps], u32 num_samples, i16 pcm[num_samples] (padded to 4 bytes).
+ *   refractory_frames, num_keywords, relative_c0), u32 num_ceps, i32 zero_point,
+ *   i32 offset_q6[num_ceps], i32 scale_q16[num_ceps], u32 num_samples, i16 pcm[num_samples]
+ *   (padded to 4 bytes).
  * "detect" output: u32 num_records, kwsc_detect_record[num_records] (16 bytes each), u32 frames
  *   seen, u32 SysTick ticks summed over the kwsc_detect_push calls (40 instructions each),
  *   u32 stack bytes used below this component's frame, u32 kwsc_detect_memory_bytes.
