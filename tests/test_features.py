@@ -27,6 +27,7 @@ from kwsc.features import (
     on_bed,
     quantize_window,
     relative_c0_cepstra,
+    window_audio,
     window_cepstra,
     window_starts,
 )
@@ -251,6 +252,11 @@ def test_windows_hear_a_background_bed_not_digital_silence(tmp_path: Path) -> No
     job = WindowJob("kw", word_sha, True, 0.1, 0.4, 0.0, str(tmp_path), FrontendConfig(), config)
     on_zeros = window_cepstra(job)
     on_noise = window_cepstra(replace(job, bed_sha256=noise_sha, bed_snr_db=20.0))
+    # window_audio is what the frontend heard: its cepstra are the (cached) window's.
+    heard = window_audio(replace(job, bed_sha256=noise_sha, bed_snr_db=20.0))
+    assert len(heard) == 1 and heard[0].dtype == np.int16 and heard[0].size == 16000
+    assert np.array_equal(Frontend().process(heard[0]), on_noise[0])
+    assert np.array_equal(window_audio(job)[0][:1600], np.zeros(1600, np.int16))  # no bed: zeros before the word
     assert on_zeros.shape == on_noise.shape == (1, 49, 13)
     assert np.all(on_zeros[0, :10] == 0) and np.all(on_noise[0, :10, 0] > 0)  # the lead-in: zeros vs the bed
     gain = bed_gain(word, replace(job, bed_snr_db=20.0), noise)

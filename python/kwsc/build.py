@@ -352,6 +352,20 @@ def _augment(
     return variants
 
 
+def window_jobs(config: ProjectConfig, store: Store, rows: list[dict]) -> list[feature_stage.WindowJob]:
+    """The feature stage's job of each accepted clip or variant in ``rows`` (manifest rows): its
+    cached audio, where its windows go, and the background bed under them."""
+    beds = feature_stage.context_beds(rows, config.features, NOISE, config.seed)
+    return [
+        feature_stage.WindowJob(
+            r["id"], r["sha256"], r["label"] in config.labels, *speech_span_s(r),
+            float(json.loads(r["augment"])["shift_s"]) if r["augment"] else 0.0, str(store.root), config.frontend,
+            config.features, *beds.get(r["id"], (None, 0.0)),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
 def _features(
     config: ProjectConfig,
     store: Store,
@@ -363,15 +377,7 @@ def _features(
     """Model windows of every accepted clip and variant through the C frontend; normalisation
     learned on the training split (variants included); int8 window rows and their Parquet shards."""
     accepted = [r for r in rows if r["status"] in ("accepted", "augmented")]
-    beds = feature_stage.context_beds(accepted, config.features, NOISE, config.seed)
-    jobs = [
-        feature_stage.WindowJob(
-            r["id"], r["sha256"], r["label"] in config.labels, *speech_span_s(r),
-            float(json.loads(r["augment"])["shift_s"]) if r["augment"] else 0.0, str(store.root), config.frontend,
-            config.features, *beds.get(r["id"], (None, 0.0)),
-        )
-        for r in accepted
-    ]  # fmt: skip
+    jobs = window_jobs(config, store, accepted)
     say(f"features: {len(jobs)} clips through the C frontend")
     cepstra = runner.map(feature_stage.window_cepstra, jobs, "features", progress)
     train = [c for row, c in zip(accepted, cepstra, strict=True) if row["split"] == "train" and c.shape[0]]

@@ -260,6 +260,36 @@ def _cache_path(job: WindowJob, start: int) -> Path:
     return Path(job.store) / "cache" / "features" / config_folder / key.hexdigest()[:2] / f"{key.hexdigest()}.npy"
 
 
+def _audio_at(job: WindowJob, pcm: np.ndarray, starts: list[int]) -> list[np.ndarray]:
+    """int16 audio of the windows of clip ``pcm`` starting at ``starts`` (samples), on the bed."""
+    width = job.features.window_samples(job.frontend)
+    windows = [cut(pcm, start, width) for start in starts]
+    if job.bed_sha256 is not None and windows:
+        bed = load_pcm(Path(job.store), job.bed_sha256)
+        gain = bed_gain(pcm, job, bed)
+        # The bed runs on in the clip's time, so overlapping windows of one clip hear the same noise.
+        windows = [on_bed(w, bed, start, gain) for start, w in zip(starts, windows, strict=True)]
+    return windows
+
+
+def window_audio(job: WindowJob) -> list[np.ndarray]:
+    """int16 audio of every model window of a clip, as the frontend hears it in
+    :func:`window_cepstra`: cut at :func:`window_starts`, zero-filled outside the clip, on the
+    background bed when the job has one."""
+    pcm = load_pcm(Path(job.store), job.sha256)
+    return _audio_at(job, pcm, window_starts(job, pcm.size))
+
+
+def window_log_mel(job: WindowJob) -> np.ndarray:
+    """int32 Q16 log2 mel energies (:meth:`kwsc.Frontend.process_log_mel`) of every model window
+    of a clip, shape (windows, frames, num_mel): the frontend's stage before the DCT, on the
+    audio of :func:`window_audio` (not cached; for screening other model inputs)."""
+    frontend = Frontend(job.frontend)
+    frames = job.frontend.frame_count(job.features.window_samples(job.frontend))
+    windows = [frontend.process_log_mel(audio) for audio in window_audio(job)]
+    return np.stack(windows) if windows else np.zeros((0, frames, job.frontend.num_mel), np.int32)
+
+
 def window_cepstra(job: WindowJob) -> np.ndarray:
     """int16 Q6 cepstra of every window of a clip, shape (windows, frames, coeffs) (cached).
 
@@ -271,12 +301,7 @@ def window_cepstra(job: WindowJob) -> np.ndarray:
     paths = [_cache_path(job, start) for start in starts]
     out: list[np.ndarray | None] = [np.load(path) if path.is_file() else None for path in paths]
     todo = [k for k, ceps in enumerate(out) if ceps is None]
-    windows = [cut(pcm, starts[k], width) for k in todo]
-    if job.bed_sha256 is not None and todo:
-        bed = load_pcm(Path(job.store), job.bed_sha256)
-        gain = bed_gain(pcm, job, bed)
-        # The bed runs on in the clip's time, so overlapping windows of one clip hear the same noise.
-        windows = [on_bed(w, bed, starts[k], gain) for k, w in zip(todo, windows, strict=True)]
+    windows = _audio_at(job, pcm, [starts[k] for k in todo])
     computed = process_batch(windows, job.frontend, workers=1)
     for k, ceps in zip(todo, computed, strict=True):
         buffer = io.BytesIO()

@@ -1,0 +1,199 @@
+"""Window-level screen of model input features: which representation is worth building?
+
+Usage: python bench/screen_features.py CONFIG VERSION [--store DIR] [--variants cepstra,log_mel,pcen,cmn]
+       [--seeds 0,1] [--epochs 6] [--json OUT.json]
+
+Before a feature goes into the C frontend and the detector (same code on the device), screen it
+here on a dataset version's own windows: the same clips, placement and background bed as its
+int8 windows. Each variant is standardised per channel on the training split and quantised to
+int8 like the dataset's features (+-4 standard deviations onto +-128), then the project's model
+(``[model]``; two classes: any keyword against the rest) gets a plain fit: no mining, no
+restarts, no threshold from a stream. Per split (test, crossvoice) the score is the keyword
+windows' recall at the scores that pass 0.1 % and 1 % of that split's negative windows. The
+screen ranks ideas roughly; `kwsc train` and `kwsc eval` decide.
+
+Variants:
+  cepstra  the dataset's int8 windows (the C frontend's MFCC, as the model is trained on)
+  log_mel  the C frontend's log2 mel energies per frame (Q16, all num_mel channels)
+  pcen     per-channel energy normalisation (Wang et al. 2017) of those energies, float64
+  cmn      the cepstra minus each window's mean per coefficient
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from kwsc import build as build_stage
+from kwsc import features as feature_stage
+from kwsc.config import ProjectConfig, load_project
+from kwsc.executor import map_items
+from kwsc.frontend import LOG_MEL_Q
+from kwsc.store import Store
+
+VARIANTS = ("cepstra", "log_mel", "pcen", "cmn")
+#: Fractions of a split's negative windows let through at the scored operating points.
+PASS_RATES = (0.001, 0.01)
+SCORED_SPLITS = ("test", "crossvoice")
+
+
+def pcen(log_mel_q16: np.ndarray, smooth: float = 0.05, alpha: float = 0.98, delta: float = 2.0,
+         root: float = 0.5, eps: float = 1e-6) -> np.ndarray:  # fmt: skip
+    """PCEN of log2 Q16 mel energies (windows, frames, channels): E / (eps + M)^alpha with M a
+    first-order smoother of E per channel (coefficient ``smooth`` a frame; 0.05 at a 20 ms hop is a
+    time constant of about 0.4 s; M starts at the window's first frame), then (. + delta)^root -
+    delta^root."""
+    energy = np.exp2(log_mel_q16.astype(np.float64) / 2**LOG_MEL_Q)
+    smoothed = np.empty_like(energy)
+    smoothed[:, 0] = energy[:, 0]
+    for t in range(1, energy.shape[1]):
+        smoothed[:, t] = (1.0 - smooth) * smoothed[:, t - 1] + smooth * energy[:, t]
+    return (energy / (eps + smoothed) ** alpha + delta) ** root - delta**root
+
+
+def window_mean_removed(windows: np.ndarray) -> np.ndarray:
+    """Each window (windows, frames, channels) minus its own mean per channel, float64."""
+    values = windows.astype(np.float64)
+    return values - values.mean(axis=1, keepdims=True)
+
+
+def to_int8(values: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """Per-channel standardisation learned on the windows where ``train`` is set, +-4 standard
+    deviations onto int8 (round to nearest, saturate): the dataset's quantisation rule."""
+    frames = values[train].reshape(-1, values.shape[-1])
+    mean, std = frames.mean(axis=0), np.maximum(frames.std(axis=0), 1e-9)
+    return np.clip(np.round((values - mean) / (4.0 * std) * 128.0), -128, 127).astype(np.int8)
+
+
+def recall_at_pass_rates(scores: np.ndarray, is_keyword: np.ndarray) -> dict[str, float]:
+    """Keyword recall (%) at the score threshold that lets ``PASS_RATES`` of the negatives through
+    (a window counts when its score is above the threshold)."""
+    negatives, positives = scores[~is_keyword], scores[is_keyword]
+    out = {}
+    for rate in PASS_RATES:
+        threshold = np.quantile(negatives, 1.0 - rate)
+        out[f"recall_at_{rate:g}"] = round(100.0 * float(np.mean(positives > threshold)), 1)
+    return out
+
+
+def fit_and_score(config: ProjectConfig, x8: np.ndarray, is_keyword: np.ndarray, splits: np.ndarray, seed: int,
+                  epochs: int) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Fit the project's model on the train windows (int8 / 32, as kwsc trains) and score the
+    splits in ``SCORED_SPLITS`` that have keyword and negative windows."""
+    import tensorflow as tf
+
+    from kwsc.train import build_model
+
+    tf.keras.utils.set_random_seed(seed)
+    train = splits == "train"
+    model = build_model(config.model, x8.shape[1:], 2)
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    model.fit(x8[train].astype(np.float32) / 32.0, is_keyword[train].astype(np.int32), batch_size=128,
+              epochs=epochs, shuffle=True, verbose=0)  # fmt: skip
+    result = {}
+    for name in SCORED_SPLITS:
+        chosen = splits == name
+        if not (is_keyword[chosen].any() and (~is_keyword[chosen]).any()):
+            continue
+        scores = model.predict(x8[chosen].astype(np.float32) / 32.0, batch_size=512, verbose=0)[:, 1]
+        result[name] = {**recall_at_pass_rates(scores, is_keyword[chosen]),
+                        "keyword_windows": int(is_keyword[chosen].sum()), "windows": int(chosen.sum())}  # fmt: skip
+    return result
+
+
+def dataset_windows(store: Store, version: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """The version's int8 windows, their labels, their clips' splits and the window ids."""
+    folder = store.resolve(version)
+    parts, labels, ids = [], [], []
+    for features, names, window_ids in feature_stage.iter_windows(folder):
+        parts.append(features)
+        labels.extend(str(name) for name in names)
+        ids.extend(window_ids)
+    split_of = {row["id"]: row["split"] for row in store.manifest(folder.name)}
+    splits = np.array([split_of[i.split("#")[0]] for i in ids])
+    return np.concatenate(parts), np.array(labels), splits, ids
+
+
+def log_mel_by_window(config: ProjectConfig, store: Store, version: str, workers: int) -> dict[str, np.ndarray]:
+    """Log-mel windows of every accepted clip and variant of the version, keyed by window id."""
+    rows = [r for r in store.manifest(store.resolve(version).name) if r["status"] in ("accepted", "augmented")]
+    jobs = build_stage.window_jobs(config, store, rows)
+    per_clip = map_items(feature_stage.window_log_mel, jobs, workers, "log-mel windows", None)
+    return {f"{job.clip_id}#w{k}": window for job, windows in zip(jobs, per_clip, strict=True)
+            for k, window in enumerate(windows)}  # fmt: skip
+
+
+def variant_windows(name: str, cepstra8: np.ndarray, log_mel: np.ndarray | None, train: np.ndarray) -> np.ndarray:
+    """int8 model windows of a variant (``log_mel``: the log-mel windows, for the variants that need them)."""
+    if name == "cepstra":
+        return cepstra8
+    if name == "cmn":
+        return to_int8(window_mean_removed(cepstra8), train)
+    if log_mel is None:
+        raise ValueError(f"variant {name!r} needs the log-mel windows")
+    if name == "log_mel":
+        return to_int8(log_mel.astype(np.float64), train)
+    if name == "pcen":
+        return to_int8(pcen(log_mel), train)
+    raise ValueError(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
+
+
+def screen(config: ProjectConfig, store: Store, version: str, variants: list[str], seeds: list[int], epochs: int,
+           workers: int = 1) -> dict[str, dict[int, dict]]:  # fmt: skip
+    """Results per variant and seed (see the module doc)."""
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        raise ValueError(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
+    cepstra8, labels, splits, ids = dataset_windows(store, version)
+    is_keyword = np.isin(labels, list(config.labels))
+    train = splits == "train"
+    log_mel = None
+    if {"log_mel", "pcen"} & set(variants):  # before TensorFlow starts threads: the workers are forked
+        by_id = log_mel_by_window(config, store, version, workers)
+        log_mel = np.stack([by_id.pop(i) for i in ids])
+    results: dict[str, dict[int, dict]] = {}
+    for name in variants:
+        x8 = variant_windows(name, cepstra8, log_mel, train)
+        results[name] = {seed: fit_and_score(config, x8, is_keyword, splits, seed, epochs) for seed in seeds}
+        print(f"{name}: {json.dumps(results[name])}", file=sys.stderr, flush=True)
+    return results
+
+
+def markdown(results: dict[str, dict[int, dict]]) -> str:
+    """One row per variant and seed: recall at each pass rate per scored split."""
+    columns = [(split, f"recall_at_{rate:g}") for split in SCORED_SPLITS for rate in PASS_RATES]
+    head = " | ".join(f"{split} recall at {float(key.rsplit('_', 1)[1]) * 100:g} % negatives" for split, key in columns)
+    lines = [f"| variant | seed | {head} |", "|---|---:|" + "---:|" * len(columns)]
+    for name, by_seed in results.items():
+        for seed, result in by_seed.items():
+            cells = [f"{result[s][k]:.1f} %" if s in result else "n/a" for s, k in columns]
+            lines.append(f"| {name} | {seed} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Screen and print a Markdown table; optionally write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config", type=Path, help="the project TOML the version was built from")
+    parser.add_argument("version", help="dataset version id (or a unique prefix)")
+    parser.add_argument("--store", type=Path, default=Path(os.environ.get("KWSC_STORE", "kwsc-store")))
+    parser.add_argument("--variants", default=",".join(VARIANTS[:3]), help=f"comma-separated: {', '.join(VARIANTS)}")
+    parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the log-mel windows")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    results = screen(load_project(args.config), Store(args.store), args.version, args.variants.split(","),
+                     [int(s) for s in args.seeds.split(",")], args.epochs, args.workers)  # fmt: skip
+    print(markdown(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
