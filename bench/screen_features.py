@@ -1,7 +1,7 @@
 """Window-level screen of model input features: which representation is worth building?
 
 Usage: python bench/screen_features.py CONFIG VERSION [--store DIR] [--variants cepstra,log_mel,pcen,cmn]
-       [--seeds 0,1] [--epochs 6] [--json OUT.json]
+       [--seeds 0,1] [--epochs 6] [--real DIR --real-glob '7_*.wav'] [--json OUT.json]
 
 Before a feature goes into the C frontend and the detector (same code on the device), screen it
 here on a dataset version's own windows: the same clips, placement and background bed as its
@@ -9,8 +9,12 @@ int8 windows. Each variant is standardised per channel on the training split and
 int8 like the dataset's features (+-4 standard deviations onto +-128), then the project's model
 (``[model]``; two classes: any keyword against the rest) gets a plain fit: no mining, no
 restarts, no threshold from a stream. Per split (test, crossvoice) the score is the keyword
-windows' recall at the scores that pass 0.1 % and 1 % of that split's negative windows. The
-screen ranks ideas roughly; `kwsc train` and `kwsc eval` decide.
+windows' recall at the scores that pass 0.1 % and 1 % of that split's negative windows. With
+``--real``, recordings of the keyword by real people (one utterance a file, any rate; e.g. FSDD's
+``7_*.wav`` for the digits example, kept as a test set: screen with it, never train on it) get one
+window each, placed as a keyword window is (ending ``end_margin_s`` after the speech the
+validator finds, on a bed of the test split's noise), and are scored against the test split's
+negatives. The screen ranks ideas roughly; `kwsc train` and `kwsc eval` decide.
 
 Variants:
   cepstra  the dataset's int8 windows (the C frontend's MFCC, as the model is trained on)
@@ -33,13 +37,16 @@ from kwsc import build as build_stage
 from kwsc import features as feature_stage
 from kwsc.config import ProjectConfig, load_project
 from kwsc.executor import map_items
-from kwsc.frontend import LOG_MEL_Q
+from kwsc.frontend import LOG_MEL_Q, Frontend, QuantParams
+from kwsc.sources import NOISE, seed_from
 from kwsc.store import Store
 
 VARIANTS = ("cepstra", "log_mel", "pcen", "cmn")
 #: Fractions of a split's negative windows let through at the scored operating points.
 PASS_RATES = (0.001, 0.01)
-SCORED_SPLITS = ("test", "crossvoice")
+SCORED_SPLITS = ("test", "crossvoice", "real")
+#: The split of ``--real`` windows, scored against the negatives of:
+REAL_SPLIT, REAL_NEGATIVES = "real", "test"
 
 
 def pcen(log_mel_q16: np.ndarray, smooth: float = 0.05, alpha: float = 0.98, delta: float = 2.0,
@@ -98,6 +105,8 @@ def fit_and_score(config: ProjectConfig, x8: np.ndarray, is_keyword: np.ndarray,
     result = {}
     for name in SCORED_SPLITS:
         chosen = splits == name
+        if name == REAL_SPLIT:  # real keyword windows against the test split's negatives
+            chosen = chosen | ((splits == REAL_NEGATIVES) & ~is_keyword)
         if not (is_keyword[chosen].any() and (~is_keyword[chosen]).any()):
             continue
         scores = model.predict(x8[chosen].astype(np.float32) / 32.0, batch_size=512, verbose=0)[:, 1]
@@ -117,6 +126,36 @@ def dataset_windows(store: Store, version: str) -> tuple[np.ndarray, np.ndarray,
     split_of = {row["id"]: row["split"] for row in store.manifest(folder.name)}
     splits = np.array([split_of[i.split("#")[0]] for i in ids])
     return np.concatenate(parts), np.array(labels), splits, ids
+
+
+def real_windows(config: ProjectConfig, store: Store, version: str, paths: list[Path]) -> list[np.ndarray]:
+    """One int16 keyword window per recording in ``paths`` (resampled to the frontend's rate):
+    ending ``end_margin_s`` after the speech span the validator finds (the whole file when it
+    finds none), zero-filled before the file starts, on a bed of one of the test split's noise
+    clips at an SNR drawn from ``context_snr_db`` (both picked by a seed from the file name)."""
+    from kwsc.validate import load_audio, validate_array
+
+    rate = config.frontend.sample_rate_hz
+    width = config.features.window_samples(config.frontend)
+    rows = store.manifest(store.resolve(version).name)
+    noise = sorted(r["sha256"] for r in rows if r["status"] == "accepted" and r["label"] == NOISE
+                   and r["split"] == REAL_NEGATIVES)  # fmt: skip
+    windows = []
+    for path in paths:
+        pcm = load_audio(path, rate, resample=True, downmix=True)
+        check = validate_array(pcm)
+        start_ms, end_ms = check.metrics.get("speech_start_ms", 0.0), check.metrics.get("speech_end_ms", 0.0)
+        span = (start_ms / 1000, end_ms / 1000) if end_ms > start_ms else (0.0, pcm.size / rate)
+        start = round((span[1] + config.features.end_margin_s) * rate) - width
+        window = feature_stage.cut(pcm, start, width)
+        if noise and config.features.context == "background":
+            rng = np.random.default_rng(seed_from("screen.real", path.name))
+            bed = feature_stage.load_pcm(store.root, noise[int(rng.integers(len(noise)))])
+            snr_db = float(rng.uniform(*config.features.context_snr_db))
+            gain = feature_stage.gain_below(feature_stage.speech_part(pcm, span, rate), bed, snr_db)
+            window = feature_stage.on_bed(window, bed, start, gain)
+        windows.append(window)
+    return windows
 
 
 def log_mel_by_window(config: ProjectConfig, store: Store, version: str, workers: int) -> dict[str, np.ndarray]:
@@ -144,18 +183,29 @@ def variant_windows(name: str, cepstra8: np.ndarray, log_mel: np.ndarray | None,
 
 
 def screen(config: ProjectConfig, store: Store, version: str, variants: list[str], seeds: list[int], epochs: int,
-           workers: int = 1) -> dict[str, dict[int, dict]]:  # fmt: skip
-    """Results per variant and seed (see the module doc)."""
+           workers: int = 1, real: list[np.ndarray] | None = None) -> dict[str, dict[int, dict]]:  # fmt: skip
+    """Results per variant and seed (see the module doc); ``real``: int16 keyword windows of real
+    speakers (:func:`real_windows`), scored as split "real"."""
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         raise ValueError(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
     cepstra8, labels, splits, ids = dataset_windows(store, version)
+    real = real or []
+    frontend = Frontend(config.frontend)
+    if real:  # the real windows' int8 cepstra by the dataset's own quantisation, as the device gets them
+        normalization = json.loads((store.resolve(version) / "lineage.json").read_text())["features"]["normalization"]
+        quant = QuantParams.from_dict(normalization["quant"])
+        relative_c0 = bool(normalization.get("relative_c0", False))
+        extra = [feature_stage.quantize_window(frontend, frontend.process(w), quant, relative_c0) for w in real]
+        cepstra8 = np.concatenate([cepstra8, np.stack(extra)])
+        labels = np.concatenate([labels, np.full(len(real), config.labels[0])])
+        splits = np.concatenate([splits, np.full(len(real), REAL_SPLIT)])
     is_keyword = np.isin(labels, list(config.labels))
     train = splits == "train"
     log_mel = None
     if {"log_mel", "pcen"} & set(variants):  # before TensorFlow starts threads: the workers are forked
         by_id = log_mel_by_window(config, store, version, workers)
-        log_mel = np.stack([by_id.pop(i) for i in ids])
+        log_mel = np.stack([by_id.pop(i) for i in ids] + [frontend.process_log_mel(w) for w in real])
     results: dict[str, dict[int, dict]] = {}
     for name in variants:
         x8 = variant_windows(name, cepstra8, log_mel, train)
@@ -186,10 +236,19 @@ def main() -> None:
     parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the log-mel windows")
+    parser.add_argument("--real", type=Path, help="a folder of real recordings of the keyword (test only)")
+    parser.add_argument("--real-glob", default="*.wav", help="which files of --real (e.g. '7_*.wav' in FSDD)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    results = screen(load_project(args.config), Store(args.store), args.version, args.variants.split(","),
-                     [int(s) for s in args.seeds.split(",")], args.epochs, args.workers)  # fmt: skip
+    config, store = load_project(args.config), Store(args.store)
+    real = None
+    if args.real:
+        paths = sorted(args.real.glob(args.real_glob))
+        if not paths:
+            raise SystemExit(f"{args.real}: no files match {args.real_glob!r}")
+        real = real_windows(config, store, args.version, paths)
+    results = screen(config, store, args.version, args.variants.split(","), [int(s) for s in args.seeds.split(",")],
+                     args.epochs, args.workers, real)  # fmt: skip
     print(markdown(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

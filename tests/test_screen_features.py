@@ -8,12 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
+import soxr
 
 from conftest import words_version
-from kwsc import Frontend
+from kwsc import Frontend, signals
 from kwsc.build import window_jobs
 from kwsc.config import load_project
 from kwsc.features import window_audio
+from kwsc.validate import load_audio
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "screen_features.py"
 
@@ -82,14 +85,35 @@ def test_screen_end_to_end(tmp_path: Path) -> None:
     assert np.array_equal(by_id[f"{first.clip_id}#w0"], Frontend(config.frontend).process_log_mel(audio))
     assert by_id[ids[0]].shape == (cepstra.shape[1], config.frontend.num_mel)
 
-    results = screen_features.screen(config, store, version, ["cepstra", "log_mel", "pcen", "cmn"], [0], epochs=1)
+    # "Real" recordings at 8 kHz: 0.3 s of silence, a word, 0.2 s of silence. One window each, ending
+    # end_margin_s (0.1 s) after the speech, so 0.9 s into the file (no bed: this project has no noise).
+    real_dir = tmp_path / "real"
+    real_dir.mkdir()
+    for k in range(3):
+        word = signals.word_like(0.5, -24.0, seed=60 + k)
+        take = np.concatenate([np.zeros(4800, np.int16), word, np.zeros(3200, np.int16)])
+        soundfile.write(
+            real_dir / f"7_spk{k}_0.wav", soxr.resample(take / 32768.0, 16000, 8000), 8000, subtype="PCM_16"
+        )
+    real = screen_features.real_windows(config, store, version, sorted(real_dir.glob("*.wav")))
+    width = config.features.window_samples(config.frontend)
+    assert len(real) == 3 and all(w.dtype == np.int16 and w.size == width for w in real)
+    pcm = load_audio(real_dir / "7_spk0_0.wav", 16000, resample=True, downmix=True)
+    start = int(np.argmax(pcm != 0)) - int(np.argmax(real[0] != 0))  # the window's first sample in the file
+    assert np.array_equal(real[0][-start:], pcm[: width + start])  # zeros, then the file from its start
+    assert 0.85 <= (start + width) / 16000 <= 1.0  # the word ends at 0.8 s (+- the validator's frames)
+
+    results = screen_features.screen(config, store, version, ["cepstra", "log_mel", "pcen", "cmn"], [0], 1, 1, real)
     assert list(results) == ["cepstra", "log_mel", "pcen", "cmn"]
     for by_seed in results.values():
         scored = by_seed[0]
-        assert list(scored) == ["test"]  # no held-out voices in this project: no crossvoice split
+        assert list(scored) == ["test", "real"]  # no held-out voices in this project: no crossvoice split
         test = scored["test"]
         assert test["keyword_windows"] == int(np.sum((splits == "test") & (labels == "alexa")))
         assert 0.0 <= test["recall_at_0.001"] <= test["recall_at_0.01"] <= 100.0
+        # the real windows against the test split's negatives
+        assert scored["real"]["keyword_windows"] == 3
+        assert scored["real"]["windows"] == 3 + int(np.sum((splits == "test") & (labels != "alexa")))
     table = screen_features.markdown(results)
     assert table.count("\n") == 1 + 4 and "| pcen | 0 |" in table and "n/a" in table  # crossvoice columns empty
     with pytest.raises(ValueError, match="unknown variants"):
