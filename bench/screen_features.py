@@ -3,6 +3,8 @@
 Usage: python bench/screen_features.py CONFIG VERSION [--store DIR] [--variants cepstra,log_mel,pcen,cmn]
        [--seeds 0,1] [--epochs 6] [--real DIR --real-glob '7_*.wav'] [--json OUT.json]
 
+The JSON record names the dataset version and code version the numbers came from.
+
 Before a feature goes into the C frontend and the detector (same code on the device), screen it
 here on a dataset version's own windows: the same clips, placement and background bed as its
 int8 windows. Each variant is standardised per channel on the training split and quantised to
@@ -38,6 +40,7 @@ from kwsc import features as feature_stage
 from kwsc.config import ProjectConfig, load_project
 from kwsc.executor import map_items
 from kwsc.frontend import LOG_MEL_Q, Frontend, QuantParams
+from kwsc.lineage import code_version
 from kwsc.sources import NOISE, seed_from
 from kwsc.store import Store
 
@@ -250,8 +253,12 @@ def main() -> None:
     results = screen(config, store, args.version, args.variants.split(","), [int(s) for s in args.seeds.split(",")],
                      args.epochs, args.workers, real)  # fmt: skip
     print(markdown(results))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    if args.json:  # with what produced the numbers
+        real_record = None if real is None else {"folder": str(args.real), "glob": args.real_glob, "windows": len(real)}
+        record = {"dataset_version": store.resolve(args.version).name, "config": str(args.config),
+                  "code_version": code_version(), "epochs": args.epochs, "real": real_record,
+                  "results": results}  # fmt: skip
+        args.json.write_text(json.dumps(record, indent=2))
 
 
 if __name__ == "__main__":
