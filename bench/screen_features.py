@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -126,21 +127,22 @@ def dataset_windows(store: Store, version: str) -> tuple[np.ndarray, np.ndarray,
         parts.append(features)
         labels.extend(str(name) for name in names)
         ids.extend(window_ids)
-    split_of = {row["id"]: row["split"] for row in store.manifest(folder.name)}
+    split_of = {row["id"]: row["split"] for row in store.manifest(version)}
     splits = np.array([split_of[i.split("#")[0]] for i in ids])
     return np.concatenate(parts), np.array(labels), splits, ids
 
 
 def real_windows(config: ProjectConfig, store: Store, version: str, paths: list[Path]) -> list[np.ndarray]:
-    """One int16 keyword window per recording in ``paths`` (resampled to the frontend's rate):
-    ending ``end_margin_s`` after the speech span the validator finds (the whole file when it
-    finds none), zero-filled before the file starts, on a bed of one of the test split's noise
-    clips at an SNR drawn from ``context_snr_db`` (both picked by a seed from the file name)."""
+    """One int16 keyword window per recording in ``paths`` (resampled to the frontend's rate),
+    placed by :func:`kwsc.features.window_audio` as a training keyword window is but without
+    jitter (with the default anchor: ending ``end_margin_s`` after the speech span the validator
+    finds, or the whole file when it finds none), on a bed of one of the test split's noise clips
+    at an SNR drawn from ``context_snr_db`` (both picked by a seed from the file name)."""
     from kwsc.validate import load_audio, validate_array
 
     rate = config.frontend.sample_rate_hz
-    width = config.features.window_samples(config.frontend)
-    rows = store.manifest(store.resolve(version).name)
+    features = replace(config.features, jitter_s=0.0)  # a test window, placed the same way every time
+    rows = store.manifest(version)
     noise = sorted(r["sha256"] for r in rows if r["status"] == "accepted" and r["label"] == NOISE
                    and r["split"] == REAL_NEGATIVES)  # fmt: skip
     windows = []
@@ -149,21 +151,19 @@ def real_windows(config: ProjectConfig, store: Store, version: str, paths: list[
         check = validate_array(pcm)
         start_ms, end_ms = check.metrics.get("speech_start_ms", 0.0), check.metrics.get("speech_end_ms", 0.0)
         span = (start_ms / 1000, end_ms / 1000) if end_ms > start_ms else (0.0, pcm.size / rate)
-        start = round((span[1] + config.features.end_margin_s) * rate) - width
-        window = feature_stage.cut(pcm, start, width)
-        if noise and config.features.context == "background":
+        bed, snr_db = None, 0.0
+        if noise and features.context == "background":
             rng = np.random.default_rng(seed_from("screen.real", path.name))
-            bed = feature_stage.load_pcm(store.root, noise[int(rng.integers(len(noise)))])
-            snr_db = float(rng.uniform(*config.features.context_snr_db))
-            gain = feature_stage.gain_below(feature_stage.speech_part(pcm, span, rate), bed, snr_db)
-            window = feature_stage.on_bed(window, bed, start, gain)
-        windows.append(window)
+            bed, snr_db = noise[int(rng.integers(len(noise)))], float(rng.uniform(*features.context_snr_db))
+        job = feature_stage.WindowJob(path.name, "", True, *span, 0.0, str(store.root), config.frontend, features,
+                                      bed, snr_db)  # fmt: skip
+        windows.extend(feature_stage.window_audio(job, pcm))
     return windows
 
 
 def log_mel_by_window(config: ProjectConfig, store: Store, version: str, workers: int) -> dict[str, np.ndarray]:
     """Log-mel windows of every accepted clip and variant of the version, keyed by window id."""
-    rows = [r for r in store.manifest(store.resolve(version).name) if r["status"] in ("accepted", "augmented")]
+    rows = [r for r in store.manifest(version) if r["status"] in ("accepted", "augmented")]
     jobs = build_stage.window_jobs(config, store, rows)
     per_clip = map_items(feature_stage.window_log_mel, jobs, workers, "log-mel windows", None)
     return {f"{job.clip_id}#w{k}": window for job, windows in zip(jobs, per_clip, strict=True)
@@ -196,7 +196,7 @@ def screen(config: ProjectConfig, store: Store, version: str, variants: list[str
     real = real or []
     frontend = Frontend(config.frontend)
     if real:  # the real windows' int8 cepstra by the dataset's own quantisation, as the device gets them
-        normalization = json.loads((store.resolve(version) / "lineage.json").read_text())["features"]["normalization"]
+        normalization = store.lineage(version)["features"]["normalization"]
         quant = QuantParams.from_dict(normalization["quant"])
         relative_c0 = bool(normalization.get("relative_c0", False))
         extra = [feature_stage.quantize_window(frontend, frontend.process(w), quant, relative_c0) for w in real]

@@ -272,11 +272,13 @@ def _audio_at(job: WindowJob, pcm: np.ndarray, starts: list[int]) -> list[np.nda
     return windows
 
 
-def window_audio(job: WindowJob) -> list[np.ndarray]:
+def window_audio(job: WindowJob, pcm: np.ndarray | None = None) -> list[np.ndarray]:
     """int16 audio of every model window of a clip, as the frontend hears it in
     :func:`window_cepstra`: cut at :func:`window_starts`, zero-filled outside the clip, on the
-    background bed when the job has one."""
-    pcm = load_pcm(Path(job.store), job.sha256)
+    background bed when the job has one. ``pcm``: the clip's int16 audio at the frontend's rate
+    when it is not in the store (None: the store's copy of ``job.sha256``)."""
+    if pcm is None:
+        pcm = load_pcm(Path(job.store), job.sha256)
     return _audio_at(job, pcm, window_starts(job, pcm.size))
 
 
