@@ -127,8 +127,7 @@ def evaluate_fsdd(folder: Path, fsdd: Path) -> dict[str, Any]:
             pcm = load_audio(path, rate, resample=True, downmix=True)
             check = validate_array(pcm)
             validator_reasons.update(check.reasons or ("accepted",))
-            start_ms, end_ms = check.metrics.get("speech_start_ms", 0.0), check.metrics.get("speech_end_ms", 0.0)
-            span = (start_ms / 1000, end_ms / 1000) if end_ms > start_ms else (0.0, pcm.size / rate)
+            span = check.speech_span_s(pcm.size / rate)
             audio, start_s, end_s = place_in_context(pcm, span, path.name, store.root, backgrounds, config, rate)
             trials.append(Trial(path.name, keyword_index, start_s, end_s, run_stream(detector, [audio])))
         # The evaluation's own rule: a detection of the keyword in [speech start, end + max latency].

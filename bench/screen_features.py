@@ -149,8 +149,7 @@ def real_windows(config: ProjectConfig, store: Store, version: str, paths: list[
     for path in paths:
         pcm = load_audio(path, rate, resample=True, downmix=True)
         check = validate_array(pcm)
-        start_ms, end_ms = check.metrics.get("speech_start_ms", 0.0), check.metrics.get("speech_end_ms", 0.0)
-        span = (start_ms / 1000, end_ms / 1000) if end_ms > start_ms else (0.0, pcm.size / rate)
+        span = check.speech_span_s(pcm.size / rate)
         bed, snr_db = None, 0.0
         if noise and features.context == "background":
             rng = np.random.default_rng(seed_from("screen.real", path.name))

@@ -75,6 +75,20 @@ def test_any_input_gives_a_verdict(pcm: np.ndarray) -> None:
     assert set(result.reasons) <= set(validate.RECORDING_REASONS) | {"empty"}
 
 
+def test_speech_span_is_the_validators_or_the_whole_recording() -> None:
+    assert validate.speech_span_s(250.0, 900.0, 1.5) == (0.25, 0.9)
+    for start, end in [(None, 900.0), (250.0, None), (float("nan"), 900.0), (500.0, 500.0), (600.0, 400.0)]:
+        assert validate.speech_span_s(start, end, 1.5) == (0.0, 1.5)
+    clean = signals.recording_defects(1)["clean"][0]
+    found = validate.validate_array(clean)
+    start_s, end_s = found.speech_span_s(clean.size / 16000)
+    assert (start_s, end_s) == (found.metrics["speech_start_ms"] / 1000, found.metrics["speech_end_ms"] / 1000)
+    assert 0 < start_s < end_s < clean.size / 16000
+    silence = validate.validate_array(np.zeros(16000, np.int16))
+    assert "no_speech" in silence.reasons
+    assert silence.speech_span_s(1.0) == (0.0, 1.0)
+
+
 def test_longer_than_analysed_is_too_long() -> None:
     config = validate.ValidateConfig(max_duration_s=1.0)
     pcm = signals.recording_defects(1)["clean"][0]

@@ -29,6 +29,7 @@ from kwsc import augment as augment_stage
 from kwsc import dedup as dedup_stage
 from kwsc import features as feature_stage
 from kwsc import lineage, numerics, quality, split
+from kwsc import validate as validate_stage
 from kwsc.config import ProjectConfig
 from kwsc.executor import Executor
 from kwsc.frontend import Frontend
@@ -300,10 +301,7 @@ INGEST_BATCH = 32
 def speech_span_s(row: dict) -> tuple[float, float]:
     """The validator's speech span of a manifest row in seconds (the whole clip if it found none:
     a missing, NaN or empty span)."""
-    start, end = row.get("v_speech_start_ms"), row.get("v_speech_end_ms")
-    if start is None or end is None or not (np.isfinite(start) and np.isfinite(end)) or end <= start:
-        return 0.0, float(row["duration_s"])
-    return start / 1000, end / 1000
+    return validate_stage.speech_span_s(row.get("v_speech_start_ms"), row.get("v_speech_end_ms"), row["duration_s"])
 
 
 def _augment(

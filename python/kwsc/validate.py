@@ -196,6 +196,20 @@ class Validation:
         """Plain-language sentences, one per failed reason, quoting ``config``'s thresholds."""
         return [explain(reason, self.metrics, self.error, config) for reason in self.reasons]
 
+    def speech_span_s(self, duration_s: float) -> tuple[float, float]:
+        """The speech the validator found, as (start, end) in seconds, or the whole recording of
+        ``duration_s`` seconds when it found none (see :func:`speech_span_s`)."""
+        return speech_span_s(self.metrics.get("speech_start_ms"), self.metrics.get("speech_end_ms"), duration_s)
+
+
+def speech_span_s(start_ms: float | None, end_ms: float | None, duration_s: float) -> tuple[float, float]:
+    """A validator speech span (ms) as (start, end) in seconds; the whole recording (0, ``duration_s``)
+    when there is none: a missing, NaN or empty span (the validator found no speech, or a manifest
+    row predates the metrics). Keyword windows, augmentation and evaluation trials are placed by it."""
+    if start_ms is None or end_ms is None or not (np.isfinite(start_ms) and np.isfinite(end_ms)) or end_ms <= start_ms:
+        return 0.0, float(duration_s)
+    return start_ms / 1000, end_ms / 1000
+
 
 def explain(
     reason: str, metrics: dict[str, float], error: str | None = None, config: ValidateConfig | None = None
