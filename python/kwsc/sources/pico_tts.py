@@ -6,9 +6,10 @@ synthesis is a family of its own, neither formant (espeak-ng), diphone (flite, f
 neural (Piper, Kokoro, Hibari).
 
 Each utterance runs in a fresh process (``python -m py_nanotts``, about 50 ms): inside one
-process the engine keeps state from earlier calls, so the same arguments can give slightly
-different audio depending on what was said before (measured: one sample in 20 differs by up to
-a few LSB). A fresh engine gives the same bytes every time.
+process the engine keeps state from earlier calls, so the same arguments can give different
+audio depending on what was said before (measured: "alexa" at volume 0.5 gave other bytes after
+an utterance at another volume than as a process's first call). A fresh engine gives the same
+bytes every time.
 """
 
 from __future__ import annotations

@@ -66,8 +66,8 @@ Determinism
     runs the same script with one item). Measured throughput on one core: espeak-ng ~100
     utterances/s, flite ~65, festival batched 50 (HTS voices) to 300 (diphone voices), festival
     one process per item ~5. Piper's in-graph noise is replaced by noise seeded from the recipe
-    (:mod:`kwsc.sources.piper_tts`); ~15 utterances/s on one core. Hibari ~100 utterances/s; Pico
-    ~20 (one process per utterance: its engine keeps state between calls).
+    (:mod:`kwsc.sources.piper_tts`); ~15 utterances/s on one core. Hibari ~100 one-word utterances/s;
+    Pico ~20 (one process per utterance: its engine keeps state between calls).
 """
 
 from __future__ import annotations
