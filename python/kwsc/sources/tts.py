@@ -63,14 +63,24 @@ Determinism
     and not every voice resets Duration_Stretch, so each item resets it and seeds ``srand`` from
     its recipe. Batched synthesis (:func:`load_batch`, one festival process per voice over a
     Scheme script) then gives the same bytes as synthesizing the item alone (the per-item path
-    runs the same script with one item), except for the Czech voices: a few of their clips (words
-    with an x, such as "alex" and "olexa") came out differently depending on what the process had
-    said before, which seeding does not cover, so each Czech item gets a process of its own
-    (:data:`FESTIVAL_ALONE_LANGUAGES`). Measured throughput on one core: espeak-ng ~100
-    utterances/s, flite ~65, festival batched 50 (HTS voices) to 300 (diphone voices), festival
-    one process per item ~5. Piper's in-graph noise is replaced by noise seeded from the recipe
-    (:mod:`kwsc.sources.piper_tts`); ~15 utterances/s on one core. Hibari ~100 one-word utterances/s;
-    Pico ~20 (one process per utterance: its engine keeps state between calls).
+    runs the same script with one item), but for a flaw of festival's own: its diphone
+    synthesizer (9 of the 13 voices; not the HTS or clunits ones) reads one float past the end of
+    a track it allocated (valgrind: "Invalid read of size 4 ... 0 bytes after a block ...
+    EST_Track::resize"), so a take can depend on what the heap held: on the process's earlier
+    items and on address-space randomisation (the same 11-item Czech script gave 4 different
+    takes in 12 runs, and the same take 12 times with randomisation off). Two defences: festival
+    runs with glibc's ``MALLOC_PERTURB_`` (:data:`FESTIVAL_ENV`: freed memory is refilled with a
+    fixed byte, so the stray read mostly finds a tiny constant; with it that script gave the take
+    the item gives alone, 12 runs in 12, and so did an English kal_diphone clip of
+    examples/digits.toml that its build's batch had given otherwise), and the Czech voices, where
+    it still changed a take in another batching (1 of 1,224 clips in shuffled batches, 0 in the
+    build's; the other diphone voices, 0 of 1,836 in both), get a process per item
+    (:data:`FESTIVAL_ALONE_LANGUAGES`): alone, a fresh heap, the same bytes every time.
+    Measured throughput on one core: espeak-ng ~100 utterances/s, flite ~65, festival batched 50
+    (HTS voices) to 300 (diphone voices), festival one process per item ~5. Piper's in-graph
+    noise is replaced by noise seeded from the recipe (:mod:`kwsc.sources.piper_tts`); ~15
+    utterances/s on one core. Hibari ~100 one-word utterances/s; Pico ~20 (one process per
+    utterance: its engine keeps state between calls).
 """
 
 from __future__ import annotations
@@ -79,6 +89,7 @@ import fnmatch
 import functools
 import logging
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -250,8 +261,10 @@ class Voice:
         return f"{self.engine}:{self.voice}"
 
 
-def _run(cmd: Sequence[str], *, input_bytes: bytes | None = None, timeout: float = 60.0) -> subprocess.CompletedProcess:
-    return subprocess.run(list(cmd), input=input_bytes, capture_output=True, timeout=timeout, check=False)
+def _run(
+    cmd: Sequence[str], *, input_bytes: bytes | None = None, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(list(cmd), input=input_bytes, capture_output=True, timeout=timeout, check=False, env=env)
 
 
 def _installed(engine: str) -> bool:
@@ -990,7 +1003,7 @@ def _festival_batch(batch: Sequence[SourceItem], workdir: Path) -> list[Audio]:
     script = _FESTIVAL_PRELUDE + "".join(_festival_commands(it, out) for it, out in zip(batch, outs, strict=True))
     path = workdir / "script.scm"
     path.write_bytes(script.encode(encoding, errors="replace"))
-    proc = _run(["festival", "--batch", str(path)], timeout=120 + 5.0 * len(batch))
+    proc = _run(["festival", "--batch", str(path)], timeout=120 + 5.0 * len(batch), env={**os.environ, **FESTIVAL_ENV})
     results = []
     for it, out in zip(batch, outs, strict=True):
         if not out.exists():
@@ -1003,13 +1016,22 @@ def _festival_batch(batch: Sequence[SourceItem], workdir: Path) -> list[Audio]:
 #: Items per festival process in :func:`load_batch` (bounds temporary space and one failure's cost).
 FESTIVAL_CHUNK = 500
 
-#: festival voices (by language) that :func:`load_batch` runs one process per item. Re-synthesizing
-#: every festival clip of examples/alexa.toml voice by voice, 4 of 3,978 differed from the build's
-#: 32-item batches, all Czech; one of them gave a third version in another batch, and the same one
-#: every time alone. Alone costs ~0.17 s a clip instead of ~0.02. The recipes did not change, so
-#: the dataset ids did not either: a store synthesized before may hold the batch versions of those
-#: few clips (delete its cache folder to rebuild them per item).
+#: festival voices (by language) that :func:`load_batch` runs one process per item (module doc,
+#: Determinism). Re-synthesizing every festival clip of examples/alexa.toml voice by voice, 4 of
+#: 3,978 differed from the build's 32-item batches, all Czech. With :data:`FESTIVAL_ENV`, batched
+#: as the build batches them, every clip gave the store's bytes but one of those 4, which gave its
+#: take alone; in shuffled 57-item batches one more Czech clip ("lurks") differed. On
+#: examples/digits.toml's build batches it changed 1 of 2,880 non-Czech clips (kal_diphone) from
+#: the store's bytes to its take alone. Alone costs ~0.17 s a clip instead of ~0.02. The recipes
+#: did not change, so the dataset ids did not either: a store synthesized before may hold batch
+#: versions of such clips (delete its cache folder to rebuild them).
 FESTIVAL_ALONE_LANGUAGES = ("cs",)
+
+#: Set in festival's environment: glibc's MALLOC_PERTURB_ refills freed memory with the byte 165
+#: (0xA5; four of them read as a float are about -3e-16), so the float festival's diphone
+#: synthesizer reads past its track (module doc) is mostly that, zero or a heap header, all tiny,
+#: rather than what an earlier utterance left there. glibc only; elsewhere it is ignored.
+FESTIVAL_ENV = {"MALLOC_PERTURB_": "165"}
 
 
 @register_loader("tts")
