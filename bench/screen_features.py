@@ -23,6 +23,8 @@ Variants:
   log_mel  the C frontend's log2 mel energies per frame (Q16, all num_mel channels)
   pcen     per-channel energy normalisation (Wang et al. 2017) of those energies, float64
   cmn      the cepstra minus each window's mean per coefficient
+  cmn_c1   the same for c1 and up; c0 (the level) kept as it is
+  rel_c0   c0 minus its window's mean; c1 and up kept (the full pipeline's ``relative_c0``, in float)
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from kwsc.lineage import code_version
 from kwsc.sources import NOISE, seed_from
 from kwsc.store import Store
 
-VARIANTS = ("cepstra", "log_mel", "pcen", "cmn")
+VARIANTS = ("cepstra", "log_mel", "pcen", "cmn", "cmn_c1", "rel_c0")
 #: Fractions of a split's negative windows let through at the scored operating points.
 PASS_RATES = (0.001, 0.01)
 SCORED_SPLITS = ("test", "crossvoice", "real")
@@ -67,10 +69,12 @@ def pcen(log_mel_q16: np.ndarray, smooth: float = 0.05, alpha: float = 0.98, del
     return (energy / (eps + smoothed) ** alpha + delta) ** root - delta**root
 
 
-def window_mean_removed(windows: np.ndarray) -> np.ndarray:
-    """Each window (windows, frames, channels) minus its own mean per channel, float64."""
+def window_mean_removed(windows: np.ndarray, channels: slice = slice(None)) -> np.ndarray:
+    """Each window (windows, frames, channels) minus its own mean per channel, float64; only the
+    ``channels`` chosen (the others as they are)."""
     values = windows.astype(np.float64)
-    return values - values.mean(axis=1, keepdims=True)
+    values[..., channels] -= values[..., channels].mean(axis=1, keepdims=True)
+    return values
 
 
 def to_int8(values: np.ndarray, train: np.ndarray) -> np.ndarray:
@@ -175,6 +179,10 @@ def variant_windows(name: str, cepstra8: np.ndarray, log_mel: np.ndarray | None,
         return cepstra8
     if name == "cmn":
         return to_int8(window_mean_removed(cepstra8), train)
+    if name == "cmn_c1":
+        return to_int8(window_mean_removed(cepstra8, slice(1, None)), train)
+    if name == "rel_c0":
+        return to_int8(window_mean_removed(cepstra8, slice(0, 1)), train)
     if log_mel is None:
         raise ValueError(f"variant {name!r} needs the log-mel windows")
     if name == "log_mel":
