@@ -1,7 +1,8 @@
 """Window-level screen of model input features: which representation is worth building?
 
 Usage: python bench/screen_features.py CONFIG VERSION [--store DIR] [--variants cepstra,log_mel,pcen,cmn]
-       [--seeds 0,1] [--epochs 6] [--real DIR --real-glob '7_*.wav'] [--json OUT.json]
+       [--seeds 0,1] [--epochs 6] [--real DIR --real-glob '7_*.wav'] [--stream-fa-per-hour 0.5,5,20]
+       [--stream-hours H] [--json OUT.json]
 
 The JSON record names the dataset version and code version the numbers came from.
 
@@ -18,6 +19,15 @@ window each, placed as a keyword window is (ending ``end_margin_s`` after the sp
 validator finds, on a bed of the test split's noise), and are scored against the test split's
 negatives. The screen ranks ideas roughly; `kwsc train` and `kwsc eval` decide.
 
+With ``--stream-fa-per-hour`` (e.g. 0.5,5,20), the validation split's negative clips also run as
+one continuous stream, as `kwsc eval` streams them: a window every ``[detect] stride_frames``
+at every alignment, the probabilities averaged over ``smooth_inferences``, detections
+``refractory_s`` apart. The score threshold that keeps that stream at each rate given is
+applied to the keyword windows of every scored split (key ``stream``: recall per split and rate).
+At 0.5 FA/h that is the pipeline's operating point, about a hundred times stricter than 0.1 %
+of the negative windows. Scores stay float: the detector's Q8 would tie a plain fit (no
+hard-negative mining) at its top scores. The keyword windows are scored one each, unsmoothed.
+
 Variants:
   cepstra  the dataset's int8 windows (the C frontend's MFCC, as the model is trained on)
   log_mel  the C frontend's log2 mel energies per frame (Q16, all num_mel channels)
@@ -33,8 +43,9 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +64,81 @@ PASS_RATES = (0.001, 0.01)
 SCORED_SPLITS = ("test", "crossvoice", "real")
 #: The split of ``--real`` windows, scored against the negatives of:
 REAL_SPLIT, REAL_NEGATIVES = "real", "test"
+#: The windows of the validation split's negative stream (``--stream-fa-per-hour``): they set the
+#: stream operating point and are neither trained on nor scored as a split.
+STREAM_SPLIT, STREAM_LABEL = "stream", "_stream"
+
+
+@dataclass
+class Stream:
+    """The validation negative stream's windows: where they end (frame index) and the detector's
+    rule that `kwsc eval` applies to them."""
+
+    last_frames: np.ndarray  # int64 (windows,)
+    seconds: float
+    smooth_inferences: int
+    refractory_frames: int
+    fa_per_hour: tuple[float, ...]
+
+
+def stream_windows(config: ProjectConfig, store: Store, version: str, window_frames: int, hours: float | None,
+                   with_log_mel: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, float]:  # fmt: skip
+    """int8 model windows (and, ``with_log_mel``, the frontend's log-mel windows) of the
+    validation split's negative clips streamed one after another as `kwsc eval` streams them (at
+    most ``hours``), one window every ``[detect] stride_frames``; their last frames; the seconds
+    streamed."""
+    from kwsc.evaluate import stream_chunks, usable_rows
+
+    rows = store.manifest(version)
+    negatives = [r for r in usable_rows(rows, "validation") if r["label"] not in set(config.labels)]
+    rate = config.frontend.sample_rate_hz
+    pcm = np.concatenate([chunk for _, chunk in stream_chunks(store.root, negatives, rate, hours)])
+    frontend = Frontend(config.frontend)
+    ceps = frontend.process(pcm)
+    starts = np.arange(0, ceps.shape[0] - window_frames + 1, config.detect.stride_frames)
+    index = starts[:, None] + np.arange(window_frames)
+    normalization = store.lineage(version)["features"]["normalization"]
+    quant = QuantParams.from_dict(normalization["quant"])
+    if normalization.get("relative_c0", False):  # c0 relative to each window: per window, by the C rule
+        windows = np.stack([feature_stage.quantize_window(frontend, ceps[a : a + window_frames], quant, True)
+                            for a in starts])  # fmt: skip
+    else:
+        windows = frontend.quantize(ceps, quant)[index]
+    log_mel = frontend.process_log_mel(pcm)[index] if with_log_mel else None
+    return windows, log_mel, starts + window_frames - 1, pcm.size / rate
+
+
+def stream_point(model: Any, x: np.ndarray, splits: np.ndarray, stream: Stream,
+                 keyword_scores: dict[str, np.ndarray]) -> dict[str, Any]:  # fmt: skip
+    """The stream operating points: per rate in ``stream.fa_per_hour``, the lowest score
+    threshold that keeps the validation stream at that rate under the detector's rule, and each
+    split's keyword recall (%) there (``keyword_scores``: the keyword windows' probabilities per
+    split). Scores stay float (the device's Q8 would tie a plain fit's top scores at 255)."""
+    from kwsc.evaluate import detections
+
+    chosen = np.flatnonzero(splits == STREAM_SPLIT)
+    probs = np.concatenate([model.predict(x[part].astype(np.float32) / 32.0, batch_size=1024, verbose=0)[:, 1]
+                            for part in np.array_split(chosen, max(1, chosen.size // 50_000))])  # fmt: skip
+    total = np.cumsum(np.concatenate([[0.0], probs.astype(np.float64)]))
+    count = np.minimum(np.arange(1, probs.size + 1), stream.smooth_inferences)
+    smoothed = (total[1:] - total[np.arange(1, probs.size + 1) - count]) / count  # the detector's moving average
+    candidates = np.unique(smoothed)
+    hours = stream.seconds / 3600.0
+
+    def fires(threshold: float) -> int:
+        return int(detections(stream.last_frames, smoothed, threshold, stream.refractory_frames).size)
+
+    points = []
+    for rate in stream.fa_per_hour:
+        allowed = int(np.floor(rate * hours))
+        low, high = 0, candidates.size  # the lowest candidate index that fires at most `allowed` times
+        while low < high:
+            middle = (low + high) // 2
+            low, high = (low, middle) if fires(float(candidates[middle])) <= allowed else (middle + 1, high)
+        threshold = float(candidates[low]) if low < candidates.size else float(np.nextafter(candidates[-1], 2.0))
+        recall = {name: round(100.0 * float(np.mean(p >= threshold)), 1) for name, p in keyword_scores.items()}
+        points.append({"fa_per_hour": rate, "threshold": threshold, "recall": recall})
+    return {"hours": round(hours, 3), "points": points}
 
 
 def pcen(log_mel_q16: np.ndarray, smooth: float = 0.05, alpha: float = 0.98, delta: float = 2.0,
@@ -97,9 +183,10 @@ def recall_at_pass_rates(scores: np.ndarray, is_keyword: np.ndarray) -> dict[str
 
 
 def fit_and_score(config: ProjectConfig, x8: np.ndarray, is_keyword: np.ndarray, splits: np.ndarray, seed: int,
-                  epochs: int) -> dict[str, dict[str, float]]:  # fmt: skip
+                  epochs: int, stream: Stream | None = None) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Fit the project's model on the train windows (int8 / 32, as kwsc trains) and score the
-    splits in ``SCORED_SPLITS`` that have keyword and negative windows."""
+    splits in ``SCORED_SPLITS`` that have keyword and negative windows; with ``stream``, also the
+    stream operating point (:func:`stream_point`)."""
     import tensorflow as tf
 
     from kwsc.train import build_model
@@ -110,7 +197,8 @@ def fit_and_score(config: ProjectConfig, x8: np.ndarray, is_keyword: np.ndarray,
     model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     model.fit(x8[train].astype(np.float32) / 32.0, is_keyword[train].astype(np.int32), batch_size=128,
               epochs=epochs, shuffle=True, verbose=0)  # fmt: skip
-    result = {}
+    result: dict[str, dict[str, Any]] = {}
+    keyword_scores = {}
     for name in SCORED_SPLITS:
         chosen = splits == name
         if name == REAL_SPLIT:  # real keyword windows against the test split's negatives
@@ -118,8 +206,11 @@ def fit_and_score(config: ProjectConfig, x8: np.ndarray, is_keyword: np.ndarray,
         if not (is_keyword[chosen].any() and (~is_keyword[chosen]).any()):
             continue
         scores = model.predict(x8[chosen].astype(np.float32) / 32.0, batch_size=512, verbose=0)[:, 1]
+        keyword_scores[name] = scores[is_keyword[chosen]]
         result[name] = {**recall_at_pass_rates(scores, is_keyword[chosen]),
                         "keyword_windows": int(is_keyword[chosen].sum()), "windows": int(chosen.sum())}  # fmt: skip
+    if stream is not None:
+        result[STREAM_SPLIT] = stream_point(model, x8, splits, stream, keyword_scores)
     return result
 
 
@@ -193,9 +284,12 @@ def variant_windows(name: str, cepstra8: np.ndarray, log_mel: np.ndarray | None,
 
 
 def screen(config: ProjectConfig, store: Store, version: str, variants: list[str], seeds: list[int], epochs: int,
-           workers: int = 1, real: list[np.ndarray] | None = None) -> dict[str, dict[int, dict]]:  # fmt: skip
+           workers: int = 1, real: list[np.ndarray] | None = None, stream_fa_per_hour: tuple[float, ...] = (),
+           stream_hours: float | None = None) -> dict[str, dict[int, dict]]:  # fmt: skip
     """Results per variant and seed (see the module doc); ``real``: int16 keyword windows of real
-    speakers (:func:`real_windows`), scored as split "real"."""
+    speakers (:func:`real_windows`), scored as split "real"; ``stream_fa_per_hour``: also the
+    stream operating points at these rates, on at most ``stream_hours`` of the validation
+    negative stream."""
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         raise ValueError(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
@@ -210,28 +304,48 @@ def screen(config: ProjectConfig, store: Store, version: str, variants: list[str
         cepstra8 = np.concatenate([cepstra8, np.stack(extra)])
         labels = np.concatenate([labels, np.full(len(real), config.labels[0])])
         splits = np.concatenate([splits, np.full(len(real), REAL_SPLIT)])
-    is_keyword = np.isin(labels, list(config.labels))
-    train = splits == "train"
+    needs_log_mel = bool({"log_mel", "pcen"} & set(variants))
     log_mel = None
-    if {"log_mel", "pcen"} & set(variants):  # before TensorFlow starts threads: the workers are forked
+    if needs_log_mel:  # before TensorFlow starts threads: the workers are forked
         by_id = log_mel_by_window(config, store, version, workers)
         log_mel = np.stack([by_id.pop(i) for i in ids] + [frontend.process_log_mel(w) for w in real])
+    stream = None
+    if stream_fa_per_hour:
+        windows, stream_log_mel, last_frames, seconds = stream_windows(config, store, version, cepstra8.shape[1],
+                                                                       stream_hours, needs_log_mel)  # fmt: skip
+        cepstra8 = np.concatenate([cepstra8, windows])
+        labels = np.concatenate([labels, np.full(len(windows), STREAM_LABEL)])
+        splits = np.concatenate([splits, np.full(len(windows), STREAM_SPLIT)])
+        if log_mel is not None and stream_log_mel is not None:
+            log_mel = np.concatenate([log_mel, stream_log_mel])
+        hop_s = config.frontend.hop_samples / config.frontend.sample_rate_hz
+        refractory = int(np.floor(config.detect.refractory_s / hop_s + 0.5))
+        stream = Stream(last_frames, seconds, config.detect.smooth_inferences, refractory, stream_fa_per_hour)
+    is_keyword = np.isin(labels, list(config.labels))
+    train = splits == "train"
     results: dict[str, dict[int, dict]] = {}
     for name in variants:
         x8 = variant_windows(name, cepstra8, log_mel, train)
-        results[name] = {seed: fit_and_score(config, x8, is_keyword, splits, seed, epochs) for seed in seeds}
+        results[name] = {seed: fit_and_score(config, x8, is_keyword, splits, seed, epochs, stream) for seed in seeds}
         print(f"{name}: {json.dumps(results[name])}", file=sys.stderr, flush=True)
     return results
 
 
 def markdown(results: dict[str, dict[int, dict]]) -> str:
-    """One row per variant and seed: recall at each pass rate per scored split."""
+    """One row per variant and seed: recall at each pass rate per scored split, then (when
+    measured) at the stream operating point."""
     columns = [(split, f"recall_at_{rate:g}") for split in SCORED_SPLITS for rate in PASS_RATES]
     head = " | ".join(f"{split} recall at {float(key.rsplit('_', 1)[1]) * 100:g} % negatives" for split, key in columns)
-    lines = [f"| variant | seed | {head} |", "|---|---:|" + "---:|" * len(columns)]
+    rates = sorted({p["fa_per_hour"] for by_seed in results.values() for r in by_seed.values()
+                    for p in r.get(STREAM_SPLIT, {}).get("points", [])})  # fmt: skip
+    stream_columns = [(split, rate) for split in SCORED_SPLITS for rate in rates]
+    head += "".join(f" | {split} recall at {rate:g} FA/h on the stream" for split, rate in stream_columns)
+    lines = [f"| variant | seed | {head} |", "|---|---:|" + "---:|" * (len(columns) + len(stream_columns))]
     for name, by_seed in results.items():
         for seed, result in by_seed.items():
             cells = [f"{result[s][k]:.1f} %" if s in result else "n/a" for s, k in columns]
+            points = {p["fa_per_hour"]: p["recall"] for p in result.get(STREAM_SPLIT, {}).get("points", [])}
+            cells += [f"{points[r][s]:.1f} %" if s in points.get(r, {}) else "n/a" for s, r in stream_columns]
             lines.append(f"| {name} | {seed} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -248,9 +362,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the log-mel windows")
     parser.add_argument("--real", type=Path, help="a folder of real recordings of the keyword (test only)")
     parser.add_argument("--real-glob", default="*.wav", help="which files of --real (e.g. '7_*.wav' in FSDD)")
+    parser.add_argument("--stream-fa-per-hour", default="", help="also score at these FA/h on the validation stream "
+                        "(comma-separated, e.g. 0.5,5,20)")  # fmt: skip
+    parser.add_argument("--stream-hours", type=float, help="cap on the validation stream's hours (default: all)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     config, store = load_project(args.config), Store(args.store)
+    rates = tuple(float(r) for r in args.stream_fa_per_hour.split(",") if r.strip())
     real = None
     if args.real:
         paths = sorted(args.real.glob(args.real_glob))
@@ -258,7 +376,7 @@ def main() -> None:
             raise SystemExit(f"{args.real}: no files match {args.real_glob!r}")
         real = real_windows(config, store, args.version, paths)
     results = screen(config, store, args.version, args.variants.split(","), [int(s) for s in args.seeds.split(",")],
-                     args.epochs, args.workers, real)  # fmt: skip
+                     args.epochs, args.workers, real, rates, args.stream_hours)  # fmt: skip
     print(markdown(results))
     if args.json:  # with what produced the numbers
         real_record = None if real is None else {"folder": str(args.real), "glob": args.real_glob, "windows": len(real)}
