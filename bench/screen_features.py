@@ -89,8 +89,8 @@ def stream_windows(config: ProjectConfig, store: Store, version: str, window_fra
     streamed."""
     from kwsc.evaluate import stream_chunks, usable_rows
 
-    rows = store.manifest(version)
-    negatives = [r for r in usable_rows(rows, "validation") if r["label"] not in set(config.labels)]
+    keywords = set(config.labels)
+    negatives = [r for r in usable_rows(store.manifest(version), "validation") if r["label"] not in keywords]
     rate = config.frontend.sample_rate_hz
     pcm = np.concatenate([chunk for _, chunk in stream_chunks(store.root, negatives, rate, hours)])
     frontend = Frontend(config.frontend)
@@ -318,8 +318,7 @@ def screen(config: ProjectConfig, store: Store, version: str, variants: list[str
         splits = np.concatenate([splits, np.full(len(windows), STREAM_SPLIT)])
         if log_mel is not None and stream_log_mel is not None:
             log_mel = np.concatenate([log_mel, stream_log_mel])
-        hop_s = config.frontend.hop_samples / config.frontend.sample_rate_hz
-        refractory = int(np.floor(config.detect.refractory_s / hop_s + 0.5))
+        refractory = config.detect.refractory_frames(config.frontend)
         stream = Stream(last_frames, seconds, config.detect.smooth_inferences, refractory, stream_fa_per_hour)
     is_keyword = np.isin(labels, list(config.labels))
     train = splits == "train"
