@@ -4,6 +4,7 @@ recall metric) and one run end to end on a small dataset version made here."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench" / "screen_features.py"
 def _bench_module():
     spec = importlib.util.spec_from_file_location("screen_features", BENCH)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there while it executes
     spec.loader.exec_module(module)
     return module
 
