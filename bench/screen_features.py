@@ -87,10 +87,9 @@ def stream_windows(config: ProjectConfig, store: Store, version: str, window_fra
     validation split's negative clips streamed one after another as `kwsc eval` streams them (at
     most ``hours``), one window every ``[detect] stride_frames``; their last frames; the seconds
     streamed."""
-    from kwsc.evaluate import stream_chunks, usable_rows
+    from kwsc.evaluate import negative_rows, stream_chunks
 
-    keywords = set(config.labels)
-    negatives = [r for r in usable_rows(store.manifest(version), "validation") if r["label"] not in keywords]
+    negatives = negative_rows(store.manifest(version), "validation", config.labels)
     rate = config.frontend.sample_rate_hz
     pcm = np.concatenate([chunk for _, chunk in stream_chunks(store.root, negatives, rate, hours)])
     frontend = Frontend(config.frontend)

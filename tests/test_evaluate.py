@@ -51,6 +51,20 @@ def test_detections_rule_by_hand() -> None:
     np.testing.assert_array_equal(evaluate.detected_keywords(two, np.array([0, 1])), [1, 0])  # ties: lowest
 
 
+def test_negative_rows_are_a_splits_usable_non_keyword_clips_in_id_order() -> None:
+    rows = [
+        {"id": "c", "split": "test", "status": "accepted", "label": "_negative"},
+        {"id": "a", "split": "test", "status": "augmented", "label": "_noise"},
+        {"id": "b", "split": "test", "status": "accepted", "label": "seven"},
+        {"id": "d", "split": "test", "status": "rejected", "label": "_negative"},
+        {"id": "e", "split": "train", "status": "accepted", "label": "_negative"},
+        {"id": "f", "split": "test", "status": "duplicate", "label": "_negative"},
+    ]
+    assert [r["id"] for r in evaluate.negative_rows(rows, "test", ["seven"])] == ["a", "c"]
+    assert [r["id"] for r in evaluate.negative_rows(rows, "test", [])] == ["a", "b", "c"]
+    assert [r["id"] for r in evaluate.negative_rows(rows, "train", ("seven",))] == ["e"]
+
+
 def test_intervals_and_threshold_choice() -> None:
     assert evaluate.poisson_rate_interval(0, 1.0)[1] == pytest.approx(3.689, abs=1e-3)  # the "rule of 3.7"
     low, high = evaluate.poisson_rate_interval(10, 2.0)

@@ -146,6 +146,13 @@ def usable_rows(rows: Iterable[dict[str, Any]], split: str) -> list[dict[str, An
     return sorted((r for r in rows if r["split"] == split and r["status"] in USABLE), key=lambda r: r["id"])
 
 
+def negative_rows(rows: Iterable[dict[str, Any]], split: str, keywords: Iterable[str]) -> list[dict[str, Any]]:
+    """A split's usable rows whose label is none of ``keywords``, in id order: the clips its
+    negative stream plays (for evaluation, for hard-negative mining, for the feature screen)."""
+    keyword_set = set(keywords)
+    return [r for r in usable_rows(rows, split) if r["label"] not in keyword_set]
+
+
 class LeakageError(ValueError):
     """A dataset version would score a model on voices or audio it was trained on."""
 
@@ -418,7 +425,7 @@ def evaluate_split(
     """Negative stream and positive trials of one split, swept over every threshold."""
     keywords = set(detector.labels)
     usable = usable_rows(rows, split)
-    negatives = [r for r in usable if r["label"] not in keywords]
+    negatives = negative_rows(usable, split, keywords)
     positives = [r for r in usable if r["label"] in keywords]
     backgrounds = [r for r in usable if r["label"] == "_noise"]
     if not backgrounds:  # held-out voices bring no noise clips: the test split's background

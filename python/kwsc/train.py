@@ -633,7 +633,7 @@ def negative_stream_features(
     them, through the C frontend (one continuous state) and the version's int8 quantisation:
     the features the device's detector would see."""
     from kwsc.config import FrontendConfig
-    from kwsc.evaluate import stream_chunks, usable_rows
+    from kwsc.evaluate import negative_rows, stream_chunks
     from kwsc.frontend import Frontend, QuantParams
     from kwsc.store import Store
 
@@ -642,7 +642,7 @@ def negative_stream_features(
     config = FrontendConfig.from_dict(lineage["frontend"]["config"])
     quant = QuantParams.from_dict(lineage["features"]["normalization"]["quant"])
     store = Store(version_dir.parents[1])
-    rows = [r for r in usable_rows(store.manifest(version_dir.name), split) if r["label"] not in keywords]
+    rows = negative_rows(store.manifest(version_dir.name), split, keywords)
     frontend = Frontend(config)
     parts, labels, clip_ends, samples = [], [], [], 0
     for row, pcm in stream_chunks(store.root, rows, config.sample_rate_hz, max_hours):
